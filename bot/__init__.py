@@ -1,0 +1,1 @@
+"""The Telegram bot (see bot.app)."""

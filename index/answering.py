@@ -1,0 +1,297 @@
+"""From a question (and the conversation so far) to verbatim quotes, or an honest "not found".
+
+1. The question is checked (empty, too long), cleaned of control and zero-width characters and
+   resolved against the history: a follow-up ("And Kang Song NET?") borrows the topic of the
+   previous question; a self-contained question stands alone.
+2. The retriever ranks sentences (``index.retrieval``).
+3. The best sentence becomes the highlight; the quoted passage is a window of whole sentences
+   around it, inside its paragraph, at most ``MAX_PASSAGE_CHARS``. Further passages come from
+   the next best sentences whose windows do not overlap those already chosen.
+4. When the evidence is too weak (``Abstention``) the answer says so and quotes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embedding import Embedder
+from index.errors import QuestionError
+from index.lexical import tokenize
+from index.retrieval import Retriever, SentenceHit
+from index.store import StoredIndex
+
+MAX_PASSAGE_CHARS = 600
+DEFAULT_MAX_QUESTION_CHARS = 1000
+SECONDARY_SCORE_RATIO = 0.75
+#: How much of the previous question a follow-up's query vector carries.
+TOPIC_WEIGHT = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A verbatim quote: ``text == document.text[start:end]``; ``highlight`` is inside it."""
+
+    text: str
+    highlight: str
+    title: str
+    source: str
+    start: int
+    end: int
+    score: float
+    highlight_start: int
+    highlight_end: int
+    doc_id: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    answered: bool
+    passages: tuple[Passage, ...]
+    resolved_question: str  # the question as searched (with the borrowed topic, if any)
+    confidence: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON shape of ``verbatim ask --json`` (a stable contract)."""
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "passages": [
+                {
+                    "text": p.text,
+                    "highlight": p.highlight,
+                    "title": p.title,
+                    "source": p.source,
+                    "start": p.start,
+                    "end": p.end,
+                    "score": round(p.score, 4),
+                }
+                for p in self.passages
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Abstention:
+    """When to say "not in the documents".
+
+    The confidence of the best sentence is ``dense + overlap_weight * max(overlap,
+    overlap_window)``: absolute evidence, independent of the other candidates. Below
+    ``threshold`` the answer is declined. Calibrated on held-out SQuAD articles (questions
+    about articles left out of the index must be declined, questions about indexed ones
+    answered); see README "Quality".
+    """
+
+    threshold: float = 0.55
+    overlap_weight: float = 0.5
+
+    def confidence(self, hit: SentenceHit) -> float:
+        dense = max(hit.dense_sentence, hit.dense_context)
+        return dense + self.overlap_weight * max(hit.overlap, hit.overlap_window)
+
+
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_FOLLOW_UP_START = re.compile(
+    r"^\s*(and|but|also|or|so|then|what about|how about|and what about|same for|"
+    r"what of|as for)\b",
+    re.IGNORECASE,
+)
+_ANAPHORA = re.compile(
+    r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|hers|this|that|these|those|"
+    r"there|the same|the other|the latter|the former|one)\b",
+    re.IGNORECASE,
+)
+_MAX_FOLLOW_UP_CONTENT_TOKENS = 4
+_HISTORY_TURNS = 3
+
+
+def clean_question(question: str, max_chars: int = DEFAULT_MAX_QUESTION_CHARS) -> str:
+    """Normalise a question; QuestionError for empty or over-long ones."""
+    text = unicodedata.normalize("NFKC", question)
+    text = _INVISIBLE.sub("", text)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("the question is empty: please ask something about the documents")
+    if len(text) > max_chars:
+        raise QuestionError(
+            f"the question is too long ({len(text):,} characters; the limit is {max_chars:,}): "
+            "please ask it in fewer words"
+        )
+    if not any(ch.isalnum() for ch in text):
+        raise QuestionError("the question has no words in it: please ask it in words")
+    return text
+
+
+def is_follow_up(question: str) -> bool:
+    """Does the question lean on the previous one? ("And Kang Song NET?", "When did it start?")
+
+    Generic cues only: it opens with a connective ("and", "what about"...), or it is short and
+    refers back with a pronoun.
+    """
+    if _FOLLOW_UP_START.match(question):
+        return True
+    content = tokenize(question)
+    return len(content) <= _MAX_FOLLOW_UP_CONTENT_TOKENS and bool(_ANAPHORA.search(question))
+
+
+def topic_of(history: Sequence[str]) -> str | None:
+    """The topic a follow-up leans on: the last question, with its own topic if it was itself
+    a follow-up (over the last few turns)."""
+    topic: str | None = None
+    for previous in [h for h in history if h.strip()][-_HISTORY_TURNS:]:
+        topic = previous if topic is None or not is_follow_up(previous) else f"{topic} {previous}"
+    return topic
+
+
+def resolve(question: str, history: Sequence[str]) -> tuple[str, str | None]:
+    """(question, topic): the topic is set when the question is marked as a follow-up."""
+    topic = topic_of(history)
+    if topic is None or not is_follow_up(question):
+        return question, None
+    return question, topic
+
+
+class Answerer:
+    """Answers questions over one loaded index with one embedder."""
+
+    def __init__(
+        self,
+        stored: StoredIndex,
+        embedder: Embedder,
+        *,
+        abstention: Abstention | None = None,
+        max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS,
+    ) -> None:
+        self.stored = stored
+        self.embedder = embedder
+        self.retriever = Retriever(stored)
+        self.abstention = abstention or Abstention()
+        self.max_question_chars = max_question_chars
+
+    def answer(
+        self, question: str, history: Sequence[str] = (), k: int = 3, *, force: bool = False
+    ) -> Answer:
+        """Quote up to ``k`` passages. ``force`` skips abstention (for evaluation)."""
+        text = clean_question(question, self.max_question_chars)
+        topic = topic_of(history)
+        if topic is not None and is_follow_up(text):
+            return self._answer(text, topic, k, force)
+        answer = self._answer(text, None, k, force)
+        if topic is not None and not answer.answered and self._may_be_elliptical(text):
+            # An unmarked question that the documents do not answer on its own may still be
+            # elliptical ("From which company?"): try it in the light of the previous turn.
+            contextual = self._answer(text, topic, k, force)
+            if contextual.answered:
+                return contextual
+        return answer
+
+    def _may_be_elliptical(self, text: str) -> bool:
+        """Could an unmarked question lean on the previous turn? Not when it names something
+        the documents never mention ("What is the capital of France?"), nor when none of its
+        several content words occur in them: then it is a new topic the documents lack."""
+        words = text.split()
+        names = [w for w in words[1:] if w[:1].isupper()]
+        known = self.retriever.sentence_bm25.knows
+        if any(not known(t) for name in names for t in tokenize(name)):
+            return False
+        content = tokenize(text)
+        return len(content) <= 2 or any(known(t) for t in content)
+
+    def _answer(self, text: str, topic: str | None, k: int, force: bool) -> Answer:
+        resolved = f"{topic} {text}" if topic else text
+        if topic:
+            vectors = self.embedder.encode([text, topic])
+            blended = vectors[0] + TOPIC_WEIGHT * vectors[1]
+            query_vector = (blended / max(float(np.linalg.norm(blended)), 1e-9)).astype(np.float32)
+            tokens = tokenize(text) * 2 + tokenize(topic)
+        else:
+            query_vector = self.embedder.encode([text])[0]
+            tokens = tokenize(text)
+        hits = self.retriever.search(query_vector, tokens, limit=max(10, 4 * k))
+        if not hits:
+            return Answer(text, False, (), resolved)
+        confidence = self.abstention.confidence(hits[0])
+        if confidence < self.abstention.threshold and not force:
+            return Answer(text, False, (), resolved, confidence)
+        # Further passages only when they are nearly as good as the first: never pad an
+        # answer with weak quotes.
+        strong = [hits[0]] + [
+            h
+            for h in hits[1:]
+            if force
+            or (
+                self.abstention.confidence(h) >= self.abstention.threshold
+                and h.score >= SECONDARY_SCORE_RATIO * hits[0].score
+            )
+        ]
+        return Answer(text, True, tuple(self._passages(strong, k)), resolved, confidence)
+
+    # -- quoting -----------------------------------------------------------------------------
+
+    def _passages(self, hits: list[SentenceHit], k: int) -> list[Passage]:
+        chosen: list[Passage] = []
+        for hit in hits:
+            if len(chosen) >= k:
+                break
+            passage = self._window(hit)
+            if any(
+                p.doc_id == passage.doc_id and p.start < passage.end and passage.start < p.end
+                for p in chosen
+            ):
+                continue
+            chosen.append(passage)
+        return chosen
+
+    def _window(self, hit: SentenceHit) -> Passage:
+        """Whole sentences around the hit, same paragraph, at most MAX_PASSAGE_CHARS."""
+        sents = self.stored.sentences
+        row = hit.sentence
+        doc_row, h_start, h_end, para = (int(x) for x in sents[row])
+        doc = self.stored.documents[doc_row]
+        lo = hi = row
+        start, end = h_start, h_end
+        grow_before = True
+        while True:
+            grew = False
+            for direction in (-1, 1) if grow_before else (1, -1):
+                near = (lo - 1) if direction < 0 else (hi + 1)
+                if not (0 <= near < len(sents)):
+                    continue
+                n_doc, n_start, n_end, n_para = (int(x) for x in sents[near])
+                if n_doc != doc_row or n_para != para:
+                    continue
+                new_start, new_end = min(start, n_start), max(end, n_end)
+                if new_end - new_start > MAX_PASSAGE_CHARS:
+                    continue
+                start, end = new_start, new_end
+                lo, hi = (near, hi) if direction < 0 else (lo, near)
+                grew = True
+                break
+            if not grew:
+                break
+            grow_before = not grow_before
+        text = doc.text[start:end]
+        if len(text) > MAX_PASSAGE_CHARS:  # one very long sentence: cut around the highlight
+            end = start + MAX_PASSAGE_CHARS
+            text = doc.text[start:end]
+            h_end = min(h_end, end)
+        return Passage(
+            text=text,
+            highlight=doc.text[h_start:h_end],
+            title=doc.title,
+            source=doc.source,
+            start=start,
+            end=end,
+            score=hit.score,
+            highlight_start=h_start,
+            highlight_end=h_end,
+            doc_id=doc.doc_id,
+            url=doc.url,
+        )

@@ -1,0 +1,279 @@
+"""Building the index from the corpus folder, incrementally.
+
+A document whose bytes (content hash), the model and the chunking settings are unchanged keeps
+its chunks and vectors from the current version; changed documents are re-read, re-chunked and
+re-embedded; documents gone from the corpus are dropped. ``full=True`` re-embeds everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from index.chunking import Chunk, Span, chunk_document, sentences_for
+from index.config import ChunkingSettings
+from index.documents import Document, doc_id_for, iter_corpus_files, read_document, sha256_bytes
+from index.embedding import Embedder, Vectors
+from index.errors import CorpusError, DocumentError, IndexLoadError
+from index.store import (
+    FORMAT_VERSION,
+    Manifest,
+    StoredIndex,
+    build_lock,
+    load_version,
+    utc_now,
+    write_version,
+)
+
+log = logging.getLogger(__name__)
+
+_EMBED_BATCH = 256
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+    failed: list[str]
+    documents: int
+    chunks: int
+    sentences: int
+    seconds: float
+    written: bool
+    path: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        text = (
+            f"documents: {self.added} added, {self.changed} changed, {self.removed} removed, "
+            f"{self.unchanged} unchanged"
+        )
+        if self.failed:
+            text += f", {len(self.failed)} failed"
+        text += f"; {self.documents} documents, {self.chunks} chunks; {self.seconds:.1f} s"
+        if not self.written:
+            text += " (index already up to date)"
+        return text
+
+
+@dataclass
+class _DocParts:
+    doc: Document
+    sentences: list[Span]
+    chunks: list[Chunk]
+    chunk_vectors: Vectors | None = None
+    sentence_vectors: Vectors | None = None
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    chunking: ChunkingSettings,
+    *,
+    full: bool = False,
+    progress: bool = False,
+) -> BuildSummary:
+    started = time.perf_counter()
+    with build_lock(index_dir):
+        previous = None if full else _previous(index_dir, embedder, chunking)
+        old_parts = _parts_by_source(previous) if previous else {}
+        parts: list[_DocParts] = []
+        failed: list[str] = []
+        added = changed = unchanged = 0
+        seen: set[str] = set()
+        for path in iter_corpus_files(corpus_dir):
+            source = path.relative_to(corpus_dir).as_posix()
+            seen.add(source)
+            old = old_parts.get(source)
+            try:
+                raw = path.read_bytes()
+            except OSError as exc:
+                failed.append(f"{source}: cannot read file ({exc.strerror or exc})")
+                if old is not None:
+                    parts.append(old)
+                continue
+            if old is not None and old.doc.content_hash == sha256_bytes(raw):
+                parts.append(old)
+                unchanged += 1
+                continue
+            try:
+                doc = read_document(path, corpus_dir, raw)
+            except DocumentError as exc:
+                failed.append(str(exc))
+                if old is not None:
+                    parts.append(old)  # keep the last readable version rather than lose it
+                continue
+            sentences = sentences_for(doc, chunking.chunk_size)
+            parts.append(_DocParts(doc, sentences, chunk_document(doc, chunking, sentences)))
+            if old is None:
+                added += 1
+            else:
+                changed += 1
+        for message in failed:
+            log.warning("%s", message)
+        removed = len(set(old_parts) - seen)
+        if not parts:
+            raise CorpusError(
+                f"no readable document in {corpus_dir} (supported: .txt, .md, .html, .htm, .pdf)"
+            )
+        if previous is not None and not (added or changed or removed):
+            return BuildSummary(
+                0,
+                0,
+                0,
+                unchanged,
+                failed,
+                len(parts),
+                len(previous.chunks),
+                len(previous.sentences),
+                time.perf_counter() - started,
+                written=False,
+                path=previous.path,
+            )
+        _embed_missing(parts, embedder, progress)
+        path = _write(index_dir, parts, embedder, chunking, started)
+        return BuildSummary(
+            added,
+            changed,
+            removed,
+            unchanged,
+            failed,
+            len(parts),
+            sum(len(p.chunks) for p in parts),
+            sum(len(p.sentences) for p in parts),
+            time.perf_counter() - started,
+            written=True,
+            path=path,
+        )
+
+
+def _previous(
+    index_dir: Path, embedder: Embedder, chunking: ChunkingSettings
+) -> StoredIndex | None:
+    try:
+        previous = load_version(index_dir)
+    except IndexLoadError as exc:
+        if (index_dir / "current").is_symlink():
+            log.warning("current index cannot be reused, rebuilding everything: %s", exc)
+        return None
+    m = previous.manifest
+    if (m.model, m.dimension, m.chunking) != (
+        embedder.name,
+        embedder.dimension,
+        chunking.model_dump(),
+    ):
+        log.info("model or chunking settings changed: rebuilding everything")
+        return None
+    return previous
+
+
+def _parts_by_source(stored: StoredIndex) -> dict[str, _DocParts]:
+    by_doc: dict[str, list[int]] = {}
+    for row, chunk in enumerate(stored.chunks):
+        by_doc.setdefault(chunk.doc_id, []).append(row)
+    out: dict[str, _DocParts] = {}
+    for doc_row, doc in enumerate(stored.documents):
+        sent_rows = np.flatnonzero(stored.sentences[:, 0] == doc_row)
+        chunk_rows = by_doc.get(doc.doc_id, [])
+        out[doc.source] = _DocParts(
+            doc,
+            [Span(int(s[1]), int(s[2]), int(s[3])) for s in stored.sentences[sent_rows]],
+            [stored.chunks[r] for r in chunk_rows],
+            np.asarray(stored.chunk_vectors[chunk_rows], dtype=np.float32),
+            np.asarray(stored.sentence_vectors[sent_rows], dtype=np.float32),
+        )
+    return out
+
+
+def _embed_missing(parts: list[_DocParts], embedder: Embedder, progress: bool) -> None:
+    """Embed the chunks and sentences of new or changed documents, in length-sorted batches."""
+    todo = [p for p in parts if p.chunk_vectors is None]
+    texts: list[str] = []
+    for p in todo:
+        texts.extend(c.text for c in p.chunks)
+        texts.extend(p.doc.text[s.start : s.end] for s in p.sentences)
+    vectors = embed_all(texts, embedder, progress)
+    offset = 0
+    for p in todo:
+        n_c, n_s = len(p.chunks), len(p.sentences)
+        p.chunk_vectors = vectors[offset : offset + n_c]
+        p.sentence_vectors = vectors[offset + n_c : offset + n_c + n_s]
+        offset += n_c + n_s
+
+
+def embed_all(texts: list[str], embedder: Embedder, progress: bool = False) -> Vectors:
+    """Embed many texts: sorted by length so each batch pads little, with a progress bar."""
+    out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    if not texts:
+        return out
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    from tqdm import tqdm
+
+    with tqdm(
+        total=len(texts), desc="embedding", unit="text", disable=not progress, leave=False
+    ) as bar:
+        for lo in range(0, len(texts), _EMBED_BATCH):
+            rows = order[lo : lo + _EMBED_BATCH]
+            out[rows] = embedder.encode([texts[i] for i in rows])
+            bar.update(len(rows))
+    return out
+
+
+def _write(
+    index_dir: Path,
+    parts: list[_DocParts],
+    embedder: Embedder,
+    chunking: ChunkingSettings,
+    started: float,
+) -> Path:
+    documents = [p.doc for p in parts]
+    chunks = [c for p in parts for c in p.chunks]
+    sentence_rows: list[tuple[int, int, int, int]] = [
+        (row, s.start, s.end, s.paragraph) for row, p in enumerate(parts) for s in p.sentences
+    ]
+    sentences: npt.NDArray[np.int64] = np.asarray(sentence_rows, dtype=np.int64).reshape(-1, 4)
+    dim = embedder.dimension
+    chunk_vectors = _stack([p.chunk_vectors for p in parts], dim)
+    sentence_vectors = _stack([p.sentence_vectors for p in parts], dim)
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        model=embedder.name,
+        dimension=dim,
+        chunking=chunking.model_dump(),
+        documents={
+            p.doc.source: {
+                "doc_id": p.doc.doc_id,
+                "content_hash": p.doc.content_hash,
+                "title": p.doc.title,
+                "url": p.doc.url,
+                "chars": len(p.doc.text),
+                "chunks": len(p.chunks),
+                "sentences": len(p.sentences),
+            }
+            for p in parts
+        },
+        counts={"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
+        built_at=utc_now(),
+        build_seconds=round(time.perf_counter() - started, 3),
+    )
+    return write_version(
+        index_dir, manifest, documents, chunks, sentences, chunk_vectors, sentence_vectors
+    )
+
+
+def _stack(blocks: list[Vectors | None], dim: int) -> Vectors:
+    arrays = [b for b in blocks if b is not None and len(b)]
+    if not arrays:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.ascontiguousarray(np.vstack(arrays), dtype=np.float32)
+
+
+__all__ = ["BuildSummary", "build_index", "doc_id_for", "embed_all"]

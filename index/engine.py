@@ -1,0 +1,89 @@
+"""The engine: settings + embedder + the current index, reloaded when a new build lands.
+
+The embedding model is loaded once per process. The index is loaded once and swapped for a new
+``Answerer`` when ``current`` points at a new version (``refresh``): callers keep answering
+from the old one until the new one is fully loaded, then switch with one assignment.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.answering import Answer, Answerer
+from index.build import BuildSummary, build_index
+from index.config import Settings
+from index.embedding import Embedder, load_embedder
+from index.errors import IndexLoadError
+from index.store import current_version_path, load_version
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self._answerer: Answerer | None = None
+        self._loaded_path: Path | None = None
+        self._reload_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
+        return cls(settings, embedder or load_embedder(settings.model))
+
+    # -- index lifecycle ---------------------------------------------------------------------
+
+    def has_index(self) -> bool:
+        return current_version_path(self.settings.index_dir) is not None
+
+    def build(self, *, full: bool = False, progress: bool = False) -> BuildSummary:
+        summary = build_index(
+            self.settings.corpus_dir,
+            self.settings.index_dir,
+            self.embedder,
+            self.settings.chunking,
+            full=full,
+            progress=progress,
+        )
+        self.refresh()
+        return summary
+
+    def refresh(self) -> bool:
+        """Load the current version if it is not the one in use. True when it switched.
+
+        A version that fails to load leaves the previous one in use (and raises only when
+        there is none).
+        """
+        path = current_version_path(self.settings.index_dir)
+        if path is not None and path == self._loaded_path:
+            return False
+        with self._reload_lock:
+            if path is not None and path == self._loaded_path:
+                return False
+            try:
+                stored = load_version(self.settings.index_dir, expected_model=self.embedder.name)
+            except IndexLoadError:
+                if self._answerer is None:
+                    raise
+                log.exception("new index could not be loaded; still serving %s", self._loaded_path)
+                self._loaded_path = path  # do not retry the same broken version in a loop
+                return False
+            self._answerer = Answerer(
+                stored, self.embedder, max_question_chars=self.settings.max_question_chars
+            )
+            self._loaded_path = stored.path
+            log.info("index loaded: %s (%d chunks)", stored.path.name, len(stored.chunks))
+            return True
+
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None:
+            self.refresh()
+        assert self._answerer is not None
+        return self._answerer
+
+    def answer(self, question: str, history: Sequence[str] = (), k: int = 3) -> Answer:
+        return self.answerer.answer(question, history, k)

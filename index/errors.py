@@ -1,0 +1,25 @@
+"""Expected failures: each carries a message meant for a person, printed without a traceback."""
+
+
+class VerbatimError(Exception):
+    """Base class for failures the user can act on."""
+
+
+class ConfigError(VerbatimError):
+    """A setting is missing or invalid."""
+
+
+class CorpusError(VerbatimError):
+    """The corpus folder is missing or holds no readable document."""
+
+
+class DocumentError(VerbatimError):
+    """One document could not be read; the build reports it and goes on."""
+
+
+class IndexLoadError(VerbatimError):
+    """The index is missing, corrupt or incompatible with the current settings."""
+
+
+class QuestionError(VerbatimError):
+    """The question cannot be answered as asked (empty, too long...)."""

@@ -1,0 +1,232 @@
+"""Lexical side of retrieval: one tokenizer for everything, BM25 (bm25s) and IDF overlap."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+
+# English function words plus question words: they carry no evidence of an answer.
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "aren't",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "also",
+        "s",
+        "t",
+        "d",
+        "ll",
+        "m",
+        "re",
+        "ve",
+        "y",
+        "many",
+        "much",
+        "whose",
+        "one",
+        "ones",
+        "did",
+        "does",
+        "get",
+        "got",
+        "like",
+        "said",
+        "say",
+        "says",
+    ]
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> object:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, stop-word-free, stemmed word tokens."""
+    words = [w.casefold().replace("’", "'") for w in _WORD.findall(text)]
+    words = [w for w in words if w not in _STOPWORDS]
+    if not words:
+        return []
+    stems: list[str] = _stemmer().stemWords(words)  # type: ignore[attr-defined]
+    return stems
+
+
+class Bm25:
+    """BM25 over a list of texts, with the document frequencies kept for IDF overlap."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        import bm25s
+
+        tokens = [tokenize(t) for t in texts]
+        self._size = len(tokens)
+        df: Counter[str] = Counter()
+        for toks in tokens:
+            df.update(set(toks))
+        self._idf = {
+            term: math.log(1 + (self._size - n + 0.5) / (n + 0.5)) for term, n in df.items()
+        }
+        self._unknown_idf = math.log(1 + (self._size + 0.5) / 0.5)
+        self._model = bm25s.BM25()
+        # bm25s needs at least one token per document to build its vocabulary.
+        self._model.index([t or ["\u2205"] for t in tokens], show_progress=False)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def knows(self, term: str) -> bool:
+        """Does the term occur in any of the texts?"""
+        return term in self._idf
+
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, self._unknown_idf)
+
+    def scores(self, query_tokens: Iterable[str]) -> npt.NDArray[np.float32]:
+        """BM25 score of every text for the query (zeros when no term is known)."""
+        known = [t for t in query_tokens if t in self._idf]
+        if not known or self._size == 0:
+            return np.zeros(self._size, dtype=np.float32)
+        return np.asarray(self._model.get_scores(known), dtype=np.float32)
+
+    def overlap(self, query_tokens: Sequence[str], text_tokens: Iterable[str]) -> float:
+        """Share of the query's IDF mass found in the text, in [0, 1]."""
+        query = set(query_tokens)
+        if not query:
+            return 0.0
+        present = query & set(text_tokens)
+        total = sum(self.idf(t) for t in query)
+        return sum(self.idf(t) for t in present) / total if total else 0.0

@@ -1,0 +1,302 @@
+"""The on-disk index: versioned directories switched in by an atomic symlink swap.
+
+Layout of ``VERBATIM_INDEX_DIR``::
+
+    current -> versions/20261125T101500Z-3f2a9c1d   (symlink, replaced atomically)
+    versions/<version>/manifest.json                (format, model, dimension, chunking, docs)
+    versions/<version>/documents.jsonl              (one cleaned document per line)
+    versions/<version>/chunks.jsonl                 (chunk id, document, offsets, text)
+    versions/<version>/sentences.npy                (int64 rows: document row, start, end, para)
+    versions/<version>/chunk_vectors.npy            (float32, L2-normalised)
+    versions/<version>/sentence_vectors.npy         (float32, L2-normalised)
+    versions/<version>/chunks.faiss                 (inner-product FAISS index over chunks)
+
+Nothing is pickled: JSON lines, ``.npy`` written with ``allow_pickle=False`` and FAISS's own
+format. A build writes a new version directory and only then swaps ``current``: a build that
+dies half-way leaves the index in use untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from index.chunking import Chunk
+from index.documents import Document
+from index.errors import IndexLoadError
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "current"
+VERSIONS = "versions"
+_KEEP_VERSIONS = 2
+_FILES = (
+    "documents.jsonl",
+    "chunks.jsonl",
+    "sentences.npy",
+    "chunk_vectors.npy",
+    "sentence_vectors.npy",
+    "chunks.faiss",
+)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    model: str
+    dimension: int
+    chunking: dict[str, int]
+    documents: dict[str, dict[str, Any]]  # source -> {doc_id, content_hash, title, chunks, ...}
+    counts: dict[str, int]
+    built_at: str
+    build_seconds: float
+    version: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Manifest:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**data)
+        except FileNotFoundError:
+            raise IndexLoadError(
+                f"{path} is missing: rebuild with `verbatim index build --full`"
+            ) from None
+        except (OSError, ValueError, TypeError) as exc:
+            raise IndexLoadError(
+                f"{path} is corrupt ({exc}): rebuild with `verbatim index build --full`"
+            ) from None
+
+
+@dataclass(frozen=True)
+class StoredIndex:
+    """Everything a version directory holds, in memory (vectors memory-mapped)."""
+
+    path: Path
+    manifest: Manifest
+    documents: list[Document]
+    chunks: list[Chunk]
+    sentences: npt.NDArray[np.int64]  # rows: document row, start, end, paragraph
+    chunk_vectors: npt.NDArray[np.float32]
+    sentence_vectors: npt.NDArray[np.float32]
+    faiss_index: Any
+
+
+def current_version_path(index_dir: Path) -> Path | None:
+    link = index_dir / CURRENT
+    if not link.is_symlink() and not link.exists():
+        return None
+    return link.resolve()
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index folder; a second one fails at once with a clear message."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".build.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexLoadError(
+                f"another build of {index_dir} is running; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_version(
+    index_dir: Path,
+    manifest: Manifest,
+    documents: list[Document],
+    chunks: list[Chunk],
+    sentences: npt.NDArray[np.int64],
+    chunk_vectors: npt.NDArray[np.float32],
+    sentence_vectors: npt.NDArray[np.float32],
+) -> Path:
+    """Write a complete new version, then point ``current`` at it atomically.
+
+    Call under ``build_lock``.
+    """
+    import faiss
+
+    versions = index_dir / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    tmp = versions / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
+        _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
+        _save_npy(tmp / "sentences.npy", sentences.astype(np.int64, copy=False))
+        _save_npy(tmp / "chunk_vectors.npy", chunk_vectors)
+        _save_npy(tmp / "sentence_vectors.npy", sentence_vectors)
+        flat = faiss.IndexFlatIP(manifest.dimension)
+        if len(chunk_vectors):
+            flat.add(chunk_vectors)
+        faiss.write_index(flat, str(tmp / "chunks.faiss"))
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        name = f"{stamp}-{uuid.uuid4().hex[:8]}"
+        final_manifest = Manifest(**{**asdict(manifest), "version": name})
+        _write_text(tmp / MANIFEST, final_manifest.to_json())
+        _fsync_dir(tmp)
+        final = versions / name
+        tmp.rename(final)
+        _fsync_dir(versions)
+        _swap_current(index_dir, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(index_dir, keep=final)
+    return final
+
+
+def load_version(index_dir: Path, expected_model: str | None = None) -> StoredIndex:
+    """Load the current version; a clear IndexLoadError names what is wrong and the fix."""
+    import faiss
+
+    path = current_version_path(index_dir)
+    if path is None or not path.is_dir():
+        raise IndexLoadError(
+            f"no index in {index_dir}: build one with `verbatim index build --index {index_dir}`"
+        )
+    manifest = Manifest.from_file(path / MANIFEST)
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexLoadError(
+            f"index in {path} has format version {manifest.format_version}, this Verbatim "
+            f"reads version {FORMAT_VERSION}: rebuild with `verbatim index build --full`"
+        )
+    if expected_model is not None and manifest.model != expected_model:
+        raise IndexLoadError(
+            f"index in {path} was built with model {manifest.model!r} but VERBATIM_MODEL is "
+            f"{expected_model!r}: rebuild with `verbatim index build --full` "
+            "(or set VERBATIM_MODEL back)"
+        )
+    try:
+        documents = [Document(**row) for row in _read_jsonl(path / "documents.jsonl")]
+        chunks = [Chunk(**row) for row in _read_jsonl(path / "chunks.jsonl")]
+        sentences = np.load(path / "sentences.npy", allow_pickle=False)
+        chunk_vectors = np.load(path / "chunk_vectors.npy", mmap_mode="r", allow_pickle=False)
+        sentence_vectors = np.load(path / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
+        faiss_index = faiss.read_index(str(path / "chunks.faiss"))
+    except FileNotFoundError as exc:
+        raise IndexLoadError(
+            f"index file {exc.filename} is missing: rebuild with `verbatim index build --full`"
+        ) from None
+    except Exception as exc:
+        raise IndexLoadError(
+            f"index in {path} is corrupt ({type(exc).__name__}: {exc}): "
+            "rebuild with `verbatim index build --full`"
+        ) from None
+    _check_consistent(
+        path, manifest, documents, chunks, sentences, chunk_vectors, sentence_vectors, faiss_index
+    )
+    return StoredIndex(
+        path, manifest, documents, chunks, sentences, chunk_vectors, sentence_vectors, faiss_index
+    )
+
+
+def _check_consistent(
+    path: Path,
+    manifest: Manifest,
+    documents: list[Document],
+    chunks: list[Chunk],
+    sentences: npt.NDArray[np.int64],
+    chunk_vectors: npt.NDArray[np.float32],
+    sentence_vectors: npt.NDArray[np.float32],
+    faiss_index: Any,
+) -> None:
+    problems = []
+    if len(documents) != manifest.counts.get("documents"):
+        problems.append("documents.jsonl does not match the manifest")
+    if len(chunks) != manifest.counts.get("chunks") or chunk_vectors.shape[0] != len(chunks):
+        problems.append("chunks and chunk vectors do not match")
+    if faiss_index.ntotal != len(chunks) or faiss_index.d != manifest.dimension:
+        problems.append("chunks.faiss does not match the chunks")
+    if sentences.ndim != 2 or sentences.shape[0] != sentence_vectors.shape[0]:
+        problems.append("sentences and sentence vectors do not match")
+    if len(chunk_vectors) and chunk_vectors.shape[1] != manifest.dimension:
+        problems.append("vector dimension does not match the manifest")
+    if problems:
+        raise IndexLoadError(
+            f"index in {path} is inconsistent ({'; '.join(problems)}): "
+            "rebuild with `verbatim index build --full`"
+        )
+
+
+def _swap_current(index_dir: Path, target: Path) -> None:
+    tmp_link = index_dir / f".{CURRENT}.{uuid.uuid4().hex}"
+    os.symlink(os.path.relpath(target, index_dir), tmp_link)
+    os.replace(tmp_link, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def _prune(index_dir: Path, keep: Path) -> None:
+    """Keep the newest versions (a bot may still be reading the previous one)."""
+    versions = sorted(
+        (p for p in (index_dir / VERSIONS).iterdir() if p.is_dir()), key=lambda p: p.name
+    )
+    for stale in versions[:-_KEEP_VERSIONS]:
+        if stale != keep:
+            shutil.rmtree(stale, ignore_errors=True)
+    # Builds hold the build lock, so any other temporary folder is left by a killed build.
+    for leftover in (index_dir / VERSIONS).glob(".tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for link in index_dir.glob(f".{CURRENT}.*"):
+        with contextlib.suppress(OSError):
+            link.unlink()
+
+
+def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]] | Any) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False))
+            handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _save_npy(path: Path, array: npt.NDArray[Any]) -> None:
+    with path.open("wb") as handle:
+        np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _write_text(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

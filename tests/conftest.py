@@ -1,0 +1,93 @@
+"""Shared fixtures: a small corpus, a fast fake embedder and helpers to make files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.config import ChunkingSettings, Settings
+from index.embedding import HashingEmbedder, Vectors
+from index.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = ROOT / "corpus" / "north-korea-upgrades-mobile-networks-with-huawei.txt"
+SQUAD = ROOT.parent / "shared" / "eval" / "squad2-dev-subset.json"
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing fake, counting what it was asked to embed."""
+
+    def __init__(self, name: str = "hashing-fake") -> None:
+        super().__init__(name=name)
+        self.texts: list[str] = []
+
+    def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors:
+        self.texts.extend(texts)
+        return super().encode(texts, show_progress=show_progress)
+
+
+def make_pdf(lines: list[str]) -> bytes:
+    """A minimal valid one-page PDF showing ``lines`` (Helvetica), for reader tests."""
+    content = (
+        "BT /F1 12 Tf 72 720 Td 14 TL "
+        + " ".join(
+            "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '"
+            for line in lines
+        )
+        + " ET"
+    )
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    ).encode()
+    return out
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(ARTICLE, folder / ARTICLE.name)
+    (folder / "volcanoes.md").write_text(
+        "# Volcanoes of Iceland\n\n"
+        "Iceland has about 130 volcanic mountains. Hekla erupted in 2000 and is among the "
+        "most active volcanoes in the country.\n\n"
+        "Eyjafjallajökull erupted in 2010 and disrupted air travel across Europe for six days.\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path, corpus: Path) -> Settings:
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="hashing-fake")
+
+
+@pytest.fixture
+def chunking() -> ChunkingSettings:
+    return ChunkingSettings(chunk_size=300, chunk_overlap=60)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Engine:
+    eng = Engine.open(settings, CountingEmbedder())
+    eng.build()
+    return eng

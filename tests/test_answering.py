@@ -1,0 +1,98 @@
+import pytest
+
+from index.answering import clean_question, is_follow_up, resolve
+from index.engine import Engine
+from index.errors import QuestionError
+
+
+def test_answer_quotes_verbatim_with_highlight(engine: Engine) -> None:
+    answer = engine.answer("When did Eyjafjallajökull erupt and disrupt air travel?")
+    assert answer.answered
+    first = answer.passages[0]
+    assert "2010" in first.highlight
+    assert first.title == "Volcanoes of Iceland"
+    docs = {d.source: d for d in engine.answerer.stored.documents}
+    for p in answer.passages:
+        assert docs[p.source].text[p.start : p.end] == p.text
+        assert p.highlight in p.text
+        assert p.text[p.highlight_start - p.start :].startswith(p.highlight)
+        assert len(p.text) <= 600
+
+
+def test_unrelated_question_is_declined(engine: Engine) -> None:
+    answer = engine.answer("What is the best recipe for banana bread?")
+    assert not answer.answered
+    assert answer.passages == ()
+
+
+def test_json_shape(engine: Engine) -> None:
+    data = engine.answer("Which Koryolink joint venture was established in 2008?").to_json()
+    assert set(data) == {"question", "answered", "passages"}
+    assert data["answered"] is True
+    passage = data["passages"][0]  # type: ignore[index]
+    assert set(passage) == {"text", "highlight", "title", "source", "start", "end", "score"}
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\u200b\u200b", "?!..."])
+def test_empty_questions_are_refused(question: str) -> None:
+    with pytest.raises(QuestionError):
+        clean_question(question)
+
+
+def test_long_question_is_refused_with_its_length() -> None:
+    with pytest.raises(QuestionError, match="10,000 characters"):
+        clean_question("a" * 10_000)
+
+
+def test_question_is_cleaned() -> None:
+    assert clean_question("  When\u200b was\tit\x00 built?\n") == "When was it built?"
+    assert clean_question("<b>When</b> was <script>x</script>?") == (
+        "<b>When</b> was <script>x</script>?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("And Kang Song NET?", True),
+        ("What about Kang Song NET?", True),
+        ("When did it start?", True),
+        ("Who founded it?", True),
+        ("When was Koryolink established?", False),
+        ("Which cities will get 4G networks first in North Korea?", False),
+    ],
+)
+def test_follow_up_detection(question: str, expected: bool) -> None:
+    assert is_follow_up(question) is expected
+
+
+def test_resolve_borrows_topic_only_for_follow_ups() -> None:
+    history = ["When was Koryolink established?"]
+    assert resolve("And Kang Song NET?", history) == (
+        "And Kang Song NET?",
+        "When was Koryolink established?",
+    )
+    assert resolve("Where is Hekla?", history) == ("Where is Hekla?", None)
+    assert resolve("And Kang Song NET?", []) == ("And Kang Song NET?", None)
+
+
+def test_follow_up_is_answered_in_context(engine: Engine) -> None:
+    first = engine.answer("When did Hekla erupt?")
+    assert first.answered and "2000" in first.passages[0].highlight
+    follow = engine.answer("And Eyjafjallajökull?", ["When did Hekla erupt?"])
+    assert follow.answered
+    assert "Eyjafjallajökull" in follow.passages[0].highlight
+    assert follow.resolved_question.startswith("When did Hekla erupt?")
+
+
+def test_engine_picks_up_a_new_build(engine: Engine) -> None:
+    assert not engine.answer("How often does Strokkur geyser erupt?").answered
+    corpus = engine.settings.corpus_dir
+    (corpus / "geysers.txt").write_text(
+        "Geysers\n\nThe Strokkur geyser erupts every few minutes.\n"
+    )
+    other = Engine(engine.settings, engine.embedder)  # e.g. `verbatim index build` elsewhere
+    other.build()
+    assert engine.refresh()
+    answer = engine.answer("How often does Strokkur geyser erupt?")
+    assert answer.answered and "Strokkur" in answer.passages[0].highlight

@@ -1,0 +1,158 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.build import build_index
+from index.config import ChunkingSettings
+from index.embedding import Vectors
+from index.errors import CorpusError, IndexLoadError
+from index.store import current_version_path, load_version
+from tests.conftest import CountingEmbedder, make_pdf
+
+
+def test_build_writes_manifest_and_loads(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> None:
+    index = tmp_path / "index"
+    summary = build_index(corpus, index, CountingEmbedder(), chunking)
+    assert (summary.added, summary.changed, summary.removed, summary.unchanged) == (2, 0, 0, 0)
+    stored = load_version(index)
+    m = stored.manifest
+    assert m.model == "hashing-fake" and m.dimension == 256
+    assert m.chunking == {"chunk_size": 300, "chunk_overlap": 60}
+    assert set(m.documents) == {
+        "north-korea-upgrades-mobile-networks-with-huawei.txt",
+        "volcanoes.md",
+    }
+    assert m.counts["chunks"] == len(stored.chunks) == stored.faiss_index.ntotal
+    for chunk in stored.chunks:
+        doc = next(d for d in stored.documents if d.doc_id == chunk.doc_id)
+        assert doc.text[chunk.start : chunk.end] == chunk.text
+    assert np.allclose(np.linalg.norm(stored.chunk_vectors, axis=1), 1.0, atol=1e-5)
+    assert not list(index.rglob("*.pkl")) and not list(index.rglob("*.pickle"))
+
+
+def test_incremental_build_reembeds_only_changes(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> None:
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    again = CountingEmbedder()
+    summary = build_index(corpus, index, again, chunking)
+    assert (summary.unchanged, summary.written) == (2, False)
+    assert again.texts == []
+
+    (corpus / "volcanoes.md").write_text("# Volcanoes\n\nKatla last erupted in 1918.\n")
+    (corpus / "new.txt").write_text("Geysers\n\nStrokkur erupts every few minutes.\n")
+    (corpus / "north-korea-upgrades-mobile-networks-with-huawei.txt").rename(
+        corpus / "moved.txt.bak"
+    )
+    third = CountingEmbedder()
+    summary = build_index(corpus, index, third, chunking)
+    assert (summary.added, summary.changed, summary.removed, summary.unchanged) == (1, 1, 1, 0)
+    assert any("Katla" in t for t in third.texts)
+    assert not any("Koryolink" in t for t in third.texts)
+    stored = load_version(index)
+    assert {d.source for d in stored.documents} == {"volcanoes.md", "new.txt"}
+    assert not any("Hekla" in c.text for c in stored.chunks)  # old chunks replaced
+
+
+def test_unchanged_documents_keep_their_vectors(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> None:
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    before = load_version(index)
+    (corpus / "extra.txt").write_text("Extra\n\nA new document about glaciers.\n")
+    counting = CountingEmbedder()
+    build_index(corpus, index, counting, chunking)
+    after = load_version(index)
+    assert all("Koryolink" not in t for t in counting.texts)
+    old = {c.chunk_id: i for i, c in enumerate(before.chunks)}
+    for i, chunk in enumerate(after.chunks):
+        if chunk.chunk_id in old:
+            assert np.array_equal(after.chunk_vectors[i], before.chunk_vectors[old[chunk.chunk_id]])
+
+
+def test_full_rebuild_reembeds_everything(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> None:
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    counting = CountingEmbedder()
+    summary = build_index(corpus, index, counting, chunking, full=True)
+    assert summary.written and summary.added == 2
+    assert any("Koryolink" in t for t in counting.texts)
+
+
+def test_bad_files_are_reported_and_do_not_stop_the_build(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> None:
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.7 this is not really a pdf")
+    (corpus / "nav.html").write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>")
+    (corpus / "good.pdf").write_bytes(make_pdf(["Glaciers cover 11 percent of Iceland."]))
+    summary = build_index(corpus, tmp_path / "index", CountingEmbedder(), chunking)
+    assert summary.added == 3
+    failed = " ".join(summary.failed)
+    for name in ("binary.txt", "broken.pdf", "nav.html"):
+        assert name in failed
+
+
+def test_empty_corpus_is_a_clear_error(tmp_path: Path, chunking: ChunkingSettings) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CorpusError, match="no readable document"):
+        build_index(empty, tmp_path / "index", CountingEmbedder(), chunking)
+
+
+def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(IndexLoadError, match="verbatim index build"):
+        load_version(tmp_path / "nowhere")
+
+
+def test_index_from_another_model_is_refused(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> None:
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(name="other-model"), chunking)
+    with pytest.raises(IndexLoadError, match=r"other-model.*--full"):
+        load_version(index, expected_model="hashing-fake")
+
+
+def test_corrupt_manifest_and_files_are_clear_errors(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> None:
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    path = current_version_path(index)
+    assert path is not None
+    (path / "chunks.faiss").write_bytes(b"not faiss")
+    with pytest.raises(IndexLoadError, match="corrupt"):
+        load_version(index)
+    (path / "manifest.json").write_text("{ truncated")
+    with pytest.raises(IndexLoadError, match=r"manifest\.json.*corrupt"):
+        load_version(index)
+
+
+class ExplodingEmbedder(CountingEmbedder):
+    def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors:
+        raise RuntimeError("power cut")
+
+
+def test_interrupted_build_leaves_the_old_index_in_use(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> None:
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    before = current_version_path(index)
+    (corpus / "more.txt").write_text("More\n\nAnother fact about lava fields.\n")
+    with pytest.raises(RuntimeError, match="power cut"):
+        build_index(corpus, index, ExplodingEmbedder(), chunking)
+    assert current_version_path(index) == before
+    assert len(load_version(index).documents) == 2
+    summary = build_index(corpus, index, CountingEmbedder(), chunking)
+    assert summary.added == 1 and len(load_version(index).documents) == 3
+    assert not list((index / "versions").glob(".tmp-*"))
+    assert len([p for p in (index / "versions").iterdir()]) <= 2

@@ -1,0 +1,68 @@
+from itertools import pairwise
+
+import pytest
+
+from index.chunking import chunk_document, split_sentences
+from index.config import ChunkingSettings, chunking_settings
+from index.documents import read_document
+from index.errors import ConfigError
+from tests.conftest import ARTICLE
+
+
+def test_sentences_keep_exact_offsets() -> None:
+    text = "Dr. Smith arrived at 5 p.m. on Monday. He left!\n\n" + (
+        'U.S. officials said "no." Then 3 more came.'
+    )
+    spans = split_sentences(text)
+    pieces = [text[s.start : s.end] for s in spans]
+    assert pieces == [
+        "Dr. Smith arrived at 5 p.m. on Monday.",
+        "He left!",
+        'U.S. officials said "no."',
+        "Then 3 more came.",
+    ]
+    assert [s.paragraph for s in spans] == [0, 0, 1, 1]
+
+
+@pytest.mark.parametrize(("size", "overlap"), [(300, 40), (500, 100), (1200, 0)])
+def test_chunks_are_verbatim_bounded_and_overlapping(size: int, overlap: int) -> None:
+    doc = read_document(ARTICLE, ARTICLE.parent)
+    chunks = chunk_document(doc, ChunkingSettings(chunk_size=size, chunk_overlap=overlap))
+    assert chunks
+    for chunk in chunks:
+        assert chunk.text == doc.text[chunk.start : chunk.end]
+        assert len(chunk.text) <= size
+    # Every sentence of the document is in some chunk.
+    covered: set[int] = set()
+    for chunk in chunks:
+        covered.update(range(chunk.start, chunk.end))
+    for span in split_sentences(doc.text):
+        assert span.start in covered
+    if overlap and len(chunks) > 1:
+        assert any(b.start < a.end for a, b in pairwise(chunks))
+    assert len({c.chunk_id for c in chunks}) == len(chunks)
+
+
+def test_chunk_ids_are_stable() -> None:
+    doc = read_document(ARTICLE, ARTICLE.parent)
+    settings = ChunkingSettings()
+    assert [c.chunk_id for c in chunk_document(doc, settings)] == [
+        c.chunk_id for c in chunk_document(doc, settings)
+    ]
+
+
+def test_long_sentence_is_cut_at_words() -> None:
+    from index.chunking import sentences_for
+    from index.documents import Document
+
+    text = " ".join(["word"] * 400)
+    doc = Document("d", "d.txt", "d", text, "h")
+    spans = sentences_for(doc, 150)
+    assert all(s.end - s.start <= 150 for s in spans)
+    assert all(text[s.start : s.end].strip() == text[s.start : s.end] for s in spans)
+
+
+@pytest.mark.parametrize(("size", "overlap"), [(50, 0), (500, 300), (500, -1), (10_000, 0)])
+def test_bad_chunk_settings_are_rejected(size: int, overlap: int) -> None:
+    with pytest.raises(ConfigError, match="VERBATIM_CHUNK"):
+        chunking_settings(size, overlap)

