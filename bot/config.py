@@ -1,0 +1,114 @@
+"""Bot settings from the environment, validated at start (one clear line per problem).
+
+The token and the webhook secret are ``SecretStr``: their ``repr`` and ``str`` never show the
+value, so they cannot leak through a log line or an error message.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from index.errors import ConfigError
+
+_TOKEN_SHAPE = r"^\d+:[A-Za-z0-9_-]{20,}$"  # noqa: S105 - a pattern, not a secret
+
+
+def _int_list(value: object) -> object:
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.replace(";", ",").split(",")]
+        try:
+            return [int(p) for p in parts if p]
+        except ValueError:
+            raise ValueError("must be comma-separated numeric ids, e.g. 12345,67890") from None
+    return value
+
+
+class BotSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    token: SecretStr = Field(validation_alias="TELEGRAM_BOT_TOKEN")
+    base_url: str | None = Field(default=None, validation_alias="TELEGRAM_API_BASE_URL")
+    base_file_url: str | None = Field(default=None, validation_alias="TELEGRAM_API_FILE_URL")
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), validation_alias="VERBATIM_ADMIN_IDS"
+    )
+    allowed_chat_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), validation_alias="VERBATIM_ALLOWED_CHAT_IDS"
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
+    )
+    max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=20 * 1024 * 1024,
+        validation_alias="VERBATIM_MAX_UPLOAD_BYTES",
+    )
+    flood_messages: int = Field(default=8, ge=1, validation_alias="VERBATIM_FLOOD_MESSAGES")
+    flood_seconds: float = Field(default=20.0, gt=0, validation_alias="VERBATIM_FLOOD_SECONDS")
+    reload_seconds: float = Field(default=2.0, gt=0, validation_alias="VERBATIM_RELOAD_SECONDS")
+
+    @field_validator("admin_ids", "allowed_chat_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        return _int_list(value)
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        import re
+
+        if not re.match(_TOKEN_SHAPE, value.get_secret_value().strip()):
+            raise ValueError("does not look like a bot token from @BotFather (digits:letters)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        import re
+
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+
+_ENV_NAMES = {
+    "token": "TELEGRAM_BOT_TOKEN",
+    "base_url": "TELEGRAM_API_BASE_URL",
+    "base_file_url": "TELEGRAM_API_FILE_URL",
+    "admin_ids": "VERBATIM_ADMIN_IDS",
+    "allowed_chat_ids": "VERBATIM_ALLOWED_CHAT_IDS",
+    "webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
+    "max_upload_bytes": "VERBATIM_MAX_UPLOAD_BYTES",
+    "flood_messages": "VERBATIM_FLOOD_MESSAGES",
+    "flood_seconds": "VERBATIM_FLOOD_SECONDS",
+    "reload_seconds": "VERBATIM_RELOAD_SECONDS",
+}
+
+
+def load_bot_settings(**overrides: object) -> BotSettings:
+    """Settings from the environment; ConfigError with one line per problem (no values shown)."""
+    try:
+        return BotSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors():
+            loc = str(err["loc"][0]) if err.get("loc") else ""
+            name = _ENV_NAMES.get(loc, loc)
+            message = str(err["msg"]).removeprefix("Value error, ")
+            if err.get("type") == "missing":
+                message = "is not set"
+            parts.append(f"{name} {message}")
+        raise ConfigError("; ".join(parts)) from None

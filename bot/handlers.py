@@ -1,0 +1,615 @@
+"""Telegram handlers: thin, async, one concern each. The work happens in ``AnswerService``."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import time
+import unicodedata
+import uuid
+from collections import OrderedDict, deque
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.config import BotSettings
+from bot.render import NOT_FOUND, answer_html, pack, passage_html
+from bot.service import AnswerService, Feedback, now_iso
+from index.answering import Answer, clean_question
+from index.documents import SUPPORTED_SUFFIXES, read_document, sha256_bytes
+from index.errors import DocumentError, QuestionError
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+SERVICE = "service"
+SETTINGS = "bot_settings"
+EXAMPLES = "examples"
+QUESTIONS = "questions"
+_HISTORY = "history"
+_HISTORY_TURNS = 5
+_MAX_REMEMBERED_QUESTIONS = 2000
+_MORE_STEP = 3
+_INLINE_RESULTS = 10
+APOLOGY = "Sorry — something went wrong while answering. Please try again in a moment."
+
+
+def _service(context: Context) -> AnswerService:
+    service: AnswerService = context.bot_data[SERVICE]
+    return service
+
+
+def _settings(context: Context) -> BotSettings:
+    settings: BotSettings = context.bot_data[SETTINGS]
+    return settings
+
+
+def chat_hash(chat_id: int) -> str:
+    return hashlib.sha256(str(chat_id).encode()).hexdigest()[:12]
+
+
+# -- access --------------------------------------------------------------------------------------
+
+
+def _allowed(update: Update, context: Context) -> bool:
+    allowed = _settings(context).allowed_chat_ids
+    if not allowed:
+        return True
+    chat = update.effective_chat
+    user = update.effective_user
+    return (chat is not None and chat.id in allowed) or (
+        chat is None and user is not None and user.id in allowed
+    )
+
+
+def _is_admin(update: Update, context: Context) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in _settings(context).admin_ids
+
+
+async def _refuse_if_not_allowed(update: Update, context: Context) -> bool:
+    if _allowed(update, context):
+        return False
+    message = update.effective_message
+    if (
+        message is not None
+        and update.effective_chat
+        and update.effective_chat.type == ChatType.PRIVATE
+    ):
+        await message.reply_text("Sorry, this bot is private.")
+    return True
+
+
+def _flooding(update: Update, context: Context) -> tuple[bool, bool]:
+    """(limited, warn): too many questions from one user in the window."""
+    settings = _settings(context)
+    data: dict[str, Any] = context.user_data if context.user_data is not None else {}
+    recent: deque[float] = data.setdefault("recent", deque())
+    now = time.monotonic()
+    while recent and now - recent[0] > settings.flood_seconds:
+        recent.popleft()
+    if len(recent) >= settings.flood_messages:
+        warn = not data.get("flood_warned", False)
+        data["flood_warned"] = True
+        return True, warn
+    recent.append(now)
+    data["flood_warned"] = False
+    return False, False
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+async def on_start(update: Update, context: Context) -> None:
+    if await _refuse_if_not_allowed(update, context) or update.effective_message is None:
+        return
+    service = _service(context)
+    docs = service.documents()
+    titles = "\n".join(f"• {escape(str(d['title']))}" for d in docs[:10])
+    if len(docs) > 10:
+        titles += f"\n• … and {len(docs) - 10} more (/sources)"
+    examples = context.bot_data.get(EXAMPLES) or []
+    tries = "\n".join(f"• <code>{escape(q)}</code>" for q in examples)
+    text = (
+        "Hello! I answer questions about a set of documents by <b>quoting them word for "
+        "word</b>, with the source. I never make anything up: if the documents do not say, "
+        f"I tell you.\n\nI know {len(docs)} document(s):\n{titles}"
+    )
+    if tries:
+        text += f"\n\nTry asking:\n{tries}"
+    text += "\n\nFollow-up questions work too. /help for more."
+    for part in pack([text]):
+        await update.effective_message.reply_text(part, parse_mode=ParseMode.HTML)
+
+
+HELP = (
+    "<b>How to use me</b>\n"
+    "Send a question in words; I reply with the passage that answers it, the key sentence in "
+    "bold, and its source. Buttons: <b>More</b> shows further passages, 👍/👎 tell the "
+    "operators whether the quote helped.\n\n"
+    "Follow-ups: after “When was Koryolink established?” you can ask “And Kang Song NET?”.\n\n"
+    "In groups, mention me (@{name} your question), reply to one of my messages, or use "
+    "/ask your question.\n"
+    "Inline: type @{name} and a question in any chat to pick a quote to send.\n\n"
+    "/sources — the documents I know\n/reset — forget this conversation\n/help — this message"
+)
+
+
+async def on_help(update: Update, context: Context) -> None:
+    if await _refuse_if_not_allowed(update, context) or update.effective_message is None:
+        return
+    text = HELP.format(name=escape(context.bot.username or "bot"))
+    if _is_admin(update, context):
+        text += (
+            "\n\n<b>Operators</b>: send me a .txt, .md, .html or .pdf file to add it; "
+            "/reindex rebuilds the index from the corpus folder."
+        )
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+async def on_sources(update: Update, context: Context) -> None:
+    if await _refuse_if_not_allowed(update, context) or update.effective_message is None:
+        return
+    lines = []
+    for d in _service(context).documents():
+        title = escape(str(d["title"]))
+        if d.get("url"):
+            title = f'<a href="{escape(str(d["url"]), quote=True)}">{title}</a>'
+        lines.append(f"• {title} — {d['chunks']} chunks, indexed {escape(str(d['indexed']))}")
+    blocks = [f"<b>{len(lines)} document(s)</b>", *lines]
+    for part in pack(["\n".join(blocks)] if len("\n".join(blocks)) < 4000 else blocks):
+        await update.effective_message.reply_text(
+            part, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+        )
+
+
+async def on_reset(update: Update, context: Context) -> None:
+    if await _refuse_if_not_allowed(update, context) or update.effective_message is None:
+        return
+    if context.chat_data is not None:
+        context.chat_data.pop(_HISTORY, None)
+    await update.effective_message.reply_text("Done — I have forgotten our conversation.")
+
+
+async def on_ask_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or await _refuse_if_not_allowed(update, context):
+        return
+    question = " ".join(context.args or [])
+    if not question.strip():
+        await message.reply_text("Usage: /ask your question — for example /ask Who wrote it?")
+        return
+    await answer_question(update, context, question)
+
+
+# -- questions -----------------------------------------------------------------------------------
+
+
+def _addressed_question(message: Message, bot_username: str, bot_id: int) -> str | None:
+    """In groups: the question when the bot is mentioned or replied to, else None."""
+    text = message.text or ""
+    mention = f"@{bot_username}".casefold()
+    for value in message.parse_entities([MessageEntity.MENTION]).values():
+        if value.casefold() == mention:
+            return re.sub(re.escape(value), " ", text, count=1, flags=re.IGNORECASE).strip()
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
+        return text
+    return None
+
+
+async def on_text(update: Update, context: Context) -> None:
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or message.text is None:
+        return
+    question = message.text
+    if chat.type != ChatType.PRIVATE:
+        addressed = _addressed_question(message, context.bot.username, context.bot.id)
+        if addressed is None:
+            return  # not addressed to the bot
+        if not addressed.strip():
+            await message.reply_text("Yes? Ask me a question about the documents.")
+            return
+        question = addressed
+    if await _refuse_if_not_allowed(update, context):
+        return
+    await answer_question(update, context, question)
+
+
+async def answer_question(update: Update, context: Context, question: str) -> None:
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None:
+        return
+    limited, warn = _flooding(update, context)
+    if limited:
+        if warn:
+            await message.reply_text(
+                "You are sending questions faster than I can read them — please wait a few "
+                "seconds, then ask again."
+            )
+        return
+    service = _service(context)
+    chat_data: dict[str, Any] = context.chat_data if context.chat_data is not None else {}
+    history: list[str] = list(chat_data.get(_HISTORY, []))
+    try:
+        clean_question(question, service.settings.max_question_chars)
+    except QuestionError as exc:
+        await message.reply_text(_sentence(str(exc)))
+        return
+    try:
+        await context.bot.send_chat_action(
+            chat.id, ChatAction.TYPING, message_thread_id=_thread(message)
+        )
+    except TelegramError as exc:  # cosmetic: never let it block the answer
+        log.info("typing action failed: %s", exc)
+    started = time.perf_counter()
+    answer = await service.ask(question, history, k=1)
+    latency_ms = (time.perf_counter() - started) * 1000
+    chat_data[_HISTORY] = ([*history, question])[-_HISTORY_TURNS:]
+    qid = _remember(context, chat.id, question, history, answer)
+    log.info(
+        "question chat=%s answered=%s latency_ms=%.0f confidence=%.3f",
+        chat_hash(chat.id),
+        answer.answered,
+        latency_ms,
+        answer.confidence,
+    )
+    markup = _keyboard(qid, 1) if answer.answered else None
+    await reply_html(message, answer_html(answer), markup)
+
+
+def _sentence(text: str) -> str:
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _thread(message: Message) -> int | None:
+    return message.message_thread_id if message.is_topic_message else None
+
+
+async def reply_html(
+    message: Message, parts: list[str], markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Reply with HTML parts (the keyboard goes under the last one). If Telegram rejects the
+    markup, the same text is sent without formatting rather than not at all."""
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        try:
+            await message.reply_text(
+                part,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if last else None,
+                disable_web_page_preview=True,
+                do_quote=i == 0,
+            )
+        except BadRequest as exc:
+            if "parse" not in str(exc).lower() and "entit" not in str(exc).lower():
+                raise
+            log.warning("Telegram refused the HTML (%s); sending plain text", exc)
+            plain = re.sub(r"<[^>]+>", "", part)
+            from html import unescape
+
+            await message.reply_text(
+                unescape(plain)[:4096], reply_markup=markup if last else None, do_quote=i == 0
+            )
+
+
+# -- buttons -------------------------------------------------------------------------------------
+
+
+def _keyboard(qid: str, shown: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("More", callback_data=f"more:{qid}:{shown}"),
+                InlineKeyboardButton("👍", callback_data=f"vote:{qid}:up"),
+                InlineKeyboardButton("👎", callback_data=f"vote:{qid}:down"),
+            ]
+        ]
+    )
+
+
+def _remember(
+    context: Context, chat_id: int, question: str, history: list[str], answer: Answer
+) -> str:
+    """Keep what a button needs (bounded). Buttons also work after a restart: they fall back
+    to the question the answer replied to."""
+    qid = hashlib.sha256(f"{chat_id}\0{question}\0{uuid.uuid4()}".encode()).hexdigest()[:12]
+    store: OrderedDict[str, dict[str, Any]] = context.bot_data.setdefault(QUESTIONS, OrderedDict())
+    store[qid] = {
+        "question": question,
+        "history": history,
+        "passages": [_passage_id(p.doc_id, p.start, p.end) for p in answer.passages],
+    }
+    while len(store) > _MAX_REMEMBERED_QUESTIONS:
+        store.popitem(last=False)
+    return qid
+
+
+def _passage_id(doc_id: str, start: int, end: int) -> str:
+    return f"{doc_id}:{start}-{end}"
+
+
+_CALLBACK = re.compile(r"^(more|vote):([0-9a-f]{12}):(\d{1,3}|up|down)$")
+
+
+async def on_callback(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    if not _allowed(update, context):
+        await query.answer("Sorry, this bot is private.")
+        return
+    match = _CALLBACK.match(query.data or "")
+    if match is None:
+        await query.answer("This button is not recognised.")
+        return
+    kind, qid, arg = match.groups()
+    record = _recall(context, qid, query.message)
+    if record is None:
+        await query.answer(
+            "This button has expired — please ask your question again.", show_alert=True
+        )
+        return
+    service = _service(context)
+    if kind == "vote" and arg in ("up", "down"):
+        chat_id = query.message.chat.id if query.message is not None else 0
+        passages = record.get("passages") or []
+        if not passages:
+            answer = await service.ask(record["question"], record["history"], k=1)
+            passages = [_passage_id(p.doc_id, p.start, p.end) for p in answer.passages]
+        service.record_feedback(
+            Feedback(record["question"], passages, arg, chat_hash(chat_id), now_iso())
+        )
+        await query.answer("Thanks for the feedback!")
+        return
+    if kind == "more" and arg.isdigit():
+        shown = int(arg)
+        answer = await service.ask(record["question"], record["history"], k=shown + _MORE_STEP)
+        new = answer.passages[shown:]
+        if not new:
+            await query.answer("No more passages for this question.")
+            return
+        await query.answer()
+        extra = Answer(answer.question, True, new, answer.resolved_question, answer.confidence)
+        message = query.message
+        if isinstance(message, Message):
+            await reply_html(
+                message,
+                answer_html(extra, first_number=shown + 1),
+                _keyboard(qid, shown + len(new)),
+            )
+        return
+    await query.answer("This button is not recognised.")
+
+
+def _recall(context: Context, qid: str, message: object) -> dict[str, Any] | None:
+    store = context.bot_data.get(QUESTIONS) or {}
+    if qid in store:
+        record: dict[str, Any] = store[qid]
+        return record
+    # After a restart: the answer replied to the question, which is still there.
+    if isinstance(message, Message) and message.reply_to_message is not None:
+        text = message.reply_to_message.text or ""
+        if context.bot.username:
+            text = re.sub(re.escape("@" + context.bot.username), " ", text, flags=re.IGNORECASE)
+        text = re.sub(r"^/ask(@\w+)?\s+", "", text.strip())
+        if text.strip():
+            return {"question": text.strip(), "history": [], "passages": []}
+    return None
+
+
+# -- inline mode ---------------------------------------------------------------------------------
+
+
+async def on_inline(update: Update, context: Context) -> None:
+    query = update.inline_query
+    if query is None:
+        return
+    if not _allowed(update, context) or not query.query.strip():
+        await query.answer([], cache_time=10, is_personal=False)
+        return
+    service = _service(context)
+    try:
+        answer = await service.ask(query.query, (), k=_INLINE_RESULTS)
+    except QuestionError:
+        await query.answer([], cache_time=10, is_personal=False)
+        return
+    results = []
+    for i, p in enumerate(answer.passages[:_INLINE_RESULTS]):
+        rid = hashlib.sha256(f"{p.doc_id}:{p.start}:{p.end}".encode()).hexdigest()[:16]
+        results.append(
+            InlineQueryResultArticle(
+                id=f"{i}-{rid}",
+                title=p.title[:100],
+                description=p.highlight[:200],
+                input_message_content=InputTextMessageContent(
+                    passage_html(p), parse_mode=ParseMode.HTML, disable_web_page_preview=True
+                ),
+            )
+        )
+    await query.answer(results, cache_time=10, is_personal=False)
+
+
+# -- operators -----------------------------------------------------------------------------------
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def sanitise_filename(name: str) -> str:
+    """A safe file name inside the corpus folder: no folders, no control characters, no
+    leading dots; the extension kept (lower-cased)."""
+    base = unicodedata.normalize("NFKC", name).replace("\\", "/").split("/")[-1]
+    base = "".join(ch for ch in base if ch.isprintable())
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = _UNSAFE_NAME.sub("_", stem).strip("._-")[:80] or "document"
+    suffix = _UNSAFE_NAME.sub("", suffix).lower()[:10]
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+async def on_document(update: Update, context: Context) -> None:
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or message.document is None:
+        return
+    if chat.type != ChatType.PRIVATE:
+        caption_mentions = context.bot.username and (
+            f"@{context.bot.username}".casefold() in (message.caption or "").casefold()
+        )
+        reply = message.reply_to_message
+        if not caption_mentions and not (
+            reply and reply.from_user and reply.from_user.id == context.bot.id
+        ):
+            return
+    if await _refuse_if_not_allowed(update, context):
+        return
+    if not _is_admin(update, context):
+        await message.reply_text(
+            "Thanks, but only the bot's operators can add documents. Nothing was stored."
+        )
+        return
+    settings = _settings(context)
+    service = _service(context)
+    doc = message.document
+    name = sanitise_filename(doc.file_name or "document")
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        await message.reply_text(
+            f"I cannot read {suffix or 'files without an extension'}: send a "
+            ".txt, .md, .html or .pdf file. Nothing was stored."
+        )
+        return
+    limit_mb = settings.max_upload_bytes / 1024 / 1024
+    if doc.file_size is not None and doc.file_size > settings.max_upload_bytes:
+        await message.reply_text(
+            f"That file is too large ({doc.file_size / 1024 / 1024:.1f} MB; the limit is "
+            f"{limit_mb:.0f} MB). Nothing was stored."
+        )
+        return
+    telegram_file = await context.bot.get_file(doc.file_id)
+    data = bytes(await telegram_file.download_as_bytearray())
+    if len(data) > settings.max_upload_bytes:
+        await message.reply_text(f"That file is larger than {limit_mb:.0f} MB. Nothing was stored.")
+        return
+    corpus = service.settings.corpus_dir
+    corpus.mkdir(parents=True, exist_ok=True)
+    target = corpus / name
+    try:
+        read_document(target, corpus, data)  # refuse what the index could not read
+    except DocumentError as exc:
+        await message.reply_text(f"I cannot use that file: {exc}. Nothing was stored.")
+        return
+    digest = sha256_bytes(data)
+    for existing in corpus.rglob("*"):
+        same_size = existing.is_file() and existing.stat().st_size == len(data)
+        if same_size and sha256_bytes(existing.read_bytes()) == digest:
+            await message.reply_text(f"That document is already in the corpus as {existing.name}.")
+            return
+    replaced = target.exists()
+    tmp = corpus / f".upload-{uuid.uuid4().hex}"
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    log.info("document saved: %s (%d bytes)", name, len(data))
+    verb = "Replaced" if replaced else "Saved"
+    await message.reply_text(f"{verb} {name}. Updating the index…")
+    context.application.create_task(_rebuild_and_report(message, service), update=update)
+
+
+async def on_reindex(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or await _refuse_if_not_allowed(update, context):
+        return
+    if not _is_admin(update, context):
+        await message.reply_text("Sorry, only the bot's operators can rebuild the index.")
+        return
+    service = _service(context)
+    if service.rebuilding:
+        await message.reply_text("A rebuild is already running; I will switch to it when done.")
+        return
+    await message.reply_text("Rebuilding the index from the corpus…")
+    context.application.create_task(_rebuild_and_report(message, service), update=update)
+
+
+async def _rebuild_and_report(message: Message, service: AnswerService) -> None:
+    try:
+        summary = await service.rebuild()
+    except Exception as exc:
+        log.exception("rebuild failed")
+        await message.reply_text(f"The index could not be rebuilt: {exc}")
+        return
+    text = "Index updated — " + summary.line()
+    if summary.failed:
+        text += "\nProblems:\n" + "\n".join(f"• {f}" for f in summary.failed[:10])
+    await message.reply_text(text[:4096])
+
+
+# -- everything else -----------------------------------------------------------------------------
+
+
+async def on_other(update: Update, context: Context) -> None:
+    """Stickers, photos, voice, locations...: a hint in private chats, silence in groups."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or chat.type != ChatType.PRIVATE:
+        return
+    if not _allowed(update, context):
+        return
+    await message.reply_text(
+        "I can only answer questions written as text. Ask me something about the documents "
+        "— /help shows how."
+    )
+
+
+async def on_error(update: object, context: Context) -> None:
+    """The one error handler: log with traceback, apologise, keep running."""
+    log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(APOLOGY)
+        elif update.effective_message is not None and update.inline_query is None:
+            await update.effective_message.reply_text(APOLOGY)
+    except Exception as exc:  # the Bot API itself may be what failed
+        log.warning("could not send the apology: %s", exc)
+
+
+__all__ = [
+    "NOT_FOUND",
+    "answer_question",
+    "on_ask_command",
+    "on_callback",
+    "on_document",
+    "on_error",
+    "on_help",
+    "on_inline",
+    "on_other",
+    "on_reindex",
+    "on_reset",
+    "on_sources",
+    "on_start",
+    "on_text",
+    "sanitise_filename",
+]

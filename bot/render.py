@@ -1,0 +1,102 @@
+"""Telegram HTML for answers, escaped throughout, split under Telegram's 4096-character limit.
+
+Every piece of document or user text goes through ``html.escape``. Long output is split into
+messages at block (paragraph) boundaries, then sentence, then word boundaries; each message is
+valid HTML on its own because markup is applied per piece, never across a split.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from index.answering import Answer, Passage
+
+MESSAGE_LIMIT = 4096
+NOT_FOUND = (
+    "I could not find that in the documents.\n"
+    "<i>Try other words, or ask about something the documents cover — /sources lists them.</i>"
+)
+
+
+def passage_html(passage: Passage, number: int | None = None) -> str:
+    """The quote in a blockquote with the highlight in bold, then the source."""
+    rel_start = passage.highlight_start - passage.start
+    rel_end = rel_start + len(passage.highlight)
+    quote = (
+        escape(passage.text[:rel_start])
+        + "<b>"
+        + escape(passage.text[rel_start:rel_end])
+        + "</b>"
+        + escape(passage.text[rel_end:])
+    )
+    source = f"— <i>{escape(passage.title)}</i>"
+    if passage.url:
+        source += f' (<a href="{escape(passage.url, quote=True)}">source</a>)'
+    prefix = f"{number}. " if number is not None else ""
+    return f"{prefix}<blockquote>{quote}</blockquote>\n{source}"
+
+
+def answer_html(answer: Answer, first_number: int | None = None) -> list[str]:
+    """Messages for an answer (normally one)."""
+    if not answer.answered or not answer.passages:
+        return [NOT_FOUND]
+    blocks = []
+    for i, passage in enumerate(answer.passages):
+        number = None if first_number is None else first_number + i
+        blocks.append(passage_html(passage, number))
+    return pack(blocks)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def pack(blocks: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join HTML blocks with blank lines into as few messages as fit under ``limit``.
+
+    A block longer than the limit must be plain text marked as such with ``plain_blocks``;
+    HTML blocks built here are far below it (a passage is at most 600 characters).
+    """
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        candidate = f"{current}\n\n{block}" if current else block
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            messages.append(current)
+        current = block if len(block) <= limit else ""
+        if len(block) > limit:
+            messages.extend(split_plain_html(block, limit))
+    if current:
+        messages.append(current)
+    return messages
+
+
+def plain_blocks(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Escape plain text and split it into messages under ``limit``."""
+    return split_plain_html(escape(text), limit)
+
+
+def split_plain_html(escaped: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split text that has only entity escapes (no tags) at paragraph, sentence or word
+    boundaries, never inside an ``&amp;``-style entity."""
+    text = re.sub(r"<[^>]+>", "", escaped)  # a block too long for one message loses its markup
+    out: list[str] = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = window.rfind("\n\n")
+        if cut < limit // 2:
+            ends = [m.end() for m in _SENTENCE_END.finditer(window)]
+            cut = ends[-1] if ends and ends[-1] >= limit // 2 else window.rfind(" ")
+        if cut <= 0:
+            cut = limit
+        amp = text.rfind("&", 0, cut)
+        if amp != -1 and ";" not in text[amp:cut]:
+            cut = amp  # do not split an entity
+        out.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        out.append(text)
+    return out
