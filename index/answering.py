@@ -214,7 +214,7 @@ class Answerer:
         else:
             query_vector = self.embedder.encode([text])[0]
             tokens = tokenize(text)
-        hits = self.retriever.search(query_vector, tokens, limit=max(10, 4 * k))
+        hits = self.retriever.search(query_vector, tokens, limit=max(10, 4 * k), question=text)
         if not hits:
             return Answer(text, False, (), resolved)
         confidence = self.abstention.confidence(hits[0])

@@ -19,8 +19,9 @@ TOKEN = "123456:AAbbCCddEEffGGhhIIjjKKllMM"
 
 def _passage(text: str, highlight: str, title: str = "T", url: str | None = None) -> Passage:
     start = text.index(highlight)
-    return Passage(text, highlight, title, "t.txt", 0, len(text), 0.9, start,
-                   start + len(highlight), "d", url)
+    return Passage(
+        text, highlight, title, "t.txt", 0, len(text), 0.9, start, start + len(highlight), "d", url
+    )
 
 
 class _Balanced(HTMLParser):
@@ -43,8 +44,12 @@ def _assert_valid_html(text: str) -> None:
 
 
 def test_passage_is_escaped_with_bold_highlight_and_source() -> None:
-    p = _passage("Before <b>x</b> & then. The key sentence. After.", "The key sentence.",
-                 title="A <title>", url="https://example.org/?a=1&b=2")
+    p = _passage(
+        "Before <b>x</b> & then. The key sentence. After.",
+        "The key sentence.",
+        title="A <title>",
+        url="https://example.org/?a=1&b=2",
+    )
     html = passage_html(p)
     assert "<blockquote>Before &lt;b&gt;x&lt;/b&gt; &amp; then. <b>The key sentence.</b>" in html
     assert "<i>A &lt;title&gt;</i>" in html
@@ -58,8 +63,10 @@ def test_not_found_answer() -> None:
 
 
 def test_long_output_is_split_into_valid_messages() -> None:
-    blocks = [passage_html(_passage("Sentence number %d is here. " % i * 20, "Sentence"))
-              for i in range(30)]
+    blocks = [
+        passage_html(_passage(f"Sentence number {i} is here. " * 20, "Sentence"))
+        for i in range(30)
+    ]
     parts = pack(blocks)
     assert len(parts) > 1
     for part in parts:
