@@ -64,8 +64,7 @@ def test_not_found_answer() -> None:
 
 def test_long_output_is_split_into_valid_messages() -> None:
     blocks = [
-        passage_html(_passage(f"Sentence number {i} is here. " * 20, "Sentence"))
-        for i in range(30)
+        passage_html(_passage(f"Sentence number {i} is here. " * 20, "Sentence")) for i in range(30)
     ]
     parts = pack(blocks)
     assert len(parts) > 1

@@ -80,7 +80,12 @@ DIALOGUES = [
     (["When was Koryolink established?"], "And Kang Song NET?", "2015"),
     (["When was Koryolink established?"], "What about Kang Song NET?", "Kang Song NET"),
     (["Who reported the Huawei imports?"], "When did the replacement start?", "October"),
-    (["What is North Korea importing?"], "From which company?", "Huawei"),
+    (["Which cities will be modernized first?"], "Why was it delayed?", "pandemic"),
+    (
+        ["Who reported the Huawei imports?"],
+        "And what did Datacenter Dynamics report?",
+        "two mobile",
+    ),
 ]
 
 
