@@ -1,0 +1,103 @@
+"""Benchmark 1: answer() latency on a ~10,000-chunk index beside a naive baseline, same run.
+
+    .venv/bin/python bench/answer_latency.py [--chunks 10000] [--questions 200]
+
+Corpus: SQuAD paragraphs (``../shared/eval``) re-assembled into many documents until the index
+holds about ``--chunks`` chunks. Document and sentence vectors come from a fast hashing
+embedder with the real model's dimension (their values do not change the cost of a search);
+questions are encoded with the real model, as in the bot.
+
+Baseline: ``model.encode([q])`` + flat FAISS inner-product search over the chunk vectors +
+take the first chunk. System: ``Answerer.answer(q)`` — hybrid retrieval, sentence scoring,
+window and highlight. Prints p50/p95 of both and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from index.answering import Answerer
+from index.build import build_index
+from index.config import ChunkingSettings
+from index.embedding import HashingEmbedder, SentenceTransformerEmbedder
+from index.store import load_version
+
+SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "squad2-dev-subset.json"
+
+
+def make_corpus(folder: Path, target_chunks: int, seed: int = 0) -> list[str]:
+    data = json.loads(SQUAD.read_text(encoding="utf-8"))
+    paragraphs = [p["context"] for a in data["data"] for p in a["paragraphs"]]
+    questions = [q["question"] for a in data["data"] for p in a["paragraphs"] for q in p["qas"]]
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    # ~1.6 chunks per paragraph at 500 characters with overlap.
+    n_docs = max(1, target_chunks // 16)
+    for d in range(n_docs):
+        body = "\n\n".join(rng.sample(paragraphs, 10))
+        (folder / f"doc{d:05d}.txt").write_text(f"Document {d}\n\n{body}\n", encoding="utf-8")
+    return questions
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chunks", type=int, default=10_000)
+    parser.add_argument("--questions", type=int, default=200)
+    args = parser.parse_args()
+    model = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    fast = HashingEmbedder(dimension=model.dimension, name=model.name)
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        questions = make_corpus(corpus, args.chunks)
+        t0 = time.perf_counter()
+        build_index(corpus, Path(tmp) / "index", fast, ChunkingSettings())
+        stored = load_version(Path(tmp) / "index")
+        t1 = time.perf_counter()
+        answerer = Answerer(stored, model)
+        t2 = time.perf_counter()
+        print(
+            f"index: {len(stored.chunks)} chunks, {len(stored.sentences)} sentences "
+            f"(built in {t1 - t0:.1f} s with the fast embedder; retriever ready in "
+            f"{t2 - t1:.1f} s)"
+        )
+        sample = random.Random(1).sample(questions, args.questions)
+        for q in sample[:10]:  # warm-up
+            answerer.answer(q)
+            model.encode([q])
+        base, system = [], []
+        for q in sample:
+            s = time.perf_counter()
+            qv = model.encode([q])
+            _, ids = stored.faiss_index.search(qv, 1)
+            _ = stored.chunks[int(ids[0][0])].text
+            base.append((time.perf_counter() - s) * 1000)
+            s = time.perf_counter()
+            answerer.answer(q)
+            system.append((time.perf_counter() - s) * 1000)
+    b50, b95 = percentile(base, 50), percentile(base, 95)
+    s50, s95 = percentile(system, 50), percentile(system, 95)
+    print(f"{'':<28}{'p50 ms':>10}{'p95 ms':>10}")
+    print(f"{'baseline encode+flat search':<28}{b50:>10.2f}{b95:>10.2f}")
+    print(f"{'verbatim answer()':<28}{s50:>10.2f}{s95:>10.2f}")
+    print(
+        f"ratio p50 {s50 / b50:.2f}×, p95 {s95 / b95:.2f}× (target p50 ≤ 1.5×); "
+        f"mean {statistics.mean(system):.2f} ms over {len(system)} questions"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
