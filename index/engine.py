@@ -85,5 +85,7 @@ class Engine:
         assert self._answerer is not None
         return self._answerer
 
-    def answer(self, question: str, history: Sequence[str] = (), k: int = 3) -> Answer:
-        return self.answerer.answer(question, history, k)
+    def answer(
+        self, question: str, history: Sequence[str] = (), k: int = 3, *, force: bool = False
+    ) -> Answer:
+        return self.answerer.answer(question, history, k, force=force)

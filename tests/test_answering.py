@@ -86,7 +86,11 @@ def test_follow_up_is_answered_in_context(engine: Engine) -> None:
 
 
 def test_engine_picks_up_a_new_build(engine: Engine) -> None:
-    assert not engine.answer("How often does Strokkur geyser erupt?").answered
+    question = "How often does Strokkur geyser erupt?"
+    # ``force`` quotes the best passages whatever the confidence: this test is about which
+    # index answers, not about the abstention threshold (calibrated for the real model).
+    before = engine.answer(question, force=True)
+    assert all("Strokkur" not in p.text for p in before.passages)
     corpus = engine.settings.corpus_dir
     (corpus / "geysers.txt").write_text(
         "Geysers\n\nThe Strokkur geyser erupts every few minutes.\n"
@@ -94,5 +98,5 @@ def test_engine_picks_up_a_new_build(engine: Engine) -> None:
     other = Engine(engine.settings, engine.embedder)  # e.g. `verbatim index build` elsewhere
     other.build()
     assert engine.refresh()
-    answer = engine.answer("How often does Strokkur geyser erupt?")
-    assert answer.answered and "Strokkur" in answer.passages[0].highlight
+    answer = engine.answer(question, force=True)
+    assert answer.passages and "Strokkur" in answer.passages[0].highlight
