@@ -382,7 +382,11 @@ async def on_callback(update: Update, context: Context) -> None:
         return
     if kind == "more" and arg.isdigit():
         shown = int(arg)
-        answer = await service.ask(record["question"], record["history"], k=shown + _MORE_STEP)
+        # The user asked for more: the next passages by relevance, even below the bar a
+        # first answer must clear (they are numbered, after the confident one).
+        answer = await service.ask(
+            record["question"], record["history"], k=shown + _MORE_STEP, force=True
+        )
         new = answer.passages[shown:]
         if not new:
             await query.answer("No more passages for this question.")

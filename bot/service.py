@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -85,8 +86,14 @@ class AnswerService:
 
     # -- answering -----------------------------------------------------------------------------
 
-    async def ask(self, question: str, history: Sequence[str] = (), k: int = 3) -> Answer:
-        return await asyncio.to_thread(self.engine.answer, question, list(history), k)
+    async def ask(
+        self, question: str, history: Sequence[str] = (), k: int = 3, *, force: bool = False
+    ) -> Answer:
+        """Answer in a worker thread. ``force`` quotes the best ``k`` passages whatever their
+        confidence ("More" under an answer the user already has)."""
+        return await asyncio.to_thread(
+            functools.partial(self.engine.answer, question, list(history), k, force=force)
+        )
 
     def documents(self) -> list[dict[str, object]]:
         stored = self.engine.answerer.stored

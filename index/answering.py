@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -115,10 +116,18 @@ _MAX_FOLLOW_UP_CONTENT_TOKENS = 4
 _HISTORY_TURNS = 3
 
 
+_SCRIPT_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+
+
 def clean_question(question: str, max_chars: int = DEFAULT_MAX_QUESTION_CHARS) -> str:
     """Normalise a question; QuestionError for empty or over-long ones."""
     text = unicodedata.normalize("NFKC", question)
     text = _INVISIBLE.sub("", text)
+    # Markup is noise to retrieval: script/style blocks go whole, other tags go, entities
+    # become their characters ("<b>When</b> was it?" asks "When was it?").
+    text = _SCRIPT_BLOCK.sub(" ", text)
+    text = html.unescape(_TAG.sub(" ", text))
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
     if not text:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from index.config import ChunkingSettings, Settings
-from index.embedding import HashingEmbedder, Vectors
+from index.embedding import HashingEmbedder, SentenceTransformerEmbedder, Vectors
 from index.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,3 +91,9 @@ def engine(settings: Settings) -> Engine:
     eng = Engine.open(settings, CountingEmbedder())
     eng.build()
     return eng
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> SentenceTransformerEmbedder:
+    """The real default model, loaded once per test session."""
+    return SentenceTransformerEmbedder("all-MiniLM-L6-v2")

@@ -46,9 +46,11 @@ def test_long_question_is_refused_with_its_length() -> None:
 
 def test_question_is_cleaned() -> None:
     assert clean_question("  When\u200b was\tit\x00 built?\n") == "When was it built?"
-    assert clean_question("<b>When</b> was <script>x</script>?") == (
-        "<b>When</b> was <script>x</script>?"
-    )
+    # Markup is dropped (scripts with their content); comparisons and entities survive.
+    assert clean_question("<b>When</b> was <script>x</script>it?") == "When was it?"
+    assert clean_question("Is 1 < 2 &amp; 3 > 2?") == "Is 1 < 2 & 3 > 2?"
+    with pytest.raises(QuestionError):
+        clean_question("<p><br/></p>")
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+def embedder(real_embedder: SentenceTransformerEmbedder) -> SentenceTransformerEmbedder:
+    return real_embedder
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,359 @@
+"""End to end: the real bot, real PTB networking, a fake Bot API server over HTTP on 127.0.0.1.
+
+The index is built once per module with the real model (the bundled article and a short
+second document); every test gets its own copy of corpus and index, and its own server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index.config import Settings
+from index.embedding import SentenceTransformerEmbedder
+from index.engine import Engine
+from tests.botharness import RunningBot, running_bot
+from tests.conftest import ARTICLE
+from tests.fakebotapi import BOT_USERNAME, FakeBotApi, bot_user, group, private, user
+
+pytestmark = pytest.mark.integration
+
+ADMIN = 1001
+READER = 2002
+VOLCANOES = (
+    "# Volcanoes of Iceland\n\n"
+    "Iceland has about 130 volcanic mountains. Hekla erupted in 2000 and is among the most "
+    "active volcanoes in the country.\n\n"
+    "Eyjafjallajökull erupted in 2010 and disrupted air travel across Europe for six days.\n"
+)
+GEYSERS = (
+    "Geysers of Iceland\n\n"
+    "The Strokkur geyser, in the Haukadalur valley, erupts every six to ten minutes and its "
+    "column of boiling water often reaches a height of twenty metres.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def template(
+    real_embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    root = tmp_path_factory.mktemp("bot-template")
+    (root / "corpus").mkdir()
+    shutil.copy(ARTICLE, root / "corpus" / ARTICLE.name)
+    (root / "corpus" / "volcanoes.md").write_text(VOLCANOES, encoding="utf-8")
+    Engine(_settings(root), real_embedder).build()
+    return root
+
+
+def _settings(root: Path) -> Settings:
+    return Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+
+
+@pytest.fixture
+async def bot(
+    template: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> AsyncIterator[RunningBot]:
+    root = tmp_path / "data"
+    shutil.copytree(template, root, symlinks=True)
+    with FakeBotApi() as api:
+        async with running_bot(
+            api,
+            _settings(root),
+            real_embedder,
+            VERBATIM_ADMIN_IDS=str(ADMIN),
+            VERBATIM_RELOAD_SECONDS="0.2",
+        ) as running:
+            yield running
+
+
+def html_of(message: dict[str, Any]) -> str:
+    html: str = message.get("html") or message["text"]
+    return html
+
+
+async def ask_private(bot: RunningBot, uid: int, text: str) -> dict[str, Any]:
+    """Send ``text`` in a private chat; return the bot's next message there."""
+    before = len(bot.api.sent(uid))
+    bot.api.text(private(uid), user(uid), text)
+    replies = await bot.replies(uid, before + 1)
+    reply: dict[str, Any] = replies[before]
+    return reply
+
+
+# -- a private conversation ----------------------------------------------------------------------
+
+
+async def test_private_question_gets_a_quote_with_source_and_buttons(bot: RunningBot) -> None:
+    reply = await ask_private(bot, READER, "When was Koryolink established?")
+    html = html_of(reply)
+    assert html.count("<blockquote>") == 1
+    bold = html.split("<b>", 1)[1].split("</b>", 1)[0]
+    assert "2008" in bold
+    assert "North Korea" in html.split("</blockquote>", 1)[1]  # the source line (title)
+    # The quote is verbatim document text.
+    quote = reply["text"].split("\n—", 1)[0].strip()
+    assert quote in ARTICLE.read_text(encoding="utf-8")
+    # It replies to the question, with typing shown first and three buttons under it.
+    assert reply["reply_to_message"]["text"] == "When was Koryolink established?"
+    assert any(c.params.get("action") == "typing" for c in bot.api.calls_of("sendChatAction"))
+    buttons = [b["text"] for b in reply["reply_markup"]["inline_keyboard"][0]]
+    assert buttons == ["More", "👍", "👎"]
+
+
+async def test_follow_up_is_understood_and_reset_forgets(bot: RunningBot) -> None:
+    await ask_private(bot, READER, "When was Koryolink established?")
+    follow = await ask_private(bot, READER, "And Kang Song NET?")
+    bold = html_of(follow).split("<b>", 1)[1].split("</b>", 1)[0]
+    assert "2015" in bold
+    reset = await ask_private(bot, READER, "/reset")
+    assert "forgotten" in reset["text"]
+
+
+async def test_a_question_the_documents_do_not_answer_is_declined(bot: RunningBot) -> None:
+    reply = await ask_private(bot, READER, "What is the boiling point of mercury?")
+    assert "could not find" in reply["text"]
+    assert "<blockquote>" not in html_of(reply)
+    assert "reply_markup" not in reply
+
+
+async def test_start_help_and_sources(bot: RunningBot) -> None:
+    start = await ask_private(bot, READER, "/start")
+    assert "2 document(s)" in start["text"]
+    assert "Volcanoes of Iceland" in start["text"]
+    assert "Try asking" in start["text"]
+    help_ = await ask_private(bot, READER, "/help")
+    assert f"@{BOT_USERNAME}" in help_["text"]
+    assert "Operators" not in help_["text"]  # only admins see operator help
+    sources = await ask_private(bot, READER, "/sources")
+    assert "chunks" in sources["text"] and "Volcanoes of Iceland" in sources["text"]
+    commands = bot.api.calls_of("setMyCommands")
+    assert commands and {"start", "help", "sources", "reset", "ask"} <= {
+        c["command"] for c in commands[0].params["commands"]
+    }
+
+
+# -- buttons -------------------------------------------------------------------------------------
+
+
+async def test_more_shows_further_passages_and_votes_are_recorded(bot: RunningBot) -> None:
+    reply = await ask_private(bot, READER, "What will Huawei equipment be used for?")
+    more, up, _down = reply["reply_markup"]["inline_keyboard"][0]
+    bot.api.press(reply, user(READER), more["callback_data"])
+    further = (await bot.replies(READER, 2))[1]
+    assert further["text"].startswith("2. ")
+    assert further["text"].split("\n—")[0] != reply["text"].split("\n—")[0]
+
+    bot.api.press(reply, user(READER), up["callback_data"])
+    answers = await bot.calls("answerCallbackQuery", 2)
+    assert answers[-1].params.get("text") == "Thanks for the feedback!"
+    feedback = bot.settings.index_dir / "feedback.jsonl"
+    record = json.loads(feedback.read_text(encoding="utf-8").splitlines()[-1])
+    assert record["vote"] == "up"
+    assert record["question"] == "What will Huawei equipment be used for?"
+    assert record["passages"] and str(READER) not in record["chat"]
+
+
+async def test_buttons_survive_a_restart_and_forged_data_is_refused(bot: RunningBot) -> None:
+    reply = await ask_private(bot, READER, "When was Koryolink established?")
+    more = reply["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    bot.app.bot_data.pop("questions")  # what a restart loses
+    bot.api.press(reply, user(READER), more)
+    further = (await bot.replies(READER, 2))[1]
+    assert "<blockquote>" in html_of(further)
+
+    bot.api.press(reply, user(READER), "more:../../etc/passwd:1")
+    bot.api.press({**reply, "reply_to_message": None}, user(READER), "vote:0123456789ab:up")
+    answers = await bot.calls("answerCallbackQuery", 3)
+    texts = [a.params.get("text", "") for a in answers]
+    assert any("not recognised" in t for t in texts)
+    assert any("expired" in t for t in texts)
+
+
+# -- groups --------------------------------------------------------------------------------------
+
+
+async def test_group_answers_only_when_addressed(bot: RunningBot) -> None:
+    chat = group(-100123)
+    bot.api.text(chat, user(READER), "When was Koryolink established?")
+    await bot.idle()
+    assert bot.api.sent(chat["id"]) == []
+
+    bot.api.text(chat, user(READER), f"@{BOT_USERNAME} When was Koryolink established?")
+    first = (await bot.replies(chat["id"], 1))[0]
+    assert "2008" in first["text"]
+
+    bot.api.text(chat, user(READER), "And Kang Song NET?", reply_to=first)
+    second = (await bot.replies(chat["id"], 2))[1]
+    assert "2015" in second["text"]
+
+    bot.api.text(chat, user(READER), "/ask When did Hekla erupt?")
+    third = (await bot.replies(chat["id"], 3))[2]
+    assert "2000" in third["text"]
+
+
+async def test_forum_topic_replies_stay_in_the_thread(bot: RunningBot) -> None:
+    chat = group(-100456, forum=True)
+    bot.api.text(chat, user(READER), f"@{BOT_USERNAME} When did Hekla erupt?", thread_id=77)
+    reply = (await bot.replies(chat["id"], 1))[0]
+    assert reply.get("message_thread_id") == 77
+    actions = bot.api.calls_of("sendChatAction")
+    assert actions and actions[-1].params.get("message_thread_id") == 77
+
+
+# -- inline mode ---------------------------------------------------------------------------------
+
+
+async def test_inline_query_offers_quotes(bot: RunningBot) -> None:
+    bot.api.inline(user(READER), "When did Eyjafjallajökull erupt?")
+    call = (await bot.calls("answerInlineQuery"))[0]
+    results = call.params["results"]
+    assert 1 <= len(results) <= 10
+    assert "2010" in results[0]["description"]
+    assert "<blockquote>" in results[0]["input_message_content"]["message_text"]
+    assert str(call.params.get("is_personal", "false")).lower() == "false"
+    assert int(call.params["cache_time"]) <= 60
+
+    bot.api.inline(user(READER), "")
+    empty = (await bot.calls("answerInlineQuery", 2))[1]
+    assert empty.params["results"] == []
+
+
+# -- operators -----------------------------------------------------------------------------------
+
+
+async def test_admin_upload_makes_a_new_fact_answerable(bot: RunningBot) -> None:
+    before = await ask_private(bot, ADMIN, "How often does the Strokkur geyser erupt?")
+    assert "could not find" in before["text"]
+
+    bot.api.document(private(ADMIN), user(ADMIN), "Geysers of Iceland.txt", GEYSERS.encode())
+    replies = await bot.replies(ADMIN, 3, timeout=60)
+    assert replies[1]["text"].startswith("Saved Geysers_of_Iceland.txt")
+    assert replies[2]["text"].startswith("Index updated")
+    assert (bot.settings.corpus_dir / "Geysers_of_Iceland.txt").read_text() == GEYSERS
+
+    await asyncio.sleep(0)  # the swap happened before the summary was sent
+    after = await ask_private(bot, ADMIN, "How often does the Strokkur geyser erupt?")
+    assert "six to ten minutes" in after["text"]
+
+    again = await ask_private(bot, ADMIN, "/reindex")
+    assert again["text"].startswith("Rebuilding")
+    done = (await bot.replies(ADMIN, 6, timeout=60))[5]
+    assert done["text"].startswith("Index updated") and "unchanged" in done["text"]
+
+
+async def test_non_admin_upload_is_refused_and_nothing_is_stored(bot: RunningBot) -> None:
+    files_before = sorted(p.name for p in bot.settings.corpus_dir.iterdir())
+    bot.api.document(private(READER), user(READER), "geysers.txt", GEYSERS.encode())
+    reply = (await bot.replies(READER, 1))[0]
+    assert "only the bot's operators" in reply["text"]
+    refused = await ask_private(bot, READER, "/reindex")
+    assert "only the bot's operators" in refused["text"]
+    assert sorted(p.name for p in bot.settings.corpus_dir.iterdir()) == files_before
+    assert bot.api.calls_of("getFile") == []  # not even downloaded
+
+
+async def test_unsupported_and_oversized_uploads_are_refused(bot: RunningBot) -> None:
+    files_before = sorted(p.name for p in bot.settings.corpus_dir.iterdir())
+    bot.api.document(private(ADMIN), user(ADMIN), "photo.jpg", b"\xff\xd8\xff\xe0", "image/jpeg")
+    bot.api.document(
+        private(ADMIN), user(ADMIN), "big.txt", b"x" * 2048, declared_size=50 * 1024 * 1024
+    )
+    replies = await bot.replies(ADMIN, 2)
+    texts = sorted(r["text"] for r in replies)
+    assert any("cannot read .jpg" in t for t in texts)
+    assert any("too large" in t for t in texts)
+    assert sorted(p.name for p in bot.settings.corpus_dir.iterdir()) == files_before
+
+
+# -- awkward input -------------------------------------------------------------------------------
+
+
+async def test_a_question_over_4096_characters_gets_a_clear_reply(bot: RunningBot) -> None:
+    reply = await ask_private(bot, READER, "Why " + "really " * 800 + "?")
+    assert "too long" in reply["text"]
+
+
+async def test_html_in_a_question_is_escaped(bot: RunningBot) -> None:
+    question = "<b>When</b> was <i>Koryolink</i> established? <script>alert(1)</script> & co"
+    reply = await ask_private(bot, READER, question)
+    # The fake server refuses HTML Telegram would refuse, so a reply at all means valid HTML.
+    assert "2008" in reply["text"]
+    assert "<script>" not in html_of(reply)
+
+
+async def test_a_sticker_gets_a_hint(bot: RunningBot) -> None:
+    sticker = {
+        "file_id": "sticker-1",
+        "file_unique_id": "s1",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
+    bot.api.message(private(READER), user(READER), sticker=sticker)
+    reply = (await bot.replies(READER, 1))[0]
+    assert "only answer questions written as text" in reply["text"]
+
+
+async def test_an_edited_message_is_ignored_quietly(bot: RunningBot) -> None:
+    bot.api.message(private(READER), user(READER), kind="edited_message", text="Hi", edit_date=1)
+    await bot.idle()
+    assert bot.api.sent(READER) == []
+    assert await ask_private(bot, READER, "When did Hekla erupt?")  # still running
+
+
+# -- a Bot API that fails ------------------------------------------------------------------------
+
+
+async def test_server_errors_get_an_apology_and_the_bot_keeps_going(bot: RunningBot) -> None:
+    bot.api.fail("sendMessage", 500, "Internal Server Error")
+    bot.api.fail("sendChatAction", 502, "Bad Gateway")
+    bot.api.text(private(READER), user(READER), "When was Koryolink established?")
+    apology = (await bot.replies(READER, 1))[0]
+    assert apology["text"].startswith("Sorry")
+    reply = await ask_private(bot, READER, "When did Hekla erupt?")
+    assert "2000" in reply["text"]
+
+
+async def test_429_retry_after_is_honoured(bot: RunningBot) -> None:
+    bot.api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    reply = await ask_private(bot, READER, "When did Hekla erupt?")
+    assert "2000" in reply["text"]
+    sends = bot.api.calls_of("sendMessage")
+    assert len(sends) == 2 and sends[1].at - sends[0].at >= 0.9
+
+
+async def test_get_updates_failures_are_retried(bot: RunningBot) -> None:
+    bot.api.fail("getUpdates", 502, "Bad Gateway", times=2)
+    reply = await ask_private(bot, READER, "When did Hekla erupt?")
+    assert "2000" in reply["text"]
+
+
+async def test_a_server_without_set_my_commands_does_not_stop_the_bot(
+    template: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    root = tmp_path / "data"
+    shutil.copytree(template, root, symlinks=True)
+    with FakeBotApi() as api:
+        api.fail("setMyCommands", 404, "Not Found: method not found")
+        async with running_bot(api, _settings(root), real_embedder) as bot:
+            reply = await ask_private(bot, READER, "When did Hekla erupt?")
+            assert "2000" in reply["text"]
+
+
+def test_fake_server_refuses_what_telegram_refuses() -> None:
+    """The fake's checks are what make the HTML assertions above meaningful."""
+    from tests.fakebotapi import ApiError, parse_telegram_html
+
+    assert parse_telegram_html("<b>a &amp; b</b> &lt;c&gt;") == "a & b <c>"
+    for bad in ["<b>open", "<script>x</script>", "a & b", "<b><i>x</b></i>", "1 < 2"]:
+        with pytest.raises(ApiError):
+            parse_telegram_html(bad)
+    _ = bot_user()
