@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,8 @@ from index.engine import Engine
 from index.store import current_version_path
 
 log = logging.getLogger(__name__)
+
+ASK_THREADS = 32
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,9 @@ class AnswerService:
         self._rebuild_lock = asyncio.Lock()
         self._feedback_lock = threading.Lock()
         self._watcher: asyncio.Task[None] | None = None
+        # Enough threads for questions to meet in the engine's micro-batches (the default
+        # executor has min(32, cores + 4)); they mostly wait on the model, not the GIL.
+        self._executor = ThreadPoolExecutor(max_workers=ASK_THREADS, thread_name_prefix="ask")
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -67,6 +73,7 @@ class AnswerService:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     @property
     def engine(self) -> Engine:
@@ -91,9 +98,8 @@ class AnswerService:
     ) -> Answer:
         """Answer in a worker thread. ``force`` quotes the best ``k`` passages whatever their
         confidence ("More" under an answer the user already has)."""
-        return await asyncio.to_thread(
-            functools.partial(self.engine.answer, question, list(history), k, force=force)
-        )
+        call = functools.partial(self.engine.answer, question, list(history), k, force=force)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     def documents(self) -> list[dict[str, object]]:
         stored = self.engine.answerer.stored

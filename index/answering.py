@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.batching import MicroBatcher
 from index.embedding import Embedder
 from index.errors import QuestionError
 from index.lexical import tokenize
-from index.retrieval import Retriever, SentenceHit
+from index.retrieval import Dense, FloatArray, Retriever, SentenceHit
 from index.store import StoredIndex
 
 MAX_PASSAGE_CHARS = 600
@@ -185,6 +186,11 @@ class Answerer:
         self.stored = stored
         self.embedder = embedder
         self.retriever = Retriever(stored)
+        # Concurrent questions (the bot answers many at once) share one encode call and one
+        # pass over the vectors: see index.batching.
+        self._dense: MicroBatcher[tuple[str, str | None], tuple[FloatArray, Dense]] = MicroBatcher(
+            self._dense_batch
+        )
         self.abstention = abstention or Abstention()
         self.max_question_chars = max_question_chars
 
@@ -205,6 +211,22 @@ class Answerer:
                 return contextual
         return answer
 
+    def _dense_batch(self, items: list[tuple[str, str | None]]) -> list[tuple[FloatArray, Dense]]:
+        """Query vectors and dense evidence for a batch of (question, topic) pairs. A
+        follow-up's vector is the question's plus ``TOPIC_WEIGHT`` times its topic's."""
+        texts = list(dict.fromkeys(t for item in items for t in item if t is not None))
+        encoded = self.embedder.encode(texts)
+        row = {t: i for i, t in enumerate(texts)}
+        queries = np.zeros((len(items), encoded.shape[1]), dtype=np.float32)
+        for i, (text, topic) in enumerate(items):
+            vector = encoded[row[text]]
+            if topic is not None:
+                vector = vector + TOPIC_WEIGHT * encoded[row[topic]]
+                vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
+            queries[i] = vector
+        dense = self.retriever.dense(queries)
+        return [(queries[i], dense[i]) for i in range(len(items))]
+
     def _may_be_elliptical(self, text: str) -> bool:
         """Could an unmarked question lean on the previous turn? Not when it names something
         the documents never mention ("What is the capital of France?"), nor when none of its
@@ -219,15 +241,11 @@ class Answerer:
 
     def _answer(self, text: str, topic: str | None, k: int, force: bool) -> Answer:
         resolved = f"{topic} {text}" if topic else text
-        if topic:
-            vectors = self.embedder.encode([text, topic])
-            blended = vectors[0] + TOPIC_WEIGHT * vectors[1]
-            query_vector = (blended / max(float(np.linalg.norm(blended)), 1e-9)).astype(np.float32)
-            tokens = tokenize(text) * 2 + tokenize(topic)
-        else:
-            query_vector = self.embedder.encode([text])[0]
-            tokens = tokenize(text)
-        hits = self.retriever.search(query_vector, tokens, limit=max(10, 4 * k), question=text)
+        tokens = tokenize(text) * 2 + tokenize(topic) if topic else tokenize(text)
+        query_vector, dense = self._dense((text, topic))
+        hits = self.retriever.search(
+            query_vector, tokens, limit=max(10, 4 * k), question=text, dense=dense
+        )
         if not hits:
             return Answer(text, False, (), resolved)
         confidence = self.abstention.confidence(hits[0])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from index.store import current_version_path, load_version
 
 log = logging.getLogger(__name__)
 
+#: Answers kept per index version (an answer is a few kB: a few MB at most).
+CACHE_SIZE = 2048
+
 
 class Engine:
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
@@ -29,6 +33,11 @@ class Engine:
         self._answerer: Answerer | None = None
         self._loaded_path: Path | None = None
         self._reload_lock = threading.Lock()
+        self.cache_size = CACHE_SIZE
+        self.cache_hits = 0
+        self._cache: OrderedDict[tuple[object, ...], Answer] = OrderedDict()
+        self._cache_for: Answerer | None = None
+        self._cache_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
@@ -88,4 +97,22 @@ class Engine:
     def answer(
         self, question: str, history: Sequence[str] = (), k: int = 3, *, force: bool = False
     ) -> Answer:
-        return self.answerer.answer(question, history, k, force=force)
+        """The answer, from the cache when the same question (with the same history) was
+        answered from the same index version; a new version starts a new cache."""
+        answerer = self.answerer
+        key = (id(answerer), question, tuple(history), k, force)
+        with self._cache_lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                self.cache_hits += 1
+                return cached
+        answer = answerer.answer(question, history, k, force=force)
+        with self._cache_lock:
+            if self._cache_for is not answerer:
+                self._cache.clear()
+                self._cache_for = answerer
+            self._cache[key] = answer
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return answer

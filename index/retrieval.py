@@ -129,6 +129,14 @@ class ScoringWeights:
 
 
 @dataclass(frozen=True, slots=True)
+class Dense:
+    """Dense evidence for one query: cosine with every sentence; the nearest chunk ids."""
+
+    sentence_scores: FloatArray
+    chunk_ids: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
 class SentenceHit:
     """A scored candidate sentence (row in the index's sentence table)."""
 
@@ -165,24 +173,45 @@ class Retriever:
 
     # -- candidates and features -------------------------------------------------------------
 
+    def dense(self, query_vectors: FloatArray) -> list[Dense]:
+        """The dense part of retrieval for a batch of query vectors (one row each): cosine
+        with every sentence and the nearest chunks. One matrix product and one FAISS search
+        for the whole batch read the vectors once, however many questions there are."""
+        q = np.ascontiguousarray(query_vectors, dtype=np.float32).reshape(
+            -1, self.stored.manifest.dimension
+        )
+        if len(self.sentence_texts) == 0 or len(q) == 0:
+            return [Dense(np.zeros(0, np.float32), np.zeros(0, np.int64)) for _ in q]
+        sims = np.asarray(self.stored.sentence_vectors @ q.T, dtype=np.float32)
+        k = min(self.weights.candidates_per_list, len(self.stored.chunks))
+        _, chunk_ids = self.stored.faiss_index.search(q, k)
+        return [
+            Dense(np.ascontiguousarray(sims[:, i]), chunk_ids[i].astype(np.int64))
+            for i in range(len(q))
+        ]
+
     def candidates(
-        self, query_vector: FloatArray, query_tokens: list[str], question: str = ""
+        self,
+        query_vector: FloatArray,
+        query_tokens: list[str],
+        question: str = "",
+        dense: Dense | None = None,
     ) -> tuple[npt.NDArray[np.int64], FloatArray]:
-        """Candidate sentence rows and their features (columns in ``FEATURES`` order)."""
+        """Candidate sentence rows and their features (columns in ``FEATURES`` order).
+        ``dense`` is ``self.dense`` of the query vector, when the caller computed it."""
         n_sent = len(self.sentence_texts)
         if n_sent == 0:
             return np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES)), dtype=np.float32)
         k = self.weights.candidates_per_list
         q = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
-
-        dense_sent = (self.stored.sentence_vectors @ q[0]).astype(np.float32)
+        if dense is None:
+            dense = self.dense(q)[0]
+        dense_sent = dense.sentence_scores
         bm25_sent = self.sentence_bm25.scores(query_tokens)
         bm25_chunk = self.chunk_bm25.scores(query_tokens)
-        n_chunks = len(self.stored.chunks)
-        _, chunk_ids = self.stored.faiss_index.search(q, min(k, n_chunks))
 
         candidates: set[int] = set(_top(dense_sent, k)) | set(_top(bm25_sent, k))
-        for chunk in [int(c) for c in chunk_ids[0] if c >= 0] + list(_top(bm25_chunk, k)):
+        for chunk in [int(c) for c in dense.chunk_ids if c >= 0] + list(_top(bm25_chunk, k)):
             candidates.update(self.chunk_sentences[chunk])
         rows = np.fromiter(sorted(candidates), dtype=np.int64)
         homes = self.home_chunk[rows]
@@ -208,9 +237,10 @@ class Retriever:
         query_tokens: list[str],
         limit: int = 10,
         question: str = "",
+        dense: Dense | None = None,
     ) -> list[SentenceHit]:
         """The best sentences for the query, best first (at most ``limit``)."""
-        rows, feats = self.candidates(query_vector, query_tokens, question)
+        rows, feats = self.candidates(query_vector, query_tokens, question, dense)
         if len(rows) == 0:
             return []
         score = feats @ self.weights.vector()
