@@ -194,19 +194,43 @@ def _parts_by_source(stored: StoredIndex) -> dict[str, _DocParts]:
 
 
 def _embed_missing(parts: list[_DocParts], embedder: Embedder, progress: bool) -> None:
-    """Embed the chunks and sentences of new or changed documents, in length-sorted batches."""
+    """Embed the sentences of new or changed documents, in length-sorted batches; a chunk's
+    vector is pooled from its sentences' (``pool_chunk_vectors``)."""
     todo = [p for p in parts if p.chunk_vectors is None]
     texts: list[str] = []
     for p in todo:
-        texts.extend(c.text for c in p.chunks)
         texts.extend(p.doc.text[s.start : s.end] for s in p.sentences)
     vectors = embed_all(texts, embedder, progress)
     offset = 0
     for p in todo:
-        n_c, n_s = len(p.chunks), len(p.sentences)
-        p.chunk_vectors = vectors[offset : offset + n_c]
-        p.sentence_vectors = vectors[offset + n_c : offset + n_c + n_s]
-        offset += n_c + n_s
+        n_s = len(p.sentences)
+        p.sentence_vectors = vectors[offset : offset + n_s]
+        p.chunk_vectors = pool_chunk_vectors(p.chunks, p.sentences, p.sentence_vectors)
+        offset += n_s
+
+
+def pool_chunk_vectors(chunks: list[Chunk], sentences: list[Span], vectors: Vectors) -> Vectors:
+    """Chunk vectors as the length-weighted mean of their sentences' vectors, normalised.
+
+    Chunks are runs of whole sentences, so this is the mean pooling the model itself applies
+    over tokens, one level up. It halves the build's encoding work (every text is encoded
+    once, as a sentence, instead of once more inside each chunk that holds it). On the SQuAD
+    evaluation every quality figure was the same to three decimals as with chunks encoded
+    directly (chunk vectors only bring candidates in; the ranking is sentence-level).
+    """
+    out = np.zeros((len(chunks), vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)
+    if not chunks or not sentences:
+        return out
+    starts = np.array([s.start for s in sentences])
+    lengths = np.array([s.end - s.start for s in sentences], dtype=np.float32)
+    for row, chunk in enumerate(chunks):
+        lo = int(np.searchsorted(starts, chunk.start, side="left"))
+        hi = int(np.searchsorted(starts, chunk.end, side="left"))
+        if hi <= lo:
+            continue
+        pooled = lengths[lo:hi] @ vectors[lo:hi]
+        out[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-9)
+    return out
 
 
 def embed_all(texts: list[str], embedder: Embedder, progress: bool = False) -> Vectors:

@@ -156,3 +156,25 @@ def test_interrupted_build_leaves_the_old_index_in_use(
     assert summary.added == 1 and len(load_version(index).documents) == 3
     assert not list((index / "versions").glob(".tmp-*"))
     assert len([p for p in (index / "versions").iterdir()]) <= 2
+
+
+def test_each_sentence_is_encoded_once_and_chunks_pool_their_sentences(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> None:
+    embedder = CountingEmbedder()
+    build_index(corpus, tmp_path / "index", embedder, chunking)
+    stored = load_version(tmp_path / "index")
+    assert len(embedder.texts) == len(stored.sentences)  # no chunk text encoded again
+    doc_row = {d.doc_id: i for i, d in enumerate(stored.documents)}
+    for row, chunk in enumerate(stored.chunks):
+        sents = stored.sentences
+        inside = np.flatnonzero(
+            (sents[:, 0] == doc_row[chunk.doc_id])
+            & (sents[:, 1] >= chunk.start)
+            & (sents[:, 2] <= chunk.end)
+        )
+        assert len(inside) >= 1
+        weights = (sents[inside, 2] - sents[inside, 1]).astype(np.float32)
+        pooled = weights @ np.asarray(stored.sentence_vectors[inside])
+        pooled /= np.linalg.norm(pooled)
+        assert np.allclose(stored.chunk_vectors[row], pooled, atol=1e-5)
