@@ -1,0 +1,177 @@
+"""Benchmark 5: the real bot under load, against the tests' fake Bot API on 127.0.0.1.
+
+    .venv/bin/python bench/bot_load.py [--users 50] [--questions 20] [--think 1.0]
+
+The real bot (``bot.app.build_application``, PTB's real HTTP networking, long polling) answers
+``--users`` simulated users, each asking ``--questions`` distinct SQuAD questions one after the
+other: a user sends a question, waits for the reply, reads it for a random 0–2×``--think``
+seconds, and asks the next. The index holds the five SQuAD articles (real model).
+
+Printed, in the same run: the baseline (one user alone, same path), then the load run with
+``--think`` and a saturation run with no think time: questions answered exactly once / lost /
+answered twice, p50 and p95 from the update being queued at the server to the reply reaching
+it, and the rate of answers per second. Bounded: every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from answer_latency import SQUAD  # noqa: E402
+
+from index.config import Settings  # noqa: E402
+from index.embedding import SentenceTransformerEmbedder  # noqa: E402
+from index.engine import Engine  # noqa: E402
+from tests.botharness import running_bot  # noqa: E402
+from tests.fakebotapi import FakeBotApi, private, user  # noqa: E402
+
+
+class TimingApi(FakeBotApi):
+    """The fake server, noting when each user message got its reply (and how many)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.replied: dict[int, list[float]] = {}
+        self.events: dict[int, threading.Event] = {}
+
+    def expect(self, message_id: int) -> threading.Event:
+        event = threading.Event()
+        with self._cond:
+            self.events[message_id] = event
+            if message_id in self.replied:  # the reply beat us to it
+                event.set()
+        return event
+
+    def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = super()._m_sendmessage(params)
+        replied_to = (message.get("reply_to_message") or {}).get("message_id")
+        if replied_to is not None:
+            self.replied.setdefault(replied_to, []).append(time.monotonic())
+            event = self.events.get(replied_to)
+            if event is not None:
+                event.set()
+        return message
+
+
+def corpus_and_questions(folder: Path) -> list[str]:
+    data = json.loads(SQUAD.read_text(encoding="utf-8"))
+    folder.mkdir(parents=True, exist_ok=True)
+    questions = []
+    for i, article in enumerate(data["data"]):
+        body = "\n\n".join(p["context"] for p in article["paragraphs"])
+        title = article["title"].replace("_", " ")
+        (folder / f"article{i}.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+        questions += [q["question"] for p in article["paragraphs"] for q in p["qas"]]
+    return sorted(set(questions))
+
+
+async def simulate(
+    api: TimingApi, users: int, per_user: int, think: float, pool: list[str], seed: int
+) -> dict[str, float]:
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    sent_ids: list[int] = []
+    lost = 0
+
+    async def one_user(uid: int) -> None:
+        nonlocal lost
+        mine = rng.sample(pool, per_user)
+        for question in mine:
+            pushed = time.monotonic()
+            message = api.text(private(uid), user(uid), question)
+            event = api.expect(message["message_id"])
+            sent_ids.append(message["message_id"])
+            if not await asyncio.to_thread(event.wait, 30.0):
+                lost += 1
+                continue
+            latencies.append(api.replied[message["message_id"]][0] - pushed)
+            if think:
+                await asyncio.sleep(rng.uniform(0, 2 * think))
+
+    start = time.monotonic()
+    await asyncio.gather(*(one_user(100_000 + u) for u in range(users)))
+    elapsed = time.monotonic() - start
+    await asyncio.sleep(0.5)  # let any duplicate reply arrive before counting
+    counts = Counter(len(api.replied.get(m, [])) for m in sent_ids)
+    latencies.sort()
+    return {
+        "questions": len(sent_ids),
+        "once": counts[1],
+        "lost": lost,
+        "twice_or_more": sum(n for c, n in counts.items() if c > 1),
+        "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
+        "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan"),
+        "rate": len(latencies) / elapsed,
+        "seconds": elapsed,
+    }
+
+
+async def run(args: argparse.Namespace) -> None:
+    model = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(corpus_dir=Path(tmp) / "corpus", index_dir=Path(tmp) / "index")
+        pool = corpus_and_questions(settings.corpus_dir)
+        Engine(settings, model).build()
+        rows = []
+        for label, users, per_user, think in [
+            ("baseline: 1 user alone", 1, args.questions, 0.0),
+            (
+                f"{args.users} users, think ~{args.think:g} s",
+                args.users,
+                args.questions,
+                args.think,
+            ),
+            (f"{args.users} users, no think time (saturation)", args.users, args.questions, 0.0),
+        ]:
+            root = Path(tmp) / f"run{len(rows)}"
+            shutil.copytree(Path(tmp) / "index", root / "index", symlinks=True)
+            run_settings = Settings(corpus_dir=settings.corpus_dir, index_dir=root / "index")
+            with TimingApi() as api:
+                async with running_bot(
+                    api,
+                    run_settings,
+                    model,
+                    VERBATIM_FLOOD_MESSAGES="10000",
+                    VERBATIM_RELOAD_SECONDS="3600",
+                ):
+                    rows.append((label, await simulate(api, users, per_user, think, pool, 11)))
+    base = rows[0][1]
+    print(f"index: 5 SQuAD articles; {len(pool)} distinct questions to draw from")
+    print()
+    header = f"{'run':44} {'asked':>6} {'once':>5} {'lost':>5} {'dup':>4}"
+    print(header + f" {'p50 ms':>7} {'p95 ms':>7} {'p95/base':>9} {'answers/s':>10}")
+    for label, r in rows:
+        print(
+            f"{label:44} {r['questions']:6.0f} {r['once']:5.0f} {r['lost']:5.0f} "
+            f"{r['twice_or_more']:4.0f} {r['p50_ms']:7.0f} {r['p95_ms']:7.0f} "
+            f"{r['p95_ms'] / base['p95_ms']:8.2f}× {r['rate']:10.1f}"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--questions", type=int, default=20)
+    parser.add_argument("--think", type=float, default=1.0)
+    args = parser.parse_args()
+    asyncio.run(run(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
