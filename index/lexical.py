@@ -178,8 +178,7 @@ def _stemmer() -> object:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stop-word-free, stemmed word tokens."""
-    words = [w.casefold().replace("’", "'") for w in _WORD.findall(text)]
-    words = [w for w in words if w not in _STOPWORDS]
+    words = [w for w in _WORD.findall(text.casefold().replace("’", "'")) if w not in _STOPWORDS]
     if not words:
         return []
     stems: list[str] = _stemmer().stemWords(words)  # type: ignore[attr-defined]
@@ -189,10 +188,12 @@ def tokenize(text: str) -> list[str]:
 class Bm25:
     """BM25 over a list of texts, with the document frequencies kept for IDF overlap."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], *, tokens: Sequence[list[str]] | None = None) -> None:
+        """Index ``texts``; or pass their ``tokens`` (from ``tokenize``) when already known."""
         import bm25s
 
-        tokens = [tokenize(t) for t in texts]
+        if tokens is None:
+            tokens = [tokenize(t) for t in texts]
         self._size = len(tokens)
         df: Counter[str] = Counter()
         for toks in tokens:

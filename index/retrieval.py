@@ -157,19 +157,26 @@ class Retriever:
         docs = stored.documents
         sents = stored.sentences
         self.sentence_texts = [docs[int(d)].text[int(s) : int(e)] for d, s, e, _ in sents]
-        self.sentence_tokens = [set(tokenize(t)) for t in self.sentence_texts]
-        self.sentence_bm25 = Bm25(self.sentence_texts)
-        self.chunk_bm25 = Bm25([c.text for c in stored.chunks])
+        # Each sentence is tokenized once: a chunk is a run of whole sentences, so its tokens
+        # are theirs, in order (start-up time is mostly tokenizing).
+        tokens = [tokenize(t) for t in self.sentence_texts]
+        # Token sets for the overlap features, made when a sentence is first a candidate:
+        # holding one set per sentence up front costs more memory than the vectors.
+        self._token_sets: list[frozenset[str] | None] = [None] * len(tokens)
+        self.sentence_bm25 = Bm25(self.sentence_texts, tokens=tokens)
         self.home_chunk, self.chunk_sentences = _sentence_chunk_maps(stored)
+        self.chunk_bm25 = Bm25(
+            [c.text for c in stored.chunks],
+            tokens=[[t for r in rows for t in tokens[r]] for rows in self.chunk_sentences],
+        )
         doc_of = sents[:, 0] if len(sents) else np.zeros(0, dtype=np.int64)
         self.same_doc_prev = np.zeros(len(sents), dtype=bool)
         self.same_doc_next = np.zeros(len(sents), dtype=bool)
         if len(sents) > 1:
             self.same_doc_prev[1:] = doc_of[1:] == doc_of[:-1]
             self.same_doc_next[:-1] = doc_of[:-1] == doc_of[1:]
-        self.answer_types = np.array(
-            [sentence_answer_types(t) for t in self.sentence_texts], dtype=np.float32
-        ).reshape(len(sents), len(ANSWER_TYPES))
+        # Filled in as sentences become candidates (-1: not yet known).
+        self.answer_types = np.full((len(sents), len(ANSWER_TYPES)), -1.0, dtype=np.float32)
 
     # -- candidates and features -------------------------------------------------------------
 
@@ -221,13 +228,15 @@ class Retriever:
         feats[:, 1] = self.stored.chunk_vectors[homes] @ q[0]
         feats[:, 2] = _scaled(bm25_sent[rows])
         feats[:, 3] = _scaled(bm25_chunk[homes])
-        feats[:, 4] = [self.sentence_bm25.overlap(qset, self.sentence_tokens[r]) for r in rows]
+        feats[:, 4] = [self.sentence_bm25.overlap(qset, self.sentence_tokens(int(r))) for r in rows]
         feats[:, 5] = [self.sentence_bm25.overlap(qset, self._window_tokens(int(r))) for r in rows]
         prev_rows = np.where(self.same_doc_prev[rows], rows - 1, rows)
         next_rows = np.where(self.same_doc_next[rows], rows + 1, rows)
         feats[:, 6] = np.maximum(dense_sent[prev_rows], dense_sent[next_rows])
         wanted = answer_type(question)
         if wanted is not None:
+            for r in rows[self.answer_types[rows, 0] < 0]:
+                self.answer_types[r] = sentence_answer_types(self.sentence_texts[int(r)])
             feats[:, 7] = self.answer_types[rows, wanted]
         return rows, feats
 
@@ -257,12 +266,18 @@ class Retriever:
             for i in order
         ]
 
+    def sentence_tokens(self, row: int) -> frozenset[str]:
+        cached = self._token_sets[row]
+        if cached is None:
+            cached = self._token_sets[row] = frozenset(tokenize(self.sentence_texts[row]))
+        return cached
+
     def _window_tokens(self, row: int) -> set[str]:
         doc = self.stored.sentences[row, 0]
-        tokens = set(self.sentence_tokens[row])
+        tokens = set(self.sentence_tokens(row))
         for near in (row - 1, row + 1):
-            if 0 <= near < len(self.sentence_tokens) and self.stored.sentences[near, 0] == doc:
-                tokens |= self.sentence_tokens[near]
+            if 0 <= near < len(self._token_sets) and self.stored.sentences[near, 0] == doc:
+                tokens |= self.sentence_tokens(near)
         return tokens
 
 
