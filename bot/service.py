@@ -12,35 +12,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
-import os
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+from index import journal
 from index.answering import Answer
 from index.build import BuildSummary
 from index.config import Settings
 from index.embedding import Embedder
 from index.engine import Engine
+from index.journal import Feedback, QuestionRecord, now_iso
 from index.store import current_version_path
 
 log = logging.getLogger(__name__)
 
 ASK_THREADS = 32
-
-
-@dataclass(frozen=True)
-class Feedback:
-    question: str
-    passages: list[str]
-    vote: str  # "up" or "down"
-    chat: str  # hashed chat id, not the id itself
-    time: str
 
 
 class AnswerService:
@@ -49,7 +37,6 @@ class AnswerService:
         self._embedder = embedder
         self._engine: Engine | None = None
         self._rebuild_lock = asyncio.Lock()
-        self._feedback_lock = threading.Lock()
         self._watcher: asyncio.Task[None] | None = None
         # Enough threads for questions to meet in the engine's micro-batches (the default
         # executor has min(32, cores + 4)); they mostly wait on the model, not the GIL.
@@ -130,17 +117,18 @@ class AnswerService:
         return current_version_path(self.settings.index_dir)
 
     def record_feedback(self, feedback: Feedback) -> None:
-        """Append one JSON line next to the index (``feedback.jsonl``), whole or not at all."""
-        path = self.settings.index_dir / "feedback.jsonl"
-        line = json.dumps(feedback.__dict__, ensure_ascii=False) + "\n"
-        with self._feedback_lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-            try:
-                os.write(fd, line.encode("utf-8"))  # one write of one line: O_APPEND is atomic
-            finally:
-                os.close(fd)
+        """Append the vote to ``feedback.jsonl`` next to the index (see ``index.journal``)."""
+        journal.append(self.settings.index_dir / journal.FEEDBACK_FILE, feedback)
+
+    def record_question(self, record: QuestionRecord) -> None:
+        """Append to ``questions.jsonl`` unless VERBATIM_RECORD_QUESTIONS is false. A disk
+        that refuses the write is logged, never the user's problem."""
+        if not self.settings.record_questions:
+            return
+        try:
+            journal.append(self.settings.index_dir / journal.QUESTIONS_FILE, record)
+        except OSError as exc:
+            log.warning("could not record the question: %s", exc)
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+__all__ = ["AnswerService", "Feedback", "QuestionRecord", "now_iso"]

@@ -91,6 +91,15 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int, help="only the first N questions (quick look)")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
 
+    for name, text in [
+        ("unanswered", "the questions users asked that the documents did not answer"),
+        ("feedback", "the 👍/👎 votes: totals, most down-voted passages, latest 👎 questions"),
+    ]:
+        report = sub.add_parser(name, help=text)
+        report.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+        report.add_argument("--limit", type=int, default=20, help="how many rows (default 20)")
+        report.add_argument("--json", action="store_true", help="print JSON")
+
     serve = sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     serve.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
     serve.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
@@ -130,11 +139,52 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _cmd_chat(args)
     if args.command == "eval":
         return _cmd_eval(args)
+    if args.command == "unanswered":
+        return _cmd_unanswered(_settings(args), args.limit, as_json=args.json)
+    if args.command == "feedback":
+        return _cmd_feedback(_settings(args), args.limit, as_json=args.json)
     if args.command == "serve":
         from bot.app import run
 
         return run(_settings(args), args.webhook_url, args.listen, args.port)
     raise AssertionError(args.command)  # pragma: no cover
+
+
+def _cmd_unanswered(settings: Settings, limit: int, *, as_json: bool) -> int:
+    from index import journal
+
+    rows = journal.unanswered(settings.index_dir, max(1, limit))
+    if as_json:
+        _print_json([{"count": n, "question": q, "last": t} for n, q, t in rows])
+        return 0
+    if not rows:
+        print(f"no unanswered questions recorded in {settings.index_dir}")
+        return 0
+    print(f"{'times':>5}  {'last asked':20}  question")
+    for n, question, last in rows:
+        print(f"{n:5d}  {last:20}  {question}")
+    return 0
+
+
+def _cmd_feedback(settings: Settings, limit: int, *, as_json: bool) -> int:
+    from dataclasses import asdict
+
+    from index import journal
+
+    summary = journal.feedback(settings.index_dir, max(1, limit))
+    if as_json:
+        _print_json(asdict(summary))
+        return 0
+    print(f"👍 {summary.up}   👎 {summary.down}")
+    if summary.worst:
+        print("\nmost down-voted passages (down, up, passage id):")
+        for down, up, passage in summary.worst:
+            print(f"  {down:4d} {up:4d}  {passage}")
+    if summary.recent_down:
+        print("\nlatest 👎 questions:")
+        for question in summary.recent_down:
+            print(f"  {question}")
+    return 0
 
 
 def _cmd_build(settings: Settings, *, full: bool) -> int:

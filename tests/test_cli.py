@@ -106,3 +106,39 @@ def test_index_from_another_model_says_how_to_rebuild(env: dict[str, str]) -> No
     result = run(["ask", "When did Hekla erupt?"], {**env, "VERBATIM_MODEL": "hashing-fake-2"})
     assert result.returncode == 2
     assert "verbatim index build --full" in result.stderr
+
+
+def test_unanswered_and_feedback_reports(tmp_path: Path) -> None:
+    from index import journal
+
+    index = tmp_path / "index"
+    for question, answered in [
+        ("Who won the cup?", False),
+        ("who won the  cup", False),
+        ("When was Koryolink established?", True),
+        ("What is the capital of France?", False),
+    ]:
+        journal.append(
+            index / journal.QUESTIONS_FILE,
+            journal.QuestionRecord(journal.now_iso(), "abc", question, answered, 0.5, 10.0, ()),
+        )
+    with (index / journal.QUESTIONS_FILE).open("a") as f:
+        f.write('{"question": "cut off by a cra')  # a torn last line is skipped
+    journal.append(
+        index / journal.FEEDBACK_FILE,
+        journal.Feedback("Who built it?", ["doc:1-9"], "down", "abc", journal.now_iso()),
+    )
+    journal.append(
+        index / journal.FEEDBACK_FILE,
+        journal.Feedback("When?", ["doc:1-9"], "up", "abc", journal.now_iso()),
+    )
+    out = run(["unanswered", "--index", str(index), "--json"], {})
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [(r["count"], r["question"]) for r in rows] == [
+        (2, "Who won the cup?"),
+        (1, "What is the capital of France?"),
+    ]
+    out = run(["feedback", "--index", str(index)], {})
+    assert out.returncode == 0, out.stderr
+    assert "👍 1   👎 1" in out.stdout and "doc:1-9" in out.stdout and "Who built it?" in out.stdout
