@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -19,6 +20,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot import handlers
 from bot.config import BotSettings, load_bot_settings
@@ -62,6 +64,34 @@ class RedactSecrets(logging.Filter):
                 record.exc_info = None
                 record.msg = f"{record.msg}\n{record.exc_text}"
         return True
+
+
+class SkipUnreadableUpdates(HTTPXRequest):
+    """The request ``getUpdates`` goes through. An update python-telegram-bot cannot read (a
+    newer or older Bot API than it expects: PTB 22.8 requires fields Bot API 9.6 added to
+    polls) would fail the whole batch; PTB then fetches the same batch again, forever, and the
+    bot stops answering. Here such an update becomes an empty one (its ``update_id`` only, which
+    no handler matches) with a warning, and the others go on."""
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        data = HTTPXRequest.parse_json_payload(payload)
+        if isinstance(data.get("result"), list):
+            data["result"] = [readable_update(raw) for raw in data["result"]]
+        return data
+
+
+def readable_update(raw: Any) -> Any:
+    """``raw`` if PTB can read it as an Update, else ``{"update_id": ...}`` (see above)."""
+    if not isinstance(raw, dict) or "update_id" not in raw:
+        return raw
+    try:
+        Update.de_json(raw, None)
+    except Exception as exc:
+        kinds = ",".join(sorted(k for k in raw if k != "update_id")) or "nothing"
+        log.warning("skipped update %s (%s) that cannot be read: %s", raw["update_id"], kinds, exc)
+        return {"update_id": raw["update_id"]}
+    return raw
 
 
 def install_redaction(bot_settings: BotSettings) -> None:
@@ -113,6 +143,7 @@ def build_application(
         .write_timeout(20)
         .pool_timeout(10)
         .connection_pool_size(64)
+        .get_updates_request(SkipUnreadableUpdates())
     )
     if bot_settings.base_url:
         builder = builder.base_url(bot_settings.base_url)
@@ -129,6 +160,10 @@ def build_application(
     app.add_handler(CommandHandler("reset", handlers.on_reset, filters.UpdateType.MESSAGE))
     app.add_handler(CommandHandler("ask", handlers.on_ask_command, filters.UpdateType.MESSAGE))
     app.add_handler(CommandHandler("reindex", handlers.on_reindex, filters.UpdateType.MESSAGE))
+    # Any other command: a pointer to /help (after the real ones, which take precedence).
+    app.add_handler(
+        MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, handlers.on_unknown_command)
+    )
     app.add_handler(MessageHandler(text, handlers.on_text))
     app.add_handler(
         MessageHandler(filters.Document.ALL & filters.UpdateType.MESSAGE, handlers.on_document)

@@ -46,7 +46,22 @@ _HISTORY_TURNS = 5
 _MAX_REMEMBERED_QUESTIONS = 2000
 _MORE_STEP = 3
 _INLINE_RESULTS = 10
+_INLINE_MAX_CHARS = 256  # Telegram's own limit: a longer inline query is not from Telegram
+_MAX_MORE_SHOWN = 30  # "More" stops here, whatever offset a button claims
 APOLOGY = "Sorry — something went wrong while answering. Please try again in a moment."
+PRIVATE = "Sorry, this bot is private."
+SLOW_DOWN = (
+    "You are sending messages faster than I can read them — please wait a few seconds, "
+    "then ask again."
+)
+ONLY_TEXT = (
+    "I can only answer questions written as text. Ask me something about the documents "
+    "— /help shows how."
+)
+NO_LINKS = (
+    "I do not open links. Ask your question in words and I will look for the answer in the "
+    "documents."
+)
 
 
 def _service(context: Context) -> AnswerService:
@@ -82,21 +97,34 @@ def _is_admin(update: Update, context: Context) -> bool:
     return user is not None and user.id in _settings(context).admin_ids
 
 
-async def _refuse_if_not_allowed(update: Update, context: Context) -> bool:
-    if _allowed(update, context):
-        return False
+def _is_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+async def _admit(update: Update, context: Context) -> bool:
+    """Should the bot handle this message? Flood control, then the allow-list. At most one
+    reply: "slow down" once per burst, "this bot is private" in private chats; in groups a
+    refused message gets no reply at all."""
     message = update.effective_message
-    if (
-        message is not None
-        and update.effective_chat
-        and update.effective_chat.type == ChatType.PRIVATE
-    ):
-        await message.reply_text("Sorry, this bot is private.")
+    allowed = _allowed(update, context)
+    limited, warn = _flooding(update, context)
+    if limited:
+        if warn and message is not None and (allowed or _is_private(update)):
+            await message.reply_text(SLOW_DOWN)
+        return False
+    if not allowed:
+        if message is not None and _is_private(update):
+            await message.reply_text(PRIVATE)
+        return False
     return True
 
 
 def _flooding(update: Update, context: Context) -> tuple[bool, bool]:
-    """(limited, warn): too many questions from one user in the window."""
+    """(limited, warn): too many messages from one user in the window. Operators are not
+    limited (they may send a batch of documents)."""
+    if _is_admin(update, context):
+        return False, False
     settings = _settings(context)
     data: dict[str, Any] = context.user_data if context.user_data is not None else {}
     recent: deque[float] = data.setdefault("recent", deque())
@@ -116,7 +144,7 @@ def _flooding(update: Update, context: Context) -> tuple[bool, bool]:
 
 
 async def on_start(update: Update, context: Context) -> None:
-    if await _refuse_if_not_allowed(update, context) or update.effective_message is None:
+    if update.effective_message is None or not await _admit(update, context):
         return
     service = _service(context)
     docs = service.documents()
@@ -151,7 +179,7 @@ HELP = (
 
 
 async def on_help(update: Update, context: Context) -> None:
-    if await _refuse_if_not_allowed(update, context) or update.effective_message is None:
+    if update.effective_message is None or not await _admit(update, context):
         return
     text = HELP.format(name=escape(context.bot.username or "bot"))
     if _is_admin(update, context):
@@ -163,7 +191,7 @@ async def on_help(update: Update, context: Context) -> None:
 
 
 async def on_sources(update: Update, context: Context) -> None:
-    if await _refuse_if_not_allowed(update, context) or update.effective_message is None:
+    if update.effective_message is None or not await _admit(update, context):
         return
     lines = []
     for d in _service(context).documents():
@@ -179,7 +207,7 @@ async def on_sources(update: Update, context: Context) -> None:
 
 
 async def on_reset(update: Update, context: Context) -> None:
-    if await _refuse_if_not_allowed(update, context) or update.effective_message is None:
+    if update.effective_message is None or not await _admit(update, context):
         return
     if context.chat_data is not None:
         context.chat_data.pop(_HISTORY, None)
@@ -188,7 +216,7 @@ async def on_reset(update: Update, context: Context) -> None:
 
 async def on_ask_command(update: Update, context: Context) -> None:
     message = update.effective_message
-    if message is None or await _refuse_if_not_allowed(update, context):
+    if message is None or not await _admit(update, context):
         return
     question = " ".join(context.args or [])
     if not question.strip():
@@ -223,35 +251,40 @@ async def on_text(update: Update, context: Context) -> None:
         addressed = _addressed_question(message, context.bot.username, context.bot.id)
         if addressed is None:
             return  # not addressed to the bot
-        if not addressed.strip():
-            await message.reply_text("Yes? Ask me a question about the documents.")
-            return
         question = addressed
-    if await _refuse_if_not_allowed(update, context):
+    if not await _admit(update, context):
+        return
+    if chat.type != ChatType.PRIVATE and not question.strip():
+        await message.reply_text("Yes? Ask me a question about the documents.")
         return
     await answer_question(update, context, question)
 
 
+_LINK = re.compile(r"(?:https?|tg|ftp)://\S+|www\.\S+", re.IGNORECASE)
+
+
+def _only_links(text: str) -> bool:
+    """Is the question nothing but links? (Word by word: no regex backtracking over it.)"""
+    words = text.split()
+    return bool(words) and all(_LINK.fullmatch(word) for word in words)
+
+
 async def answer_question(update: Update, context: Context, question: str) -> None:
+    """Answer ``question`` (already admitted: see ``_admit``) with one reply."""
     message = update.effective_message
     chat = update.effective_chat
     if message is None or chat is None:
-        return
-    limited, warn = _flooding(update, context)
-    if limited:
-        if warn:
-            await message.reply_text(
-                "You are sending questions faster than I can read them — please wait a few "
-                "seconds, then ask again."
-            )
         return
     service = _service(context)
     chat_data: dict[str, Any] = context.chat_data if context.chat_data is not None else {}
     history: list[str] = list(chat_data.get(_HISTORY, []))
     try:
-        clean_question(question, service.settings.max_question_chars)
+        cleaned = clean_question(question, service.settings.max_question_chars)
     except QuestionError as exc:
         await message.reply_text(_sentence(str(exc)))
+        return
+    if _only_links(cleaned):
+        await message.reply_text(NO_LINKS)
         return
     try:
         await context.bot.send_chat_action(
@@ -355,7 +388,11 @@ async def on_callback(update: Update, context: Context) -> None:
     if query is None:
         return
     if not _allowed(update, context):
-        await query.answer("Sorry, this bot is private.")
+        await query.answer(PRIVATE)
+        return
+    limited, _warn = _flooding(update, context)
+    if limited:
+        await query.answer("Too many presses — please wait a few seconds.")
         return
     match = _CALLBACK.match(query.data or "")
     if match is None:
@@ -382,6 +419,9 @@ async def on_callback(update: Update, context: Context) -> None:
         return
     if kind == "more" and arg.isdigit():
         shown = int(arg)
+        if shown >= _MAX_MORE_SHOWN:
+            await query.answer("No more passages for this question.")
+            return
         # The user asked for more: the next passages by relevance, even below the bar a
         # first answer must clear (they are numbered, after the confident one).
         answer = await service.ask(
@@ -427,12 +467,13 @@ async def on_inline(update: Update, context: Context) -> None:
     query = update.inline_query
     if query is None:
         return
-    if not _allowed(update, context) or not query.query.strip():
+    text = query.query
+    if not _allowed(update, context) or not text.strip() or len(text) > _INLINE_MAX_CHARS:
         await query.answer([], cache_time=10, is_personal=False)
         return
     service = _service(context)
     try:
-        answer = await service.ask(query.query, (), k=_INLINE_RESULTS)
+        answer = await service.ask(text, (), k=_INLINE_RESULTS)
     except QuestionError:
         await query.answer([], cache_time=10, is_personal=False)
         return
@@ -484,7 +525,7 @@ async def on_document(update: Update, context: Context) -> None:
             reply and reply.from_user and reply.from_user.id == context.bot.id
         ):
             return
-    if await _refuse_if_not_allowed(update, context):
+    if not await _admit(update, context):
         return
     if not _is_admin(update, context):
         await message.reply_text(
@@ -502,17 +543,17 @@ async def on_document(update: Update, context: Context) -> None:
             ".txt, .md, .html or .pdf file. Nothing was stored."
         )
         return
-    limit_mb = settings.max_upload_bytes / 1024 / 1024
-    if doc.file_size is not None and doc.file_size > settings.max_upload_bytes:
-        await message.reply_text(
-            f"That file is too large ({doc.file_size / 1024 / 1024:.1f} MB; the limit is "
-            f"{limit_mb:.0f} MB). Nothing was stored."
-        )
+    limit = settings.max_upload_bytes
+    if doc.file_size is not None and doc.file_size > limit:
+        await message.reply_text(_too_large(doc.file_size, limit))
+        return
+    if doc.file_size == 0:
+        await message.reply_text("That file is empty. Nothing was stored.")
         return
     telegram_file = await context.bot.get_file(doc.file_id)
     data = bytes(await telegram_file.download_as_bytearray())
-    if len(data) > settings.max_upload_bytes:
-        await message.reply_text(f"That file is larger than {limit_mb:.0f} MB. Nothing was stored.")
+    if len(data) > limit:  # the declared size was wrong
+        await message.reply_text(_too_large(len(data), limit))
         return
     corpus = service.settings.corpus_dir
     corpus.mkdir(parents=True, exist_ok=True)
@@ -537,13 +578,30 @@ async def on_document(update: Update, context: Context) -> None:
         tmp.unlink(missing_ok=True)
     log.info("document saved: %s (%d bytes)", name, len(data))
     verb = "Replaced" if replaced else "Saved"
-    await message.reply_text(f"{verb} {name}. Updating the index…")
-    context.application.create_task(_rebuild_and_report(message, service), update=update)
+    status = await message.reply_text(f"{verb} {name}. Updating the index…")
+    context.application.create_task(_rebuild_and_report(status, service), update=update)
+
+
+def _too_large(size: int, limit: int) -> str:
+    return (
+        f"That file is too large ({human_size(size)}; the limit is {human_size(limit)}). "
+        "Nothing was stored."
+    )
+
+
+def human_size(size: float) -> str:
+    """1536 -> "1.5 KB"; 10485760 -> "10 MB"."""
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            text = f"{size:.1f}".removesuffix(".0") if unit != "bytes" else f"{int(size)}"
+            return f"{text} {unit}"
+        size /= 1024
+    raise AssertionError  # pragma: no cover
 
 
 async def on_reindex(update: Update, context: Context) -> None:
     message = update.effective_message
-    if message is None or await _refuse_if_not_allowed(update, context):
+    if message is None or not await _admit(update, context):
         return
     if not _is_admin(update, context):
         await message.reply_text("Sorry, only the bot's operators can rebuild the index.")
@@ -552,21 +610,27 @@ async def on_reindex(update: Update, context: Context) -> None:
     if service.rebuilding:
         await message.reply_text("A rebuild is already running; I will switch to it when done.")
         return
-    await message.reply_text("Rebuilding the index from the corpus…")
-    context.application.create_task(_rebuild_and_report(message, service), update=update)
+    status = await message.reply_text("Rebuilding the index from the corpus…")
+    context.application.create_task(_rebuild_and_report(status, service), update=update)
 
 
-async def _rebuild_and_report(message: Message, service: AnswerService) -> None:
+async def _rebuild_and_report(status: Message, service: AnswerService) -> None:
+    """Rebuild, then edit the status message with the outcome: one reply per upload or
+    /reindex, which says first "Updating…" and then what happened."""
     try:
         summary = await service.rebuild()
     except Exception as exc:
         log.exception("rebuild failed")
-        await message.reply_text(f"The index could not be rebuilt: {exc}")
-        return
-    text = "Index updated — " + summary.line()
-    if summary.failed:
-        text += "\nProblems:\n" + "\n".join(f"• {f}" for f in summary.failed[:10])
-    await message.reply_text(text[:4096])
+        text = f"{status.text or ''}\nThe index could not be rebuilt: {exc}"
+    else:
+        text = f"{status.text or ''}\nIndex updated — {summary.line()}"
+        if summary.failed:
+            text += "\nProblems:\n" + "\n".join(f"• {f}" for f in summary.failed[:10])
+    try:
+        await status.edit_text(text[:4096])
+    except TelegramError as exc:  # e.g. the message was deleted meanwhile: say it anew
+        log.info("could not edit the status message (%s); sending a new one", exc)
+        await status.reply_text(text[:4096])
 
 
 # -- everything else -----------------------------------------------------------------------------
@@ -578,11 +642,34 @@ async def on_other(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if message is None or chat is None or chat.type != ChatType.PRIVATE:
         return
-    if not _allowed(update, context):
+    if message.text is not None:  # an empty text (no filter calls it text): "empty"
+        await on_text(update, context)
+        return
+    if not await _admit(update, context):
+        return
+    await message.reply_text(ONLY_TEXT)
+
+
+async def on_unknown_command(update: Update, context: Context) -> None:
+    """A command the bot does not have: a pointer to /help in private chats, or in groups when
+    it names this bot (``/foo@thisbot``); commands meant for other bots are not ours."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or not message.text:
+        return
+    commands = message.parse_entities([MessageEntity.BOT_COMMAND])
+    command = next(iter(commands.values()), "") or message.text.split(maxsplit=1)[0]
+    _name, at, target = command.partition("@")
+    ours = (context.bot.username or "").casefold()
+    if at and target.casefold() != ours:
+        return
+    if chat.type != ChatType.PRIVATE and not at:
+        return
+    if not await _admit(update, context):
         return
     await message.reply_text(
-        "I can only answer questions written as text. Ask me something about the documents "
-        "— /help shows how."
+        f"I do not know the command {command[:40]}. /help lists what I can do; to ask "
+        "something, just write your question."
     )
 
 
@@ -615,5 +702,6 @@ __all__ = [
     "on_sources",
     "on_start",
     "on_text",
+    "on_unknown_command",
     "sanitise_filename",
 ]

@@ -541,6 +541,40 @@ class FakeBotApi:
         inline = {"id": f"iq-{next(self._ids)}", "from": sender, "query": query, "offset": ""}
         return self.push({"inline_query": inline})
 
+    # -- more helpers (hostile-input tests) -------------------------------------------------------
+
+    def pending(self) -> int:
+        """Updates queued and not yet acknowledged by the bot (a later ``getUpdates`` offset)."""
+        with self._cond:
+            return len(self._updates)
+
+    def last_call_at(self, *, ignore: tuple[str, ...] = ("getUpdates",)) -> float:
+        """``time.monotonic()`` of the latest call of a method not in ``ignore`` (0.0 if none)."""
+        with self._cond:
+            return max((c.at for c in self.calls if c.method not in ignore), default=0.0)
+
+    def channel_post(
+        self, chat: dict[str, Any], *, kind: str = "channel_post", **content: Any
+    ) -> dict[str, Any]:
+        """A post in a channel: no ``from``, the channel itself as ``sender_chat``. Not kept
+        in ``messages`` (``sent`` expects a sender): a reply to it would fail, and show up
+        in ``calls_of("sendMessage")``."""
+        with self._cond:
+            message: dict[str, Any] = {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": chat,
+                "sender_chat": chat,
+                **content,
+            }
+        self.push({kind: message})
+        return message
+
+    def callback(self, sender: dict[str, Any], **fields: Any) -> int:
+        """A callback query with any fields (``data``, ``message``, ``inline_message_id``...)."""
+        query = {"id": f"cb-{next(self._ids)}", "from": sender, "chat_instance": "i", **fields}
+        return self.push({"callback_query": query})
+
 
 def user(uid: int, name: str = "Ada") -> dict[str, Any]:
     return {"id": uid, "is_bot": False, "first_name": name, "username": f"user{uid}"}

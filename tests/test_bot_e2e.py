@@ -232,19 +232,33 @@ async def test_admin_upload_makes_a_new_fact_answerable(bot: RunningBot) -> None
     assert "could not find" in before["text"]
 
     bot.api.document(private(ADMIN), user(ADMIN), "Geysers of Iceland.txt", GEYSERS.encode())
-    replies = await bot.replies(ADMIN, 3, timeout=60)
-    assert replies[1]["text"].startswith("Saved Geysers_of_Iceland.txt")
-    assert replies[2]["text"].startswith("Index updated")
+    # One reply, "Saved … Updating the index…", edited with the summary when the build is done.
+    status = await finished(bot, ADMIN, 2)
+    assert status["text"].startswith("Saved Geysers_of_Iceland.txt. Updating the index…")
+    assert "1 added" in status["text"]
     assert (bot.settings.corpus_dir / "Geysers_of_Iceland.txt").read_text() == GEYSERS
 
-    await asyncio.sleep(0)  # the swap happened before the summary was sent
     after = await ask_private(bot, ADMIN, "How often does the Strokkur geyser erupt?")
     assert "six to ten minutes" in after["text"]
 
-    again = await ask_private(bot, ADMIN, "/reindex")
-    assert again["text"].startswith("Rebuilding")
-    done = (await bot.replies(ADMIN, 6, timeout=60))[5]
-    assert done["text"].startswith("Index updated") and "unchanged" in done["text"]
+    bot.api.text(private(ADMIN), user(ADMIN), "/reindex")
+    done = await finished(bot, ADMIN, 4)
+    assert done["text"].startswith("Rebuilding the index") and "unchanged" in done["text"]
+    assert len(bot.api.sent(ADMIN)) == 4
+
+
+async def finished(bot: RunningBot, chat_id: int, count: int) -> dict[str, Any]:
+    """The bot's ``count``-th message in the chat once it has been edited to say the index
+    was updated."""
+
+    def edited(api: FakeBotApi) -> dict[str, Any] | None:
+        sent = api.sent(chat_id)
+        if len(sent) >= count and "Index updated" in sent[count - 1]["text"]:
+            return sent[count - 1]
+        return None
+
+    message: dict[str, Any] = await asyncio.to_thread(bot.api.wait_for, edited, 60)
+    return message
 
 
 async def test_non_admin_upload_is_refused_and_nothing_is_stored(bot: RunningBot) -> None:
