@@ -135,7 +135,9 @@ def build_application(
         Application.builder()
         .token(bot_settings.token.get_secret_value())
         .concurrent_updates(64)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=bot_settings.max_messages_per_second, max_retries=3)
+        )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .connect_timeout(10)

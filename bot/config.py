@@ -50,6 +50,12 @@ class BotSettings(BaseSettings):
     flood_messages: int = Field(default=8, ge=1, validation_alias="VERBATIM_FLOOD_MESSAGES")
     flood_seconds: float = Field(default=20.0, gt=0, validation_alias="VERBATIM_FLOOD_SECONDS")
     reload_seconds: float = Field(default=2.0, gt=0, validation_alias="VERBATIM_RELOAD_SECONDS")
+    typing_after_seconds: float = Field(
+        default=0.5, ge=0, le=10, validation_alias="VERBATIM_TYPING_AFTER_SECONDS"
+    )
+    max_messages_per_second: int = Field(
+        default=30, ge=1, le=1000, validation_alias="VERBATIM_MAX_MESSAGES_PER_SECOND"
+    )
 
     @field_validator("admin_ids", "allowed_chat_ids", mode="before")
     @classmethod
@@ -95,6 +101,8 @@ _ENV_NAMES = {
     "flood_messages": "VERBATIM_FLOOD_MESSAGES",
     "flood_seconds": "VERBATIM_FLOOD_SECONDS",
     "reload_seconds": "VERBATIM_RELOAD_SECONDS",
+    "typing_after_seconds": "VERBATIM_TYPING_AFTER_SECONDS",
+    "max_messages_per_second": "VERBATIM_MAX_MESSAGES_PER_SECOND",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -29,7 +30,7 @@ from telegram.ext import ContextTypes
 
 from bot.config import BotSettings
 from bot.render import NOT_FOUND, answer_html, pack, passage_html
-from bot.service import AnswerService, Feedback, now_iso
+from bot.service import AnswerService, Feedback, QuestionRecord, now_iso
 from index.answering import Answer, clean_question
 from index.documents import SUPPORTED_SUFFIXES, read_document, sha256_bytes
 from index.errors import DocumentError, QuestionError
@@ -286,24 +287,41 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     if _only_links(cleaned):
         await message.reply_text(NO_LINKS)
         return
-    try:
-        await context.bot.send_chat_action(
-            chat.id, ChatAction.TYPING, message_thread_id=_thread(message)
-        )
-    except TelegramError as exc:  # cosmetic: never let it block the answer
-        log.info("typing action failed: %s", exc)
     started = time.perf_counter()
-    answer = await service.ask(question, history, k=1)
+    asking = asyncio.ensure_future(service.ask(question, history, k=1))
+    # "typing…" only when the answer takes a while: a quick answer arrives before it would
+    # show, and every call counts against Telegram's ~30 messages/s for the whole bot.
+    done, _ = await asyncio.wait({asking}, timeout=_settings(context).typing_after_seconds)
+    if not done:
+        try:
+            await context.bot.send_chat_action(
+                chat.id, ChatAction.TYPING, message_thread_id=_thread(message)
+            )
+        except TelegramError as exc:  # cosmetic: never let it block the answer
+            log.info("typing action failed: %s", exc)
+    answer = await asking
     latency_ms = (time.perf_counter() - started) * 1000
     chat_data[_HISTORY] = ([*history, question])[-_HISTORY_TURNS:]
     qid = _remember(context, chat.id, question, history, answer)
+    passages = tuple(_passage_id(p.doc_id, p.start, p.end) for p in answer.passages)
     log.info(
-        "question chat=%s answered=%s latency_ms=%.0f confidence=%.3f",
+        "question chat=%s answered=%s latency_ms=%.0f confidence=%.3f passage=%s",
         chat_hash(chat.id),
         answer.answered,
         latency_ms,
         answer.confidence,
+        passages[0] if passages else "-",
     )
+    record = QuestionRecord(
+        now_iso(),
+        chat_hash(chat.id),
+        answer.question,
+        answer.answered,
+        round(answer.confidence, 4),
+        round(latency_ms, 1),
+        passages,
+    )
+    await asyncio.to_thread(service.record_question, record)
     markup = _keyboard(qid, 1) if answer.answered else None
     await reply_html(message, answer_html(answer), markup)
 

@@ -68,6 +68,7 @@ async def bot(
             real_embedder,
             VERBATIM_ADMIN_IDS=str(ADMIN),
             VERBATIM_RELOAD_SECONDS="0.2",
+            VERBATIM_TYPING_AFTER_SECONDS="0",  # always show "typing…", to test it
         ) as running:
             yield running
 
@@ -104,6 +105,12 @@ async def test_private_question_gets_a_quote_with_source_and_buttons(bot: Runnin
     assert any(c.params.get("action") == "typing" for c in bot.api.calls_of("sendChatAction"))
     buttons = [b["text"] for b in reply["reply_markup"]["inline_keyboard"][0]]
     assert buttons == ["More", "👍", "👎"]
+    # The operator's journal has the question, with a pseudonym for the chat.
+    journal = bot.settings.index_dir / "questions.jsonl"
+    record = json.loads(journal.read_text(encoding="utf-8").splitlines()[-1])
+    assert record["question"] == "When was Koryolink established?"
+    assert record["answered"] is True and record["passages"]
+    assert record["chat"] != str(READER) and len(record["chat"]) == 12
 
 
 async def test_follow_up_is_understood_and_reset_forgets(bot: RunningBot) -> None:
