@@ -11,6 +11,12 @@ Layout of ``VERBATIM_INDEX_DIR``::
     versions/<version>/sentence_vectors.npy         (float32, L2-normalised)
     versions/<version>/chunks.faiss                 (inner-product FAISS index over chunks)
 
+``chunks.faiss`` is exact (``IndexFlatIP``) for small corpora and an approximate IVF-SQ8 index
+for large ones (``index.ann`` says why); the manifest's ``ann`` field names the type and the
+search parameters (nprobe), which ``load_version`` applies on every load. Manifests from before
+that field mean a flat index. The FAISS file and the vector ``.npy`` files are memory-mapped
+read-only, so bot processes serving the same version share those pages.
+
 Nothing is pickled: JSON lines, ``.npy`` written with ``allow_pickle=False`` and FAISS's own
 format. A build writes a new version directory and only then swaps ``current``: a build that
 dies half-way leaves the index in use untouched.
@@ -33,6 +39,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from index import ann
 from index.chunking import Chunk
 from index.documents import Document
 from index.errors import IndexLoadError
@@ -64,6 +71,8 @@ class Manifest:
     build_seconds: float
     version: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The chunk index's type and search parameters (``ann.IndexSpec.to_dict``); {} = flat.
+    ann: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
@@ -133,13 +142,15 @@ def write_version(
     sentences: npt.NDArray[np.int64],
     chunk_vectors: npt.NDArray[np.float32],
     sentence_vectors: npt.NDArray[np.float32],
+    *,
+    ann_settings: ann.AnnSettings | None = None,
+    progress: bool | None = None,
 ) -> Path:
     """Write a complete new version, then point ``current`` at it atomically.
 
-    Call under ``build_lock``.
+    The chunk index type is chosen by ``ann.choose`` from the number of chunks; building it
+    shows a progress bar (``progress=None``: only on a terminal). Call under ``build_lock``.
     """
-    import faiss
-
     versions = index_dir / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
     tmp = versions / f".tmp-{uuid.uuid4().hex}"
@@ -150,13 +161,13 @@ def write_version(
         _save_npy(tmp / "sentences.npy", sentences.astype(np.int64, copy=False))
         _save_npy(tmp / "chunk_vectors.npy", chunk_vectors)
         _save_npy(tmp / "sentence_vectors.npy", sentence_vectors)
-        flat = faiss.IndexFlatIP(manifest.dimension)
-        if len(chunk_vectors):
-            flat.add(chunk_vectors)
-        faiss.write_index(flat, str(tmp / "chunks.faiss"))
+        vectors = np.asarray(chunk_vectors, dtype=np.float32).reshape(-1, manifest.dimension)
+        chunk_index, spec = ann.build(vectors, ann_settings, progress=progress)
+        ann.write_index(chunk_index, tmp / "chunks.faiss")
+        del chunk_index
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         name = f"{stamp}-{uuid.uuid4().hex[:8]}"
-        final_manifest = Manifest(**{**asdict(manifest), "version": name})
+        final_manifest = Manifest(**{**asdict(manifest), "version": name, "ann": spec.to_dict()})
         _write_text(tmp / MANIFEST, final_manifest.to_json())
         _fsync_dir(tmp)
         final = versions / name
@@ -171,9 +182,10 @@ def write_version(
 
 
 def load_version(index_dir: Path, expected_model: str | None = None) -> StoredIndex:
-    """Load the current version; a clear IndexLoadError names what is wrong and the fix."""
-    import faiss
+    """Load the current version; a clear IndexLoadError names what is wrong and the fix.
 
+    The chunk index is memory-mapped read-only with the manifest's search parameters applied.
+    """
     path = current_version_path(index_dir)
     if path is None or not path.is_dir():
         raise IndexLoadError(
@@ -191,20 +203,29 @@ def load_version(index_dir: Path, expected_model: str | None = None) -> StoredIn
             f"{expected_model!r}: rebuild with `verbatim index build --full` "
             "(or set VERBATIM_MODEL back)"
         )
+    reading = ""  # the file being read, named in the error
     try:
-        documents = [Document(**row) for row in _read_jsonl(path / "documents.jsonl")]
-        chunks = [Chunk(**row) for row in _read_jsonl(path / "chunks.jsonl")]
-        sentences = np.load(path / "sentences.npy", allow_pickle=False)
-        chunk_vectors = np.load(path / "chunk_vectors.npy", mmap_mode="r", allow_pickle=False)
-        sentence_vectors = np.load(path / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
-        faiss_index = faiss.read_index(str(path / "chunks.faiss"))
+        reading = "documents.jsonl"
+        documents = [Document(**row) for row in _read_jsonl(path / reading)]
+        reading = "chunks.jsonl"
+        chunks = [Chunk(**row) for row in _read_jsonl(path / reading)]
+        reading = "sentences.npy"
+        sentences = np.load(path / reading, allow_pickle=False)
+        reading = "chunk_vectors.npy"
+        chunk_vectors = np.load(path / reading, mmap_mode="r", allow_pickle=False)
+        reading = "sentence_vectors.npy"
+        sentence_vectors = np.load(path / reading, mmap_mode="r", allow_pickle=False)
+        reading = MANIFEST
+        spec = ann.IndexSpec.from_dict(manifest.ann)
+        reading = "chunks.faiss"
+        faiss_index = ann.read_index(path / reading, spec)
     except FileNotFoundError as exc:
         raise IndexLoadError(
             f"index file {exc.filename} is missing: rebuild with `verbatim index build --full`"
         ) from None
     except Exception as exc:
         raise IndexLoadError(
-            f"index in {path} is corrupt ({type(exc).__name__}: {exc}): "
+            f"index file {path / reading} is corrupt ({type(exc).__name__}: {exc}): "
             "rebuild with `verbatim index build --full`"
         ) from None
     _check_consistent(
