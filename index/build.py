@@ -139,7 +139,7 @@ def build_index(
                 path=previous.path,
             )
         _embed_missing(parts, embedder, progress)
-        path = _write(index_dir, parts, embedder, chunking, started)
+        path = _write(index_dir, parts, embedder, chunking, started, progress)
         return BuildSummary(
             added,
             changed,
@@ -257,6 +257,7 @@ def _write(
     embedder: Embedder,
     chunking: ChunkingSettings,
     started: float,
+    progress: bool,
 ) -> Path:
     documents = [p.doc for p in parts]
     chunks = [c for p in parts for c in p.chunks]
@@ -289,7 +290,14 @@ def _write(
         build_seconds=round(time.perf_counter() - started, 3),
     )
     return write_version(
-        index_dir, manifest, documents, chunks, sentences, chunk_vectors, sentence_vectors
+        index_dir,
+        manifest,
+        documents,
+        chunks,
+        sentences,
+        chunk_vectors,
+        sentence_vectors,
+        progress=progress,
     )
 
 

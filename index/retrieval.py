@@ -128,6 +128,13 @@ class ScoringWeights:
         )
 
 
+#: Up to this many sentences every question is scored against all of them (one pass over
+#: the vectors: ~300 MB at the limit, a few ms); beyond, only against the sentences of the
+#: nearest chunks (found by the approximate chunk index) and of the BM25 candidates.
+SCAN_ALL_SENTENCES_UP_TO = 200_000
+_UNSCORED = -2.0  # below any cosine
+
+
 @dataclass(frozen=True, slots=True)
 class Dense:
     """Dense evidence for one query: cosine with every sentence; the nearest chunk ids."""
@@ -151,9 +158,16 @@ class SentenceHit:
 class Retriever:
     """Holds the lexical indexes and the sentence↔chunk maps for one stored index."""
 
-    def __init__(self, stored: StoredIndex, weights: ScoringWeights | None = None) -> None:
+    def __init__(
+        self,
+        stored: StoredIndex,
+        weights: ScoringWeights | None = None,
+        *,
+        scan_all_up_to: int = SCAN_ALL_SENTENCES_UP_TO,
+    ) -> None:
         self.stored = stored
         self.weights = weights or ScoringWeights()
+        self.scan_all = len(stored.sentences) <= scan_all_up_to
         docs = stored.documents
         sents = stored.sentences
         self.sentence_texts = [docs[int(d)].text[int(s) : int(e)] for d, s, e, _ in sents]
@@ -189,13 +203,29 @@ class Retriever:
         )
         if len(self.sentence_texts) == 0 or len(q) == 0:
             return [Dense(np.zeros(0, np.float32), np.zeros(0, np.int64)) for _ in q]
-        sims = np.asarray(self.stored.sentence_vectors @ q.T, dtype=np.float32)
         k = min(self.weights.candidates_per_list, len(self.stored.chunks))
         _, chunk_ids = self.stored.faiss_index.search(q, k)
-        return [
-            Dense(np.ascontiguousarray(sims[:, i]), chunk_ids[i].astype(np.int64))
-            for i in range(len(q))
-        ]
+        if self.scan_all:
+            sims = np.asarray(self.stored.sentence_vectors @ q.T, dtype=np.float32)
+            return [
+                Dense(np.ascontiguousarray(sims[:, i]), chunk_ids[i].astype(np.int64))
+                for i in range(len(q))
+            ]
+        # A large index: only the sentences of the nearest chunks are scored now; others get
+        # scored in ``candidates`` if BM25 or a neighbour brings them in.
+        out = []
+        for i in range(len(q)):
+            rows = np.sort(
+                np.fromiter(
+                    {r for c in chunk_ids[i] if c >= 0 for r in self.chunk_sentences[int(c)]},
+                    dtype=np.int64,
+                )
+            )
+            scores = np.full(len(self.sentence_texts), _UNSCORED, dtype=np.float32)
+            if len(rows):
+                scores[rows] = np.asarray(self.stored.sentence_vectors[rows] @ q[i])
+            out.append(Dense(scores, chunk_ids[i].astype(np.int64)))
+        return out
 
     def candidates(
         self,
@@ -221,6 +251,13 @@ class Retriever:
         for chunk in [int(c) for c in dense.chunk_ids if c >= 0] + list(_top(bm25_chunk, k)):
             candidates.update(self.chunk_sentences[chunk])
         rows = np.fromiter(sorted(candidates), dtype=np.int64)
+        prev_rows = np.where(self.same_doc_prev[rows], rows - 1, rows)
+        next_rows = np.where(self.same_doc_next[rows], rows + 1, rows)
+        if not self.scan_all:
+            need = np.unique(np.concatenate([rows, prev_rows, next_rows]))
+            missing = need[dense_sent[need] <= _UNSCORED]
+            if len(missing):
+                dense_sent[missing] = np.asarray(self.stored.sentence_vectors[missing] @ q[0])
         homes = self.home_chunk[rows]
         qset = list(set(query_tokens))
         feats = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
@@ -230,8 +267,6 @@ class Retriever:
         feats[:, 3] = _scaled(bm25_chunk[homes])
         feats[:, 4] = [self.sentence_bm25.overlap(qset, self.sentence_tokens(int(r))) for r in rows]
         feats[:, 5] = [self.sentence_bm25.overlap(qset, self._window_tokens(int(r))) for r in rows]
-        prev_rows = np.where(self.same_doc_prev[rows], rows - 1, rows)
-        next_rows = np.where(self.same_doc_next[rows], rows + 1, rows)
         feats[:, 6] = np.maximum(dense_sent[prev_rows], dense_sent[next_rows])
         wanted = answer_type(question)
         if wanted is not None:

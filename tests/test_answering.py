@@ -102,3 +102,26 @@ def test_engine_picks_up_a_new_build(engine: Engine) -> None:
     assert engine.refresh()
     answer = engine.answer(question, force=True)
     assert answer.passages and "Strokkur" in answer.passages[0].highlight
+
+
+def test_large_index_mode_scores_only_candidate_sentences_with_the_same_answers(
+    engine: Engine,
+) -> None:
+    """Past SCAN_ALL_SENTENCES_UP_TO sentences a question is not scored against every
+    sentence; on questions whose answer the nearest chunks hold, the quotes are the same."""
+    from index.answering import Answerer
+    from index.retrieval import Retriever
+
+    stored = engine.answerer.stored
+    full = Answerer(stored, engine.embedder)
+    partial = Answerer(stored, engine.embedder)
+    partial.retriever = Retriever(stored, scan_all_up_to=0)
+    assert full.retriever.scan_all and not partial.retriever.scan_all
+    for question in [
+        "When did Hekla erupt?",
+        "When was Koryolink established?",
+        "How many volcanic mountains does Iceland have?",
+    ]:
+        a, b = full.answer(question, force=True), partial.answer(question, force=True)
+        assert a.passages[0].highlight == b.passages[0].highlight
+        assert abs(a.passages[0].score - b.passages[0].score) < 1e-5
