@@ -8,7 +8,10 @@ other: a user sends a question, waits for the reply, reads it for a random 0–2
 seconds, and asks the next. The index holds the five SQuAD articles (real model).
 
 Printed, in the same run: the baseline (one user alone, same path), then the load run with
-``--think`` and a saturation run with no think time: questions answered exactly once / lost /
+``--think`` and a saturation run with no think time — first with the default outgoing limit of
+30 messages/s (Telegram's limit for a bot, enforced by PTB's ``AIORateLimiter``), then with it
+raised to 1000/s (``VERBATIM_MAX_MESSAGES_PER_SECOND``, for a self-hosted Bot API server), which
+shows the bot's own capacity: questions answered exactly once / lost /
 answered twice, p50 and p95 from the update being queued at the server to the reply reaching
 it, and the rate of answers per second. Bounded: every wait has a timeout.
 """
@@ -23,7 +26,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -42,30 +44,40 @@ from tests.fakebotapi import FakeBotApi, private, user  # noqa: E402
 
 
 class TimingApi(FakeBotApi):
-    """The fake server, noting when each user message got its reply (and how many)."""
+    """The fake server, noting when each user message got its reply (and how many), and
+    waking the simulated user's coroutine (no thread blocked per waiting user: those would
+    compete with the bot for the event loop's default executor)."""
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
+        self.loop = loop
         self.replied: dict[int, list[float]] = {}
-        self.events: dict[int, threading.Event] = {}
+        self.waiting: dict[int, asyncio.Future[None]] = {}
 
-    def expect(self, message_id: int) -> threading.Event:
-        event = threading.Event()
+    def expect(self, message_id: int) -> asyncio.Future[None]:
+        """Call on the event loop: a future done when the message has its reply."""
+        future: asyncio.Future[None] = self.loop.create_future()
         with self._cond:
-            self.events[message_id] = event
             if message_id in self.replied:  # the reply beat us to it
-                event.set()
-        return event
+                future.set_result(None)
+            else:
+                self.waiting[message_id] = future
+        return future
 
     def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         message = super()._m_sendmessage(params)
         replied_to = (message.get("reply_to_message") or {}).get("message_id")
         if replied_to is not None:
             self.replied.setdefault(replied_to, []).append(time.monotonic())
-            event = self.events.get(replied_to)
-            if event is not None:
-                event.set()
+            future = self.waiting.pop(replied_to, None)
+            if future is not None:
+                self.loop.call_soon_threadsafe(_done, future)
         return message
+
+
+def _done(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def corpus_and_questions(folder: Path) -> list[str]:
@@ -94,9 +106,11 @@ async def simulate(
         for question in mine:
             pushed = time.monotonic()
             message = api.text(private(uid), user(uid), question)
-            event = api.expect(message["message_id"])
+            replied = api.expect(message["message_id"])
             sent_ids.append(message["message_id"])
-            if not await asyncio.to_thread(event.wait, 30.0):
+            try:
+                await asyncio.wait_for(replied, 30.0)
+            except TimeoutError:
                 lost += 1
                 continue
             latencies.append(api.replied[message["message_id"]][0] - pushed)
@@ -128,28 +142,28 @@ async def run(args: argparse.Namespace) -> None:
         pool = corpus_and_questions(settings.corpus_dir)
         Engine(settings, model).build()
         rows = []
-        for label, users, per_user, think in [
-            ("baseline: 1 user alone", 1, args.questions, 0.0),
-            (
-                f"{args.users} users, think ~{args.think:g} s",
-                args.users,
-                args.questions,
-                args.think,
-            ),
-            (f"{args.users} users, no think time (saturation)", args.users, args.questions, 0.0),
-        ]:
+        n, q, think = args.users, args.questions, args.think
+        runs = [  # label, users, questions each, think time, outgoing messages/s allowed
+            ("baseline: 1 user alone", 1, q, 0.0, 30),
+            (f"{n} users, think ~{think:g} s", n, q, think, 30),
+            (f"{n} users, no think time", n, q, 0.0, 30),
+            (f"{n} users, think ~{think:g} s, limit 1000/s", n, q, think, 1000),
+            (f"{n} users, no think time, limit 1000/s", n, q, 0.0, 1000),
+        ]
+        for label, users, per_user, pause, rate in runs:
             root = Path(tmp) / f"run{len(rows)}"
             shutil.copytree(Path(tmp) / "index", root / "index", symlinks=True)
             run_settings = Settings(corpus_dir=settings.corpus_dir, index_dir=root / "index")
-            with TimingApi() as api:
+            with TimingApi(asyncio.get_running_loop()) as api:
                 async with running_bot(
                     api,
                     run_settings,
                     model,
                     VERBATIM_FLOOD_MESSAGES="10000",
                     VERBATIM_RELOAD_SECONDS="3600",
+                    VERBATIM_MAX_MESSAGES_PER_SECOND=str(rate),
                 ):
-                    rows.append((label, await simulate(api, users, per_user, think, pool, 11)))
+                    rows.append((label, await simulate(api, users, per_user, pause, pool, 11)))
     base = rows[0][1]
     print(f"index: 5 SQuAD articles; {len(pool)} distinct questions to draw from")
     print()

@@ -321,7 +321,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         round(latency_ms, 1),
         passages,
     )
-    await asyncio.to_thread(service.record_question, record)
+    await service.note_question(record)
     markup = _keyboard(qid, 1) if answer.answered else None
     await reply_html(message, answer_html(answer), markup)
 

@@ -8,6 +8,7 @@ post_init (model + index + commands), start polling, start; and the reverse on e
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot import handlers
+from bot.app import Backoff, Timeouts, Webhook, build_application, serve
 from bot.config import BotSettings
 from index.config import Settings
 from index.embedding import Embedder
@@ -71,3 +73,92 @@ async def running_bot(
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
         await app.shutdown()
+
+
+# -- the bot as ``verbatim serve`` runs it (network-fault and security tests) --------------------
+
+
+@dataclass
+class ServedBot(RunningBot):
+    """A bot run by ``bot.app.serve`` (the code ``verbatim serve`` runs) as a task."""
+
+    task: asyncio.Task[None]
+    stop: asyncio.Event
+
+    async def running(self, timeout: float = 20.0) -> None:
+        """Wait until the bot handles updates (it may be waiting for the Bot API)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self.app.running:
+            if self.task.done():
+                self.task.result()  # what serve raised
+                raise AssertionError("serve() returned before the bot ran")
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"the bot did not start in {timeout:.0f}s")
+            await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def serving_bot(
+    api: FakeBotApi,
+    settings: Settings,
+    embedder: Embedder | None = None,
+    *,
+    webhook: Webhook | None = None,
+    backoff: Backoff | None = None,
+    timeouts: Timeouts | None = None,
+    poll_timeout: float = 1.0,
+    stop_timeout: float = 20.0,
+    **env: str,
+) -> AsyncIterator[ServedBot]:
+    """``bot.app.serve`` in a task, against ``api`` (which need not be listening yet). Yields
+    at once: the bot may still be reaching the Bot API (``await bot.running()``). On exit,
+    stops it (within ``stop_timeout``) and re-raises what ``serve`` raised, if anything."""
+    bot_settings = bot_settings_for(api, **env)
+    app = build_application(settings, bot_settings, embedder, timeouts=timeouts)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        serve(
+            app,
+            stop,
+            webhook=webhook,
+            backoff=backoff or Backoff(first=0.05, factor=2.0, cap=0.4),
+            poll_timeout=poll_timeout,
+        ),
+        name="serve",
+    )
+    served = ServedBot(api, app, settings, bot_settings, task, stop)
+    failed = True
+    try:
+        yield served
+        failed = False
+    finally:
+        stop.set()
+        done, _ = await asyncio.wait({task}, timeout=stop_timeout)
+        if not done:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            if not failed:
+                raise TimeoutError(f"serve() did not stop within {stop_timeout:.0f}s")
+        elif not task.cancelled():
+            error = task.exception()  # retrieved either way: no "never retrieved" warning
+            if error is not None and not failed:
+                raise error
+
+
+async def settle(bot: RunningBot, quiet: float = 0.15, timeout: float = 20.0) -> None:
+    """Wait until the bot has fetched and handled every queued update, no rebuild is running
+    and it made no Bot API call for ``quiet`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    service = bot.app.bot_data[handlers.SERVICE]
+    while loop.time() < deadline:
+        if bot.api.pending():
+            await asyncio.sleep(0.02)
+            continue
+        await asyncio.wait_for(bot.app.update_queue.join(), max(0.01, deadline - loop.time()))
+        if service.rebuilding or time.monotonic() - bot.api.last_call_at() < quiet:
+            await asyncio.sleep(0.05)
+            continue
+        if not bot.api.pending() and bot.app.update_processor.current_concurrent_updates == 0:
+            return
+    raise TimeoutError("the bot did not settle")

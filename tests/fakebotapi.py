@@ -719,3 +719,45 @@ def _make_handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
 def running() -> Iterator[FakeBotApi]:
     with FakeBotApi() as api:
         yield api
+
+
+# -- more helpers (network-fault and security tests) -------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (when asked)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PortFakeBotApi(FakeBotApi):
+    """The fake on a port chosen in advance (``at_port``; 0: any free one), so that its URLs
+    are known before it listens: a Bot API that is down when the bot starts, then comes up.
+    It checks for shutdown every 20 ms (not 0.5 s)."""
+
+    at_port: int = 0
+
+    def start(self) -> PortFakeBotApi:
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.at_port), _make_handler(self))
+        self._server.daemon_threads = True
+        self.at_port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    @property
+    def port(self) -> int:
+        return self.at_port
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None and not self._closed
+
+    def failures_left(self, method: str) -> int:
+        """How many calls of ``method`` will still fail (see ``fail``)."""
+        with self._cond:
+            return sum(f.times for f in self._failures.get(method, []))
