@@ -25,7 +25,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot.config import BotSettings
@@ -343,7 +343,8 @@ async def reply_html(
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         try:
-            await message.reply_text(
+            await _send_retrying_once(
+                message,
                 part,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup if last else None,
@@ -360,6 +361,26 @@ async def reply_html(
             await message.reply_text(
                 unescape(plain)[:4096], reply_markup=markup if last else None, do_quote=i == 0
             )
+
+
+# How httpx (through PTB's NetworkError) reports a connection that broke before any answer.
+_DROPPED_CONNECTION = ("ReadError", "RemoteProtocolError", "ConnectionResetError")
+
+
+async def _send_retrying_once(message: Message, text: str, **kwargs: Any) -> None:
+    """``reply_text``, sent again once after a second when the connection broke before any
+    answer came (a dropped keep-alive connection: the request most likely never arrived).
+    A timeout is not retried — the first send may have been delivered — and neither is an
+    answer from the server (5xx, 4xx): those reach the error handler."""
+    try:
+        await message.reply_text(text, **kwargs)
+    except NetworkError as exc:
+        dropped = any(kind in str(exc) for kind in _DROPPED_CONNECTION)
+        if isinstance(exc, TimedOut | BadRequest) or not dropped:
+            raise
+        log.warning("sending failed (%s); trying once more", exc)
+        await asyncio.sleep(1.0)
+        await message.reply_text(text, **kwargs)
 
 
 # -- buttons -------------------------------------------------------------------------------------

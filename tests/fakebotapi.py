@@ -225,7 +225,8 @@ class FakeBotApi:
         retry_after: int | None = None,
         delay: float = 0.0,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` fail (``delay`` seconds first)."""
+        """Make the next ``times`` calls of ``method`` fail (``delay`` seconds first).
+        ``status=0`` drops the connection without any answer, as a dead keep-alive does."""
         with self._cond:
             self._failures.setdefault(method, []).append(
                 _Failure(status, description, times, retry_after, delay)
@@ -676,6 +677,10 @@ def _make_handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
                 params = _decode_params(self.headers.get("Content-Type", ""), body, url.query)
                 result = api.handle(match.group(2), params)
             except ApiError as err:
+                if err.code == 0:  # drop the connection, answer nothing
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 payload: dict[str, Any] = {
                     "ok": False,
                     "error_code": err.code,

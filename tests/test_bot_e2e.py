@@ -343,6 +343,13 @@ async def test_server_errors_get_an_apology_and_the_bot_keeps_going(bot: Running
     assert "2000" in reply["text"]
 
 
+async def test_a_dropped_connection_on_send_is_retried_once(bot: RunningBot) -> None:
+    bot.api.fail("sendMessage", 0, "connection dropped")
+    reply = await ask_private(bot, READER, "When did Hekla erupt?")
+    assert "2000" in reply["text"]
+    assert len(bot.api.calls_of("sendMessage")) == 2
+
+
 async def test_429_retry_after_is_honoured(bot: RunningBot) -> None:
     bot.api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     reply = await ask_private(bot, READER, "When did Hekla erupt?")
