@@ -2,7 +2,7 @@
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint typecheck unit integration eval clean
+.PHONY: run test setup lint typecheck unit integration eval bench clean
 
 $(STAMP): pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -27,6 +27,11 @@ integration: $(STAMP)
 
 eval: $(STAMP)
 	$(VENV)/bin/verbatim eval --data ../shared/eval/squad2-dev-subset.json --holdout 2
+
+BENCHES := answer_latency throughput build_speed scale bot_load startup_memory
+
+bench: $(STAMP)  # every benchmark, one after the other (about 12 minutes on 2 cores)
+	for b in $(BENCHES); do echo "== $$b"; $(VENV)/bin/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .verbatim .pytest_cache .mypy_cache .ruff_cache

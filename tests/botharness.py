@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from telegram import Update
@@ -162,3 +163,30 @@ async def settle(bot: RunningBot, quiet: float = 0.15, timeout: float = 20.0) ->
         if not bot.api.pending() and bot.app.update_processor.current_concurrent_updates == 0:
             return
     raise TimeoutError("the bot did not settle")
+
+
+VOLCANOES = (
+    "# Volcanoes of Iceland\n\n"
+    "Iceland has about 130 volcanic mountains. Hekla erupted in 2000 and is among the most "
+    "active volcanoes in the country.\n\n"
+    "Eyjafjallajökull erupted in 2010 and disrupted air travel across Europe for six days.\n"
+)
+
+
+def template_settings(root: Path) -> Settings:
+    return Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+
+
+def build_template(root: Path, embedder: Embedder) -> Path:
+    """A corpus (the bundled article and a short second document) and its index in ``root``,
+    for tests that copy it per case."""
+    import shutil
+
+    from index.engine import Engine
+    from tests.conftest import ARTICLE
+
+    (root / "corpus").mkdir()
+    shutil.copy(ARTICLE, root / "corpus" / ARTICLE.name)
+    (root / "corpus" / "volcanoes.md").write_text(VOLCANOES, encoding="utf-8")
+    Engine(template_settings(root), embedder).build()
+    return root

@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 
-from index.config import Settings
 from index.embedding import SentenceTransformerEmbedder
-from index.engine import Engine
-from tests.botharness import RunningBot, running_bot
+from tests.botharness import (
+    RunningBot,
+    build_template,
+    running_bot,
+    template_settings,
+)
 from tests.conftest import ARTICLE
 from tests.fakebotapi import BOT_USERNAME, FakeBotApi, bot_user, group, private, user
 
@@ -26,12 +29,6 @@ pytestmark = pytest.mark.integration
 
 ADMIN = 1001
 READER = 2002
-VOLCANOES = (
-    "# Volcanoes of Iceland\n\n"
-    "Iceland has about 130 volcanic mountains. Hekla erupted in 2000 and is among the most "
-    "active volcanoes in the country.\n\n"
-    "Eyjafjallajökull erupted in 2010 and disrupted air travel across Europe for six days.\n"
-)
 GEYSERS = (
     "Geysers of Iceland\n\n"
     "The Strokkur geyser, in the Haukadalur valley, erupts every six to ten minutes and its "
@@ -43,16 +40,10 @@ GEYSERS = (
 def template(
     real_embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    root = tmp_path_factory.mktemp("bot-template")
-    (root / "corpus").mkdir()
-    shutil.copy(ARTICLE, root / "corpus" / ARTICLE.name)
-    (root / "corpus" / "volcanoes.md").write_text(VOLCANOES, encoding="utf-8")
-    Engine(_settings(root), real_embedder).build()
-    return root
+    return build_template(tmp_path_factory.mktemp("bot-template"), real_embedder)
 
 
-def _settings(root: Path) -> Settings:
-    return Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+_settings = template_settings
 
 
 @pytest.fixture

@@ -32,12 +32,16 @@ from typing import Any
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from bot import handlers
-from index.config import Settings
 from index.embedding import SentenceTransformerEmbedder
-from index.engine import Engine
-from tests.botharness import RunningBot, running_bot
-from tests.conftest import ARTICLE, make_pdf
+from tests.botharness import (
+    VOLCANOES,
+    RunningBot,
+    build_template,
+    running_bot,
+    settle,
+    template_settings,
+)
+from tests.conftest import make_pdf
 from tests.fakebotapi import (
     BOT_USERNAME,
     FakeBotApi,
@@ -58,12 +62,6 @@ ALLOWED_GROUP = -100_300
 CHANNEL = -100_400
 MENTION = f"@{BOT_USERNAME}"
 QUESTION = "When was Koryolink established?"
-VOLCANOES = (
-    "# Volcanoes of Iceland\n\n"
-    "Iceland has about 130 volcanic mountains. Hekla erupted in 2000 and is among the most "
-    "active volcanoes in the country.\n\n"
-    "Eyjafjallajökull erupted in 2010 and disrupted air travel across Europe for six days.\n"
-)
 GEYSERS = (
     "Geysers of Iceland\n\n"
     "The Strokkur geyser, in the Haukadalur valley, erupts every six to ten minutes and its "
@@ -83,16 +81,10 @@ SLOW_DOWN = r"faster than I can read"
 def template(
     real_embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    root = tmp_path_factory.mktemp("hostile-template")
-    (root / "corpus").mkdir()
-    shutil.copy(ARTICLE, root / "corpus" / ARTICLE.name)
-    (root / "corpus" / "volcanoes.md").write_text(VOLCANOES, encoding="utf-8")
-    Engine(_settings(root), real_embedder).build()
-    return root
+    return build_template(tmp_path_factory.mktemp("hostile-template"), real_embedder)
 
 
-def _settings(root: Path) -> Settings:
-    return Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+_settings = template_settings
 
 
 class QuickFakeBotApi(FakeBotApi):
@@ -135,25 +127,6 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     cwd.mkdir()
     monkeypatch.chdir(cwd)
     return cwd
-
-
-async def settle(bot: RunningBot, quiet: float = 0.15, timeout: float = 30.0) -> None:
-    """Wait until the bot has fetched and fully handled every queued update, no rebuild is
-    running and it made no Bot API call for ``quiet`` seconds. (``api.idle`` says the same
-    from the outside but waits for a long poll to come round: ~1 s more per case.)"""
-    deadline = time.monotonic() + timeout
-    service = bot.app.bot_data[handlers.SERVICE]
-    while time.monotonic() < deadline:
-        if bot.api.pending():
-            await asyncio.sleep(0.02)
-            continue
-        await asyncio.wait_for(bot.app.update_queue.join(), deadline - time.monotonic())
-        if service.rebuilding or time.monotonic() - bot.api.last_call_at() < quiet:
-            await asyncio.sleep(0.05)
-            continue
-        if not bot.api.pending() and bot.app.update_processor.current_concurrent_updates == 0:
-            return
-    raise TimeoutError("the bot did not settle")
 
 
 def assert_no_errors(caplog: pytest.LogCaptureFixture) -> None:
