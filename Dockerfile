@@ -29,7 +29,7 @@ RUN useradd --system --uid 10001 --home-dir /data verbatim \
     && mkdir -p /data/index \
     && chown -R verbatim:verbatim /data
 
-USER verbatim
+USER 10001:10001
 VOLUME ["/data/corpus", "/data/index"]
 
 # Healthy while the index in the volume is readable (manifest present and parseable).
