@@ -25,6 +25,7 @@ from index.embedding import Embedder
 from index.engine import Engine
 from index.journal import Feedback, QuestionRecord, now_iso
 from index.store import current_version_path
+from index.threads import single_threaded_faiss
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +41,15 @@ class AnswerService:
         self._watcher: asyncio.Task[None] | None = None
         # Enough threads for questions to meet in the engine's micro-batches (the default
         # executor has min(32, cores + 4)); they mostly wait on the model, not the GIL.
-        self._executor = ThreadPoolExecutor(max_workers=ASK_THREADS, thread_name_prefix="ask")
+        # Each searches on its own thread (see index.threads).
+        self._executor = ThreadPoolExecutor(
+            max_workers=ASK_THREADS, thread_name_prefix="ask", initializer=single_threaded_faiss
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self, reload_seconds: float = 2.0) -> None:
         """Load the model and the index (building it from the corpus if there is none)."""
-        import faiss
-
-        # Questions run in many threads at once; FAISS's own OpenMP threads on top of them
-        # only contend (a one-query flat search measured 15-24 ms with 2 threads on a busy
-        # 2-core machine, 0.2-7 ms with 1).
-        faiss.omp_set_num_threads(1)
         self._engine = await asyncio.to_thread(Engine.open, self.settings, self._embedder)
         engine = self._engine
         if not engine.has_index():

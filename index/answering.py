@@ -26,6 +26,7 @@ from index.errors import QuestionError
 from index.lexical import tokenize
 from index.retrieval import Dense, FloatArray, Retriever, SentenceHit
 from index.store import StoredIndex
+from index.threads import limit_blas_for_answering
 
 MAX_PASSAGE_CHARS = 600
 DEFAULT_MAX_QUESTION_CHARS = 1000
@@ -183,6 +184,7 @@ class Answerer:
         abstention: Abstention | None = None,
         max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS,
     ) -> None:
+        limit_blas_for_answering()  # 5-6x faster answers on a small machine: index.threads
         self.stored = stored
         self.embedder = embedder
         self.retriever = Retriever(stored)

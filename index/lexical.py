@@ -223,11 +223,34 @@ class Bm25:
             return np.zeros(self._size, dtype=np.float32)
         return np.asarray(self._model.get_scores(known), dtype=np.float32)
 
-    def overlap(self, query_tokens: Sequence[str], text_tokens: Iterable[str]) -> float:
-        """Share of the query's IDF mass found in the text, in [0, 1]."""
-        query = set(query_tokens)
-        if not query:
-            return 0.0
-        present = query & set(text_tokens)
+    def contains(self, term: str) -> npt.NDArray[np.bool_]:
+        """Which texts contain ``term``: its posting list, read from the BM25 index (a term's
+        BM25 weight is positive exactly where it occurs)."""
+        if term not in self._idf:
+            return np.zeros(self._size, dtype=bool)
+        return np.asarray(self._model.get_scores([term])) > 0
+
+    def overlaps(
+        self, query_tokens: Sequence[str], groups: Sequence[npt.NDArray[np.int64]]
+    ) -> npt.NDArray[np.float64]:
+        """Share of the query's IDF mass found in each text group, in [0, 1].
+
+        ``groups`` holds equal-length arrays of text indices; entry ``i`` of the result is
+        over the union of the tokens of texts ``groups[j][i]`` (a sentence alone: one group;
+        a sentence and its neighbours: three). One pass over each query term's postings,
+        however many candidates."""
+        query = sorted(set(query_tokens))
+        n = len(groups[0]) if groups else 0
         total = sum(self.idf(t) for t in query)
-        return sum(self.idf(t) for t in present) / total if total else 0.0
+        found = np.zeros(n, dtype=np.float64)
+        if not query or not total or n == 0:
+            return found
+        for term in query:
+            if term not in self._idf:
+                continue  # unknown: part of the query's mass, present nowhere
+            contains = self.contains(term)
+            present = np.zeros(n, dtype=bool)
+            for rows in groups:
+                present |= contains[rows]
+            found += self._idf[term] * present
+        return found / total

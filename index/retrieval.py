@@ -174,9 +174,6 @@ class Retriever:
         # Each sentence is tokenized once: a chunk is a run of whole sentences, so its tokens
         # are theirs, in order (start-up time is mostly tokenizing).
         tokens = [tokenize(t) for t in self.sentence_texts]
-        # Token sets for the overlap features, made when a sentence is first a candidate:
-        # holding one set per sentence up front costs more memory than the vectors.
-        self._token_sets: list[frozenset[str] | None] = [None] * len(tokens)
         self.sentence_bm25 = Bm25(self.sentence_texts, tokens=tokens)
         self.home_chunk, self.chunk_sentences = _sentence_chunk_maps(stored)
         self.chunk_bm25 = Bm25(
@@ -259,14 +256,13 @@ class Retriever:
             if len(missing):
                 dense_sent[missing] = np.asarray(self.stored.sentence_vectors[missing] @ q[0])
         homes = self.home_chunk[rows]
-        qset = list(set(query_tokens))
         feats = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
         feats[:, 0] = dense_sent[rows]
         feats[:, 1] = self.stored.chunk_vectors[homes] @ q[0]
         feats[:, 2] = _scaled(bm25_sent[rows])
         feats[:, 3] = _scaled(bm25_chunk[homes])
-        feats[:, 4] = [self.sentence_bm25.overlap(qset, self.sentence_tokens(int(r))) for r in rows]
-        feats[:, 5] = [self.sentence_bm25.overlap(qset, self._window_tokens(int(r))) for r in rows]
+        feats[:, 4] = self.sentence_bm25.overlaps(query_tokens, [rows])
+        feats[:, 5] = self.sentence_bm25.overlaps(query_tokens, [rows, prev_rows, next_rows])
         feats[:, 6] = np.maximum(dense_sent[prev_rows], dense_sent[next_rows])
         wanted = answer_type(question)
         if wanted is not None:
@@ -300,20 +296,6 @@ class Retriever:
             )
             for i in order
         ]
-
-    def sentence_tokens(self, row: int) -> frozenset[str]:
-        cached = self._token_sets[row]
-        if cached is None:
-            cached = self._token_sets[row] = frozenset(tokenize(self.sentence_texts[row]))
-        return cached
-
-    def _window_tokens(self, row: int) -> set[str]:
-        doc = self.stored.sentences[row, 0]
-        tokens = set(self.sentence_tokens(row))
-        for near in (row - 1, row + 1):
-            if 0 <= near < len(self._token_sets) and self.stored.sentences[near, 0] == doc:
-                tokens |= self.sentence_tokens(near)
-        return tokens
 
 
 def _top(values: FloatArray, k: int) -> npt.NDArray[np.int64]:
