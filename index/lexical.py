@@ -205,6 +205,25 @@ class Bm25:
         self._model = bm25s.BM25()
         # bm25s needs at least one token per document to build its vocabulary.
         self._model.index([t or ["\u2205"] for t in tokens], show_progress=False)
+        # bm25s computes and holds the BM25 weights: one column of a CSC matrix per term, one
+        # entry per text that holds it. Queries read those columns here: bm25s's own
+        # ``get_scores`` accumulates them with ``np.add.at``, which was the largest share of a
+        # question's Python time under concurrent load (py-spy); a term's column names each
+        # text once, so plain indexed addition is exact. Variants that add a score for absent
+        # terms (BM25L, BM25+) keep bm25s's own path.
+        index = self._model.scores
+        self._columns: tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray] | None = None
+        if getattr(self._model, "nonoccurrence_array", None) is None and {
+            "data",
+            "indices",
+            "indptr",
+        } <= set(index):
+            self._columns = (
+                self._model.vocab_dict,
+                np.asarray(index["data"]),
+                np.asarray(index["indices"]),
+                np.asarray(index["indptr"]),
+            )
 
     def __len__(self) -> int:
         return self._size
@@ -221,14 +240,25 @@ class Bm25:
         known = [t for t in query_tokens if t in self._idf]
         if not known or self._size == 0:
             return np.zeros(self._size, dtype=np.float32)
-        return np.asarray(self._model.get_scores(known), dtype=np.float32)
+        if self._columns is None:
+            return np.asarray(self._model.get_scores(known), dtype=np.float32)
+        vocab, data, indices, indptr = self._columns
+        out = np.zeros(self._size, dtype=np.float32)
+        for term in known:  # a repeated term counts again, as in bm25s
+            start, end = indptr[vocab[term]], indptr[vocab[term] + 1]
+            out[indices[start:end]] += data[start:end]
+        return out
 
     def contains(self, term: str) -> npt.NDArray[np.bool_]:
-        """Which texts contain ``term``: its posting list, read from the BM25 index (a term's
-        BM25 weight is positive exactly where it occurs)."""
+        """Which texts contain ``term``: its posting list in the BM25 index."""
         if term not in self._idf:
             return np.zeros(self._size, dtype=bool)
-        return np.asarray(self._model.get_scores([term])) > 0
+        if self._columns is None:
+            return np.asarray(self._model.get_scores([term])) > 0
+        vocab, _, indices, indptr = self._columns
+        out = np.zeros(self._size, dtype=bool)
+        out[indices[indptr[vocab[term]] : indptr[vocab[term] + 1]]] = True
+        return out
 
     def overlaps(
         self, query_tokens: Sequence[str], groups: Sequence[npt.NDArray[np.int64]]

@@ -302,7 +302,9 @@ def _top(values: FloatArray, k: int) -> npt.NDArray[np.int64]:
     """Indices of the k largest positive values."""
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
-    k = min(k, len(values))
+    positive = np.flatnonzero(values > 0)
+    if len(positive) <= k:  # BM25 scores are mostly zero: no partition needed
+        return positive.astype(np.int64)
     idx = np.argpartition(-values, k - 1)[:k]
     return idx[values[idx] > 0].astype(np.int64)
 

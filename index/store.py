@@ -212,9 +212,11 @@ def load_version(index_dir: Path, expected_model: str | None = None) -> StoredIn
         reading = "sentences.npy"
         sentences = np.load(path / reading, allow_pickle=False)
         reading = "chunk_vectors.npy"
-        chunk_vectors = np.load(path / reading, mmap_mode="r", allow_pickle=False)
+        # Memory-mapped read-only (shared by every process serving this version), held as
+        # plain arrays: each slice of an ``np.memmap`` pays for building another memmap.
+        chunk_vectors = np.asarray(np.load(path / reading, mmap_mode="r", allow_pickle=False))
         reading = "sentence_vectors.npy"
-        sentence_vectors = np.load(path / reading, mmap_mode="r", allow_pickle=False)
+        sentence_vectors = np.asarray(np.load(path / reading, mmap_mode="r", allow_pickle=False))
         reading = MANIFEST
         spec = ann.IndexSpec.from_dict(manifest.ann)
         reading = "chunks.faiss"

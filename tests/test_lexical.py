@@ -52,3 +52,15 @@ def test_answering_puts_blas_on_one_thread(engine: Engine) -> None:
     assert [lib["num_threads"] for lib in blas if lib["user_api"] == "blas"] == [1] * sum(
         lib["user_api"] == "blas" for lib in blas
     )
+
+
+def test_scores_equal_bm25s_own_scoring() -> None:
+    """Bm25.scores reads bm25s's weight columns directly; the figures must be bm25s's."""
+    rng = random.Random(5)
+    texts = [" ".join(rng.choices(WORDS, k=rng.randint(1, 8))) for _ in range(80)]
+    bm25 = Bm25(texts)
+    for _ in range(30):
+        query = tokenize(" ".join(rng.choices([*WORDS, "penguin"], k=rng.randint(1, 6))))
+        known = [t for t in query if bm25.knows(t)]
+        expected = bm25._model.get_scores(known) if known else np.zeros(len(texts))
+        assert np.allclose(bm25.scores(query), expected, rtol=0, atol=1e-6)
