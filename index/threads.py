@@ -19,7 +19,6 @@ The BLAS limit is process-wide (OpenBLAS has no per-thread setting). A build in 
 
 from __future__ import annotations
 
-import functools
 import logging
 
 from threadpoolctl import threadpool_limits
@@ -27,9 +26,9 @@ from threadpoolctl import threadpool_limits
 log = logging.getLogger(__name__)
 
 
-@functools.cache
 def limit_blas_for_answering() -> None:
-    """Put every BLAS library on one thread (once per process)."""
+    """Put every BLAS library loaded so far on one thread (called for each new index: a
+    library loaded later, by another import, is caught then)."""
     import faiss  # noqa: F401  (its OpenBLAS must be loaded to be seen)
     import numpy  # noqa: F401
 
