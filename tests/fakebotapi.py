@@ -172,8 +172,7 @@ class FakeBotApi:
 
     def start(self) -> FakeBotApi:
         handler = _make_handler(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -638,6 +637,14 @@ def _decode_params(content_type: str, body: bytes, query: str) -> dict[str, Any]
     raise ApiError(400, f"Bad Request: unsupported content type {content_type!r}")
 
 
+class _Server(ThreadingHTTPServer):
+    """A thread per connection, like any HTTP server; a listen backlog of a real server's
+    size (socketserver's default of 5 overflowed when 50 clients connected at once)."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+
 def _make_handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -745,8 +752,7 @@ class PortFakeBotApi(FakeBotApi):
     at_port: int = 0
 
     def start(self) -> PortFakeBotApi:
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.at_port), _make_handler(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", self.at_port), _make_handler(self))
         self.at_port = int(self._server.server_address[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
