@@ -487,7 +487,10 @@ def webhook_config(
     if not webhook_url:
         return None
     if bot_settings.webhook_secret is None:
-        raise ConfigError("webhook mode needs TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)")
+        raise ConfigError(
+            "webhook mode needs TELEGRAM_WEBHOOK_SECRET (16-256 of A-Z a-z 0-9 _ -; "
+            "make one with: openssl rand -hex 32)"
+        )
     if not webhook_url.startswith("https://"):
         raise ConfigError("--webhook-url must be an https:// URL that reaches this server")
     return Webhook(

@@ -83,10 +83,15 @@ class BotSettings(BaseSettings):
     def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
         import re
 
+        # Telegram accepts 1-256 of these characters; anyone who guesses the secret can post
+        # forged updates to the webhook, so it must be long enough not to be guessed.
         if value is not None and not re.fullmatch(
-            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+            r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()
         ):
-            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+            raise ValueError(
+                "must be 16-256 characters of A-Z, a-z, 0-9, _ and - "
+                "(make one with: openssl rand -hex 32)"
+            )
         return value
 
 

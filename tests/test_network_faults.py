@@ -151,7 +151,7 @@ async def test_a_refusal_at_start_is_one_clear_error_not_endless_retries(
         ),
     ):
         async with serving_bot(
-            api, settings, webhook=webhook, TELEGRAM_WEBHOOK_SECRET="s3cret"
+            api, settings, webhook=webhook, TELEGRAM_WEBHOOK_SECRET="s3cret-s3cret-s3cret"
         ) as bot:
             await asyncio.wait_for(asyncio.shield(bot.task), 15)
     assert len(api.calls_of("setWebhook")) == 1

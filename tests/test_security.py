@@ -384,8 +384,14 @@ WEBHOOK = ["serve", "--webhook-url", "https://bot.example.invalid"]
         pytest.param(
             WEBHOOK,
             {**GOOD, "TELEGRAM_WEBHOOK_SECRET": f"with spaces {MARK}"},
-            "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters",
+            "TELEGRAM_WEBHOOK_SECRET must be 16-256 characters",
             id="malformed-secret",
+        ),
+        pytest.param(
+            WEBHOOK,
+            {**GOOD, "TELEGRAM_WEBHOOK_SECRET": "Sh0rt-secret"},
+            "TELEGRAM_WEBHOOK_SECRET must be 16-256 characters",
+            id="guessable-secret",
         ),
         pytest.param(
             ["serve", "--webhook-url", "http://bot.example.invalid"],
