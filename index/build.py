@@ -21,6 +21,7 @@ from index.documents import Document, doc_id_for, iter_corpus_files, read_docume
 from index.embedding import Embedder, Vectors
 from index.errors import CorpusError, DocumentError, IndexLoadError
 from index.store import (
+    CHUNK_VECTORS,
     FORMAT_VERSION,
     Manifest,
     StoredIndex,
@@ -172,6 +173,9 @@ def _previous(
     ):
         log.info("model or chunking settings changed: rebuilding everything")
         return None
+    if m.chunk_vectors != CHUNK_VECTORS:
+        log.info("the index's chunk vectors were made another way: rebuilding everything")
+        return None
     return previous
 
 
@@ -273,6 +277,7 @@ def _write(
         model=embedder.name,
         dimension=dim,
         chunking=chunking.model_dump(),
+        chunk_vectors=CHUNK_VECTORS,
         documents={
             p.doc.source: {
                 "doc_id": p.doc.doc_id,

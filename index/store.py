@@ -45,6 +45,11 @@ from index.documents import Document
 from index.errors import IndexLoadError
 
 FORMAT_VERSION = 1
+# How chunk vectors are made: the length-weighted mean of their sentences' vectors
+# (``index.build.pool_chunk_vectors``). Manifests without the field come from builds that
+# encoded chunk texts directly: they load and serve, but an update re-embeds everything
+# rather than mix the two kinds of vector in one index.
+CHUNK_VECTORS = "sentence-mean"
 MANIFEST = "manifest.json"
 CURRENT = "current"
 VERSIONS = "versions"
@@ -73,6 +78,7 @@ class Manifest:
     extra: dict[str, Any] = field(default_factory=dict)
     # The chunk index's type and search parameters (``ann.IndexSpec.to_dict``); {} = flat.
     ann: dict[str, Any] = field(default_factory=dict)
+    chunk_vectors: str = "encoded"  # see CHUNK_VECTORS
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)

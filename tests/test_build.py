@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,31 @@ def test_full_rebuild_reembeds_everything(
     summary = build_index(corpus, index, counting, chunking, full=True)
     assert summary.written and summary.added == 2
     assert any("Koryolink" in t for t in counting.texts)
+
+
+def test_an_index_with_directly_encoded_chunk_vectors_is_rebuilt_not_mixed(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> None:
+    """Before chunk vectors were pooled from sentences, builds encoded chunk texts: such an
+    index still loads, but an update re-embeds every document instead of reusing vectors of
+    the other kind."""
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    version = current_version_path(index)
+    assert version is not None
+    manifest_path = version / "manifest.json"
+    data = json.loads(manifest_path.read_text())
+    assert data.pop("chunk_vectors") == "sentence-mean"
+    manifest_path.write_text(json.dumps(data))
+    assert load_version(index).manifest.chunk_vectors == "encoded"
+
+    counting = CountingEmbedder()
+    summary = build_index(corpus, index, counting, chunking)
+    assert summary.written
+    assert any("Koryolink" in t for t in counting.texts)  # unchanged document re-embedded
+    assert load_version(index).manifest.chunk_vectors == "sentence-mean"
+    again = CountingEmbedder()
+    assert build_index(corpus, index, again, chunking).unchanged == 2 and again.texts == []
 
 
 def test_bad_files_are_reported_and_do_not_stop_the_build(
