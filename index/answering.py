@@ -203,7 +203,18 @@ class Answerer:
         text = clean_question(question, self.max_question_chars)
         topic = topic_of(history)
         if topic is not None and is_follow_up(text):
-            return self._answer(text, topic, k, force)
+            contextual = self._answer(text, topic, k, force)
+            if contextual.answered:
+                return contextual
+            # A marked follow-up whose own words find strong evidence ("What is his
+            # background?" after "Who wrote the article?"): mixing in the previous question
+            # diluted it below the threshold. The question alone is quoted only where the
+            # conversation's reading points too ("Is it new?" alone finds some other
+            # sentence about something new: declined).
+            alone = self._answer(text, None, k, force)
+            if alone.answered and self._same_place(alone, self._answer(text, topic, 1, True)):
+                return alone
+            return contextual
         answer = self._answer(text, None, k, force)
         if topic is not None and not answer.answered and self._may_be_elliptical(text):
             # An unmarked question that the documents do not answer on its own may still be
@@ -228,6 +239,14 @@ class Answerer:
             queries[i] = vector
         dense = self.retriever.dense(queries)
         return [(queries[i], dense[i]) for i in range(len(items))]
+
+    @staticmethod
+    def _same_place(a: Answer, b: Answer) -> bool:
+        """Do the two answers' first passages overlap in the same document?"""
+        if not a.passages or not b.passages:
+            return False
+        p, q = a.passages[0], b.passages[0]
+        return p.source == q.source and p.start < q.end and q.start < p.end
 
     def _may_be_elliptical(self, text: str) -> bool:
         """Could an unmarked question lean on the previous turn? Not when it names something

@@ -59,6 +59,14 @@ def test_bundled_article_questions_are_quoted(
     assert first.highlight in first.text
 
 
+def test_follow_up_read_alone_only_where_the_conversation_points(article_engine: Engine) -> None:
+    """Read alone, "Is it new?" matches some sentence about something new; in the light of the
+    previous question it points elsewhere, so nothing is quoted ("second-hand" is the answer,
+    and no sentence says "new" about it)."""
+    answer = article_engine.answer("Is it new?", ["What equipment is being imported?"])
+    assert not answer.answered, answer.passages[:1]
+
+
 @pytest.mark.parametrize(
     "question",
     [
@@ -86,6 +94,8 @@ DIALOGUES = [
         "And what did Datacenter Dynamics report?",
         "two mobile",
     ),
+    (["How many mobile operators are there?"], "Which ones?", "Kang Song NET"),
+    (["Who wrote the article?"], "What is his background?", "background in information"),
 ]
 
 
