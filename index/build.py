@@ -20,6 +20,7 @@ from index.config import ChunkingSettings
 from index.documents import Document, doc_id_for, iter_corpus_files, read_document, sha256_bytes
 from index.embedding import Embedder, Vectors
 from index.errors import CorpusError, DocumentError, IndexLoadError
+from index.retrieval import LEXICAL_DIR, save_lexical
 from index.store import (
     CHUNK_VECTORS,
     FORMAT_VERSION,
@@ -303,6 +304,7 @@ def _write(
         chunk_vectors,
         sentence_vectors,
         progress=progress,
+        extras=lambda folder: save_lexical(folder / LEXICAL_DIR, documents, chunks, sentences),
     )
 
 

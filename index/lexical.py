@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+_META = "verbatim.json"
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 # English function words plus question words: they carry no evidence of an answer.
@@ -185,8 +188,16 @@ def tokenize(text: str) -> list[str]:
     return stems
 
 
+# Bump when ``tokenize`` changes: a BM25 index saved with another tokenizer is not reused.
+TOKENIZER_VERSION = 1
+_EMPTY = "\u2205"  # stands in for a text without tokens (bm25s needs one per text)
+
+
 class Bm25:
-    """BM25 over a list of texts, with the document frequencies kept for IDF overlap."""
+    """BM25 over a list of texts (bm25s), with the IDF of each term for the overlap features.
+
+    Built from texts (or their tokens), or loaded from a folder written by ``save``: the
+    weights are memory-mapped, so a large index loads in a moment instead of being rebuilt."""
 
     def __init__(self, texts: Sequence[str], *, tokens: Sequence[list[str]] | None = None) -> None:
         """Index ``texts``; or pass their ``tokens`` (from ``tokenize``) when already known."""
@@ -194,36 +205,51 @@ class Bm25:
 
         if tokens is None:
             tokens = [tokenize(t) for t in texts]
-        self._size = len(tokens)
-        df: Counter[str] = Counter()
-        for toks in tokens:
-            df.update(set(toks))
+        model = bm25s.BM25()
+        model.index([t or [_EMPTY] for t in tokens], show_progress=False)
+        self._use(model, len(tokens))
+
+    @classmethod
+    def load(cls, folder: Path) -> Bm25:
+        """The index ``save`` wrote to ``folder`` (ValueError if it was made otherwise)."""
+        import bm25s
+
+        meta = json.loads((folder / _META).read_text(encoding="utf-8"))
+        if meta.get("tokenizer") != TOKENIZER_VERSION:
+            raise ValueError(f"saved with tokenizer {meta.get('tokenizer')}")
+        bm25 = cls.__new__(cls)
+        bm25._use(bm25s.BM25.load(str(folder), mmap=True), int(meta["size"]))
+        return bm25
+
+    def save(self, folder: Path) -> None:
+        self._model.save(str(folder))
+        meta = {"tokenizer": TOKENIZER_VERSION, "size": self._size}
+        (folder / _META).write_text(json.dumps(meta), encoding="utf-8")
+
+    def _use(self, model: Any, size: int) -> None:
+        # bm25s holds the BM25 weights: one column of a CSC matrix per term, one entry per
+        # text that holds it. Queries read those columns here: bm25s's own ``get_scores``
+        # accumulates them with ``np.add.at``, which was the largest share of a question's
+        # Python time under concurrent load (py-spy); a term's column names each text once,
+        # so plain indexed addition is exact. A column's length is the term's document
+        # frequency, hence its IDF.
+        index = model.scores
+        if getattr(model, "nonoccurrence_array", None) is not None:
+            raise ValueError("BM25 variants that score absent terms are not supported")
+        vocab: dict[str, int] = dict(model.vocab_dict)
+        indptr = np.asarray(index["indptr"])
+        if int(index["num_docs"]) != size:
+            raise ValueError("BM25 index does not match its texts")
+        df = np.diff(indptr)  # bm25s's vocabulary may hold an extra "" with no column
+        self._model = model
+        self._size = size
         self._idf = {
-            term: math.log(1 + (self._size - n + 0.5) / (n + 0.5)) for term, n in df.items()
+            term: math.log(1 + (size - int(df[i]) + 0.5) / (int(df[i]) + 0.5))
+            for term, i in vocab.items()
+            if i < len(df) and df[i] > 0 and term != _EMPTY
         }
-        self._unknown_idf = math.log(1 + (self._size + 0.5) / 0.5)
-        self._model = bm25s.BM25()
-        # bm25s needs at least one token per document to build its vocabulary.
-        self._model.index([t or ["\u2205"] for t in tokens], show_progress=False)
-        # bm25s computes and holds the BM25 weights: one column of a CSC matrix per term, one
-        # entry per text that holds it. Queries read those columns here: bm25s's own
-        # ``get_scores`` accumulates them with ``np.add.at``, which was the largest share of a
-        # question's Python time under concurrent load (py-spy); a term's column names each
-        # text once, so plain indexed addition is exact. Variants that add a score for absent
-        # terms (BM25L, BM25+) keep bm25s's own path.
-        index = self._model.scores
-        self._columns: tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray] | None = None
-        if getattr(self._model, "nonoccurrence_array", None) is None and {
-            "data",
-            "indices",
-            "indptr",
-        } <= set(index):
-            self._columns = (
-                self._model.vocab_dict,
-                np.asarray(index["data"]),
-                np.asarray(index["indices"]),
-                np.asarray(index["indptr"]),
-            )
+        self._unknown_idf = math.log(1 + (size + 0.5) / 0.5)
+        self._columns = (vocab, np.asarray(index["data"]), np.asarray(index["indices"]), indptr)
 
     def __len__(self) -> int:
         return self._size
@@ -240,8 +266,6 @@ class Bm25:
         known = [t for t in query_tokens if t in self._idf]
         if not known or self._size == 0:
             return np.zeros(self._size, dtype=np.float32)
-        if self._columns is None:
-            return np.asarray(self._model.get_scores(known), dtype=np.float32)
         vocab, data, indices, indptr = self._columns
         out = np.zeros(self._size, dtype=np.float32)
         for term in known:  # a repeated term counts again, as in bm25s
@@ -253,8 +277,6 @@ class Bm25:
         """Which texts contain ``term``: its posting list in the BM25 index."""
         if term not in self._idf:
             return np.zeros(self._size, dtype=bool)
-        if self._columns is None:
-            return np.asarray(self._model.get_scores([term])) > 0
         vocab, _, indices, indptr = self._columns
         out = np.zeros(self._size, dtype=bool)
         out[indices[indptr[vocab[term]] : indptr[vocab[term] + 1]]] = True

@@ -17,14 +17,21 @@ decides whether the documents answer at all.
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from index.chunking import Chunk
+from index.documents import Document
 from index.lexical import Bm25, tokenize
 from index.store import StoredIndex
+
+log = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -168,17 +175,13 @@ class Retriever:
         self.stored = stored
         self.weights = weights or ScoringWeights()
         self.scan_all = len(stored.sentences) <= scan_all_up_to
-        docs = stored.documents
         sents = stored.sentences
-        self.sentence_texts = [docs[int(d)].text[int(s) : int(e)] for d, s, e, _ in sents]
-        # Each sentence is tokenized once: a chunk is a run of whole sentences, so its tokens
-        # are theirs, in order (start-up time is mostly tokenizing).
-        tokens = [tokenize(t) for t in self.sentence_texts]
-        self.sentence_bm25 = Bm25(self.sentence_texts, tokens=tokens)
-        self.home_chunk, self.chunk_sentences = _sentence_chunk_maps(stored)
-        self.chunk_bm25 = Bm25(
-            [c.text for c in stored.chunks],
-            tokens=[[t for r in rows for t in tokens[r]] for rows in self.chunk_sentences],
+        self.sentence_texts = _sentence_texts(stored.documents, sents)
+        self.home_chunk, self.chunk_sentences = _sentence_chunk_maps(
+            stored.documents, stored.chunks, sents
+        )
+        self.sentence_bm25, self.chunk_bm25 = _load_lexical(stored.path / LEXICAL_DIR) or (
+            _lexical_indexes(self.sentence_texts, self.chunk_sentences, stored.chunks)
         )
         doc_of = sents[:, 0] if len(sents) else np.zeros(0, dtype=np.int64)
         self.same_doc_prev = np.zeros(len(sents), dtype=bool)
@@ -316,20 +319,73 @@ def _scaled(values: FloatArray) -> FloatArray:
     return (values / top).astype(np.float32)
 
 
+# -- the lexical indexes: built with each version, saved beside its vectors ----------------------
+
+LEXICAL_DIR = "lexical"  # in a version folder: sentences/ and chunks/, each a saved Bm25
+
+
+def save_lexical(
+    folder: Path,
+    documents: Sequence[Document],
+    chunks: Sequence[Chunk],
+    sentences: npt.NDArray[np.int64],
+) -> None:
+    """Build the sentence and chunk BM25 indexes of a version and save them in ``folder``
+    (``index.store.write_version`` calls this before the version is switched in). Loading
+    them takes a moment; building them was most of a large index's start-up (about 13 s for
+    265,791 sentences) and of every hot reload."""
+    texts = _sentence_texts(documents, sentences)
+    _, chunk_sentences = _sentence_chunk_maps(documents, chunks, sentences)
+    for name, bm25 in zip(
+        ("sentences", "chunks"), _lexical_indexes(texts, chunk_sentences, chunks), strict=True
+    ):
+        (folder / name).mkdir(parents=True)
+        bm25.save(folder / name)
+
+
+def _load_lexical(folder: Path) -> tuple[Bm25, Bm25] | None:
+    """The saved indexes, or None (an older version without them, or an unreadable one:
+    then they are built in memory, as before, and the index still serves)."""
+    if not folder.is_dir():
+        return None
+    try:
+        return Bm25.load(folder / "sentences"), Bm25.load(folder / "chunks")
+    except Exception as exc:  # any damage: rebuild rather than fail
+        log.warning("cannot read %s (%s): building the BM25 indexes in memory", folder, exc)
+        return None
+
+
+def _lexical_indexes(
+    sentence_texts: list[str], chunk_sentences: list[list[int]], chunks: Sequence[Chunk]
+) -> tuple[Bm25, Bm25]:
+    # Each sentence is tokenized once: a chunk is a run of whole sentences, so its tokens
+    # are theirs, in order.
+    tokens = [tokenize(t) for t in sentence_texts]
+    sentence_bm25 = Bm25(sentence_texts, tokens=tokens)
+    chunk_bm25 = Bm25(
+        [c.text for c in chunks],
+        tokens=[[t for r in rows for t in tokens[r]] for rows in chunk_sentences],
+    )
+    return sentence_bm25, chunk_bm25
+
+
+def _sentence_texts(documents: Sequence[Document], sents: npt.NDArray[np.int64]) -> list[str]:
+    return [documents[int(d)].text[int(s) : int(e)] for d, s, e, _ in sents]
+
+
 def _sentence_chunk_maps(
-    stored: StoredIndex,
+    documents: Sequence[Document], chunks: Sequence[Chunk], sents: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.int64], list[list[int]]]:
     """For each sentence its home chunk (the first chunk holding it); for each chunk its
     sentences."""
-    sents = stored.sentences
     home = np.zeros(len(sents), dtype=np.int64)
-    chunk_sentences: list[list[int]] = [[] for _ in stored.chunks]
-    doc_row = {d.doc_id: i for i, d in enumerate(stored.documents)}
+    chunk_sentences: list[list[int]] = [[] for _ in chunks]
+    doc_row = {d.doc_id: i for i, d in enumerate(documents)}
     by_doc: dict[int, list[int]] = {}
     for row in range(len(sents)):
         by_doc.setdefault(int(sents[row, 0]), []).append(row)
     assigned = np.zeros(len(sents), dtype=bool)
-    for c_row, chunk in enumerate(stored.chunks):
+    for c_row, chunk in enumerate(chunks):
         rows = by_doc.get(doc_row.get(chunk.doc_id, -1), [])
         starts = sents[rows, 1] if rows else np.zeros(0, dtype=np.int64)
         lo = int(np.searchsorted(starts, chunk.start, side="left"))

@@ -30,7 +30,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -151,11 +151,14 @@ def write_version(
     *,
     ann_settings: ann.AnnSettings | None = None,
     progress: bool | None = None,
+    extras: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write a complete new version, then point ``current`` at it atomically.
 
     The chunk index type is chosen by ``ann.choose`` from the number of chunks; building it
-    shows a progress bar (``progress=None``: only on a terminal). Call under ``build_lock``.
+    shows a progress bar (``progress=None``: only on a terminal). ``extras(folder)`` writes
+    more files into the version before it is switched in (the BM25 indexes). Call under
+    ``build_lock``.
     """
     versions = index_dir / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
@@ -171,6 +174,8 @@ def write_version(
         chunk_index, spec = ann.build(vectors, ann_settings, progress=progress)
         ann.write_index(chunk_index, tmp / "chunks.faiss")
         del chunk_index
+        if extras is not None:
+            extras(tmp)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         name = f"{stamp}-{uuid.uuid4().hex[:8]}"
         final_manifest = Manifest(**{**asdict(manifest), "version": name, "ann": spec.to_dict()})

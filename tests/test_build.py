@@ -1,4 +1,6 @@
 import json
+import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +10,8 @@ from index.build import build_index
 from index.config import ChunkingSettings
 from index.embedding import Vectors
 from index.errors import CorpusError, IndexLoadError
+from index.lexical import tokenize
+from index.retrieval import LEXICAL_DIR, Retriever
 from index.store import current_version_path, load_version
 from tests.conftest import CountingEmbedder, make_pdf
 
@@ -204,3 +208,33 @@ def test_each_sentence_is_encoded_once_and_chunks_pool_their_sentences(
         pooled = weights @ np.asarray(stored.sentence_vectors[inside])
         pooled /= np.linalg.norm(pooled)
         assert np.allclose(stored.chunk_vectors[row], pooled, atol=1e-5)
+
+
+def test_bm25_indexes_are_saved_with_the_version_and_rebuilt_when_damaged(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A version carries its BM25 indexes (loading beats rebuilding them at every start and
+    reload); one without them (older) or with damaged ones still serves the same scores."""
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    stored = load_version(index)
+    lexical = stored.path / LEXICAL_DIR
+    assert (lexical / "sentences").is_dir() and (lexical / "chunks").is_dir()
+    queries = [tokenize("When was Koryolink established?"), tokenize("Katla Hekla eruption")]
+
+    def scores(r: Retriever) -> list[list[float]]:
+        return [
+            [*r.sentence_bm25.scores(q).tolist(), *r.chunk_bm25.scores(q).tolist()] for q in queries
+        ]
+
+    loaded = Retriever(stored)
+    assert isinstance(loaded.sentence_bm25._model.scores["data"], np.memmap)  # read, not built
+    saved = scores(loaded)
+    assert any(any(row) for row in saved)
+    shutil.rmtree(lexical / "chunks")
+    with caplog.at_level(logging.WARNING, logger="index.retrieval"):
+        damaged = scores(Retriever(stored))
+    assert damaged == saved
+    assert "building the BM25 indexes in memory" in caplog.text
+    shutil.rmtree(lexical)
+    assert scores(Retriever(stored)) == saved

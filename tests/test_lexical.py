@@ -1,8 +1,12 @@
 """BM25 and the IDF-overlap features, checked against their plain definitions."""
 
+import math
 import random
+from collections import Counter
+from pathlib import Path
 
 import numpy as np
+import pytest
 import threadpoolctl
 
 from index.engine import Engine
@@ -64,3 +68,31 @@ def test_scores_equal_bm25s_own_scoring() -> None:
         known = [t for t in query if bm25.knows(t)]
         expected = bm25._model.get_scores(known) if known else np.zeros(len(texts))
         assert np.allclose(bm25.scores(query), expected, rtol=0, atol=1e-6)
+
+
+def test_idf_is_the_document_frequency_of_each_term() -> None:
+    rng = random.Random(9)
+    texts = [" ".join(rng.choices(WORDS, k=rng.randint(0, 5))) for _ in range(50)]
+    bm25 = Bm25(texts)
+    df: Counter[str] = Counter(t for text in texts for t in set(tokenize(text)))
+    for term, n in df.items():
+        assert bm25.knows(term)
+        assert abs(bm25.idf(term) - math.log(1 + (50 - n + 0.5) / (n + 0.5))) < 1e-12
+    assert not bm25.knows("\u2205") and not bm25.knows("")  # bm25s's placeholders
+
+
+def test_a_saved_index_loads_with_the_same_scores(tmp_path: Path) -> None:
+    texts = ["Strokkur erupts every few minutes.", "", "Lava and ash from Hekla.", "Sea ice."]
+    bm25 = Bm25(texts)
+    bm25.save(tmp_path)
+    loaded = Bm25.load(tmp_path)
+    for query in (["lava", "ash"], ["sea"], ["strokkur", "minut", "penguin"], []):
+        assert np.array_equal(loaded.scores(query), bm25.scores(query))
+        assert (
+            loaded.overlaps(query, [np.arange(4)]).tolist()
+            == bm25.overlaps(query, [np.arange(4)]).tolist()
+        )
+    meta = tmp_path / "verbatim.json"
+    meta.write_text(meta.read_text().replace('"tokenizer": 1', '"tokenizer": 0'))
+    with pytest.raises(ValueError, match="tokenizer"):
+        Bm25.load(tmp_path)
