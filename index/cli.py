@@ -13,7 +13,7 @@ from pathlib import Path
 
 from index.answering import Answer, clean_question
 from index.config import Settings, chunking_settings, load_settings
-from index.errors import QuestionError, VerbatimError
+from index.errors import IndexLoadError, QuestionError, VerbatimError
 
 log = logging.getLogger("verbatim")
 
@@ -97,7 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     ]:
         report = sub.add_parser(name, help=text)
         report.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
-        report.add_argument("--limit", type=int, default=20, help="how many rows (default 20)")
+        report.add_argument(
+            "--limit", type=_positive, default=20, help="how many rows (default 20)"
+        )
         report.add_argument("--json", action="store_true", help="print JSON")
 
     serve = sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
@@ -107,6 +109,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--listen", default="127.0.0.1", help="webhook listen address")
     serve.add_argument("--port", type=int, default=8443, help="webhook listen port")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -150,10 +162,20 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)  # pragma: no cover
 
 
+def _require_index_dir(settings: Settings) -> None:
+    """The journals live in the index folder: a mistyped one is an error, not "no data"."""
+    if not settings.index_dir.is_dir():
+        raise IndexLoadError(
+            f"no index folder {settings.index_dir} (VERBATIM_INDEX_DIR / --index): "
+            "the bot writes its journals next to its index"
+        )
+
+
 def _cmd_unanswered(settings: Settings, limit: int, *, as_json: bool) -> int:
     from index import journal
 
-    rows = journal.unanswered(settings.index_dir, max(1, limit))
+    _require_index_dir(settings)
+    rows = journal.unanswered(settings.index_dir, limit)
     if as_json:
         _print_json([{"count": n, "question": q, "last": t} for n, q, t in rows])
         return 0
@@ -171,7 +193,8 @@ def _cmd_feedback(settings: Settings, limit: int, *, as_json: bool) -> int:
 
     from index import journal
 
-    summary = journal.feedback(settings.index_dir, max(1, limit))
+    _require_index_dir(settings)
+    summary = journal.feedback(settings.index_dir, limit)
     if as_json:
         _print_json(asdict(summary))
         return 0
@@ -191,9 +214,7 @@ def _cmd_build(settings: Settings, *, full: bool) -> int:
     from index.engine import Engine
 
     engine = Engine.open(settings)
-    summary = engine.build(full=full, progress=sys.stderr.isatty())
-    for message in summary.failed:
-        print(f"warning: {message}", file=sys.stderr)
+    summary = engine.build(full=full, progress=sys.stderr.isatty())  # each failure is logged
     print(summary.line())
     return 0
 
@@ -237,9 +258,7 @@ def _open_engine(args: argparse.Namespace) -> object:
             f"No index in {settings.index_dir} yet: building it from {settings.corpus_dir}…",
             file=sys.stderr,
         )
-        summary = engine.build(progress=sys.stderr.isatty())
-        for message in summary.failed:
-            print(f"warning: {message}", file=sys.stderr)
+        summary = engine.build(progress=sys.stderr.isatty())  # each failure is logged
         print(summary.line(), file=sys.stderr)
     return engine
 

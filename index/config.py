@@ -51,6 +51,16 @@ class Settings(BaseSettings):
         if not self.model.strip():
             raise ValueError("model must not be empty")
         ChunkingSettings(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
+        for name, folder in (("INDEX_DIR", self.index_dir), ("CORPUS_DIR", self.corpus_dir)):
+            if folder.exists() and not folder.is_dir():
+                raise ValueError(f"VERBATIM_{name} ({folder}) is a file, not a folder")
+        corpus, index = self.corpus_dir.resolve(), self.index_dir.resolve()
+        if index == corpus or corpus in index.parents:
+            # The index's own files would be read back as documents at the next build.
+            raise ValueError(
+                f"the index folder ({self.index_dir}) must not be the corpus folder "
+                f"({self.corpus_dir}) or inside it: VERBATIM_INDEX_DIR / --index"
+            )
         return self
 
     @property

@@ -126,8 +126,15 @@ def utc_now() -> str:
 @contextlib.contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """One build at a time per index folder; a second one fails at once with a clear message."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / ".build.lock").open("a") as handle:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = (index_dir / ".build.lock").open("a")
+    except OSError as exc:
+        raise IndexLoadError(
+            f"cannot use {index_dir} as the index folder ({exc.strerror}): "
+            "point VERBATIM_INDEX_DIR or --index at a folder this user can write"
+        ) from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -80,6 +80,10 @@ def test_chat_keeps_the_conversation(env: dict[str, str]) -> None:
         (["index", "info"], {"VERBATIM_INDEX_DIR": "/nonexistent/idx"}, "no index"),
         (["index", "build"], {"VERBATIM_CHUNK_SIZE": "10"}, "VERBATIM_CHUNK_SIZE"),
         (["index", "build"], {"VERBATIM_CHUNK_SIZE": "abc"}, "VERBATIM_CHUNK_SIZE"),
+        (["index", "build"], {"VERBATIM_INDEX_DIR": "/dev/null/idx"}, "cannot use /dev/null"),
+        (["ask", "hi"], {"VERBATIM_INDEX_DIR": "/dev/null"}, "is a file, not a folder"),
+        (["unanswered"], {"VERBATIM_INDEX_DIR": "/nonexistent/idx"}, "no index folder"),
+        (["feedback"], {"VERBATIM_INDEX_DIR": "/nonexistent/idx"}, "no index folder"),
     ],
 )
 def test_expected_failures_are_one_clear_line(
@@ -90,6 +94,26 @@ def test_expected_failures_are_one_clear_line(
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_index_inside_the_corpus_is_refused(env: dict[str, str]) -> None:
+    """Its files would be read back as documents at the next build."""
+    corpus = env["VERBATIM_CORPUS_DIR"]
+    for index in (corpus, f"{corpus}/idx"):
+        result = run(["index", "build"], {**env, "VERBATIM_INDEX_DIR": index})
+        assert result.returncode == 2
+        assert "must not be the corpus folder" in result.stderr
+    assert sorted(p.name for p in Path(corpus).iterdir()) == [
+        "north-korea-upgrades-mobile-networks-with-huawei.txt",
+        "volcanoes.md",
+    ]
+
+
+def test_a_bad_file_is_reported_once(env: dict[str, str]) -> None:
+    (Path(env["VERBATIM_CORPUS_DIR"]) / "junk.txt").write_bytes(b"\x00\x01binary\x00" * 50)
+    result = run(["index", "build"], env)
+    assert result.returncode == 0
+    assert result.stderr.count("junk.txt") == 1, result.stderr
 
 
 def test_empty_corpus_fails_clearly(env: dict[str, str], tmp_path: Path) -> None:
