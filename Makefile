@@ -1,6 +1,8 @@
 # `make run` and `make test` set everything up on a fresh machine (see README).
 VENV := .venv
 STAMP := $(VENV)/.installed
+# The SQuAD evaluation set; `make eval EVAL_DATA=path/to/file.json` for another.
+EVAL_DATA ?= ../shared/eval/squad2-dev-subset.json
 
 .PHONY: run test setup lint typecheck unit integration eval bench clean
 
@@ -27,7 +29,7 @@ integration: $(STAMP)
 	$(VENV)/bin/pytest -m integration
 
 eval: $(STAMP)
-	$(VENV)/bin/verbatim eval --data ../shared/eval/squad2-dev-subset.json --holdout 2
+	$(VENV)/bin/verbatim eval --data $(EVAL_DATA) --holdout 2
 
 BENCHES := answer_latency throughput build_speed scale bot_load startup_memory
 
