@@ -173,6 +173,16 @@ def resolve(question: str, history: Sequence[str]) -> tuple[str, str | None]:
     return question, topic
 
 
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+
+
+def _is_heading(sentence: str) -> bool:
+    """A short line without closing punctuation, alone in its paragraph: a title, a heading,
+    a name (the caller checks that it is alone)."""
+    line = sentence.strip()
+    return 0 < len(line) <= 120 and "\n" not in line and not _SENTENCE_END.search(line)
+
+
 class Answerer:
     """Answers questions over one loaded index with one embedder."""
 
@@ -329,6 +339,14 @@ class Answerer:
             if not grew:
                 break
             grow_before = not grow_before
+        if lo == hi == row and _is_heading(doc.text[h_start:h_end]):
+            # A title, heading or name line alone says nothing: quote what follows it too
+            # (the section it heads), as far as the passage limit allows.
+            while hi + 1 < len(sents):
+                n_doc, _, n_end, _ = (int(x) for x in sents[hi + 1])
+                if n_doc != doc_row or n_end - start > MAX_PASSAGE_CHARS:
+                    break
+                hi, end = hi + 1, n_end
         text = doc.text[start:end]
         if len(text) > MAX_PASSAGE_CHARS:  # one very long sentence: cut around the highlight
             end = start + MAX_PASSAGE_CHARS

@@ -1,8 +1,12 @@
+from pathlib import Path
+
 import pytest
 
 from index.answering import clean_question, is_follow_up, resolve
+from index.config import Settings
 from index.engine import Engine
 from index.errors import QuestionError
+from tests.conftest import CountingEmbedder
 
 
 def test_answer_quotes_verbatim_with_highlight(engine: Engine) -> None:
@@ -125,3 +129,28 @@ def test_large_index_mode_scores_only_candidate_sentences_with_the_same_answers(
         a, b = full.answer(question, force=True), partial.answer(question, force=True)
         assert a.passages[0].highlight == b.passages[0].highlight
         assert abs(a.passages[0].score - b.passages[0].score) < 1e-5
+
+
+def test_a_heading_is_quoted_with_what_it_heads(tmp_path: Path) -> None:
+    """A title or heading line alone says nothing: when it is the best match, the quote goes
+    on into the section it heads (still a verbatim slice, within the passage limit)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "geysers.md").write_text(
+        "# Geysers of Iceland\n\n"
+        "Strokkur geyser\n\n"
+        "It erupts every few minutes, throwing water up to 40 metres high. "
+        "Visitors gather around it all day.\n\n"
+        "Geysir itself has been mostly quiet since the 1916 earthquakes.\n"
+    )
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    engine = Engine.open(settings, CountingEmbedder())
+    engine.build()
+    answer = engine.answer("Strokkur geyser?", k=1)
+    assert answer.answered
+    passage = answer.passages[0]
+    assert passage.highlight == "Strokkur geyser"
+    assert "It erupts every few minutes" in passage.text
+    doc = engine.answerer.stored.documents[0]
+    assert doc.text[passage.start : passage.end] == passage.text
+    assert len(passage.text) <= 600
