@@ -14,6 +14,11 @@ raised to 1000/s (``VERBATIM_MAX_MESSAGES_PER_SECOND``, for a self-hosted Bot AP
 shows the bot's own capacity: questions answered exactly once / lost /
 answered twice, p50 and p95 from the update being queued at the server to the reply reaching
 it, and the rate of answers per second. Bounded: every wait has a timeout.
+
+The fake server and the simulated users run in a process of their own (this script, started
+again with ``--users-process``), so that the bot's process holds only the bot: Python's GIL is
+not shared with the harness, and the figures are the bot's. Both processes share the machine's
+cores, as a bot and its Bot API server's clients would not.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from answer_latency import SQUAD  # noqa: E402
 
 from index.config import Settings  # noqa: E402
-from index.embedding import SentenceTransformerEmbedder  # noqa: E402
+from index.embedding import Embedder, SentenceTransformerEmbedder  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from tests.botharness import running_bot  # noqa: E402
 from tests.fakebotapi import FakeBotApi, private, user  # noqa: E402
@@ -135,6 +140,79 @@ async def simulate(
     }
 
 
+async def users_process(users: int, per_user: int, think: float, seed: int) -> None:
+    """The child: serve the fake Bot API, print its port, wait for "go" on stdin (the bot is
+    polling), simulate the users, print the result as JSON, serve until "stop"."""
+    pool = json.loads(sys.stdin.readline())
+    with TimingApi(asyncio.get_running_loop()) as api:
+        print(json.dumps({"port": api.port}), flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        result = await simulate(api, users, per_user, think, pool, seed)
+        print(json.dumps(result), flush=True)
+        # Serve until the bot has stopped polling ("stop"), so that it never sees the server go.
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+
+
+class RemoteApi(FakeBotApi):
+    """The bot's view of the fake server running in the child: only its URLs."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__()
+        self._port = port
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+
+async def one_run(
+    settings: Settings,
+    model: Embedder,
+    pool: list[str],
+    users: int,
+    per_user: int,
+    think: float,
+    rate: int,
+) -> dict[str, float]:
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--users-process",
+        "--users",
+        str(users),
+        "--questions",
+        str(per_user),
+        "--think",
+        str(think),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        child.stdin.write((json.dumps(pool) + "\n").encode())
+        await child.stdin.drain()
+        port = json.loads(await asyncio.wait_for(child.stdout.readline(), 60))["port"]
+        async with running_bot(
+            RemoteApi(port),
+            settings,
+            model,
+            VERBATIM_FLOOD_MESSAGES="10000",
+            VERBATIM_RELOAD_SECONDS="3600",
+            VERBATIM_MAX_MESSAGES_PER_SECOND=str(rate),
+        ):
+            child.stdin.write(b"go\n")
+            await child.stdin.drain()
+            line = await asyncio.wait_for(child.stdout.readline(), 600)
+        child.stdin.write(b"stop\n")
+        await child.stdin.drain()
+        result: dict[str, float] = json.loads(line)
+        return result
+    finally:
+        if child.returncode is None:
+            child.kill()
+        await child.wait()
+
+
 async def run(args: argparse.Namespace) -> None:
     model = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
     with tempfile.TemporaryDirectory() as tmp:
@@ -154,16 +232,8 @@ async def run(args: argparse.Namespace) -> None:
             root = Path(tmp) / f"run{len(rows)}"
             shutil.copytree(Path(tmp) / "index", root / "index", symlinks=True)
             run_settings = Settings(corpus_dir=settings.corpus_dir, index_dir=root / "index")
-            with TimingApi(asyncio.get_running_loop()) as api:
-                async with running_bot(
-                    api,
-                    run_settings,
-                    model,
-                    VERBATIM_FLOOD_MESSAGES="10000",
-                    VERBATIM_RELOAD_SECONDS="3600",
-                    VERBATIM_MAX_MESSAGES_PER_SECOND=str(rate),
-                ):
-                    rows.append((label, await simulate(api, users, per_user, pause, pool, 11)))
+            result = await one_run(run_settings, model, pool, users, per_user, pause, rate)
+            rows.append((label, result))
     base = rows[0][1]
     print(f"index: 5 SQuAD articles; {len(pool)} distinct questions to draw from")
     print()
@@ -182,8 +252,12 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--think", type=float, default=1.0)
+    parser.add_argument("--users-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    asyncio.run(run(args))
+    if args.users_process:
+        asyncio.run(users_process(args.users, args.questions, args.think, seed=11))
+    else:
+        asyncio.run(run(args))
     return 0
 
 

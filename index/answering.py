@@ -340,11 +340,14 @@ class Answerer:
                 break
             grow_before = not grow_before
         if lo == hi == row and _is_heading(doc.text[h_start:h_end]):
-            # A title, heading or name line alone says nothing: quote what follows it too
-            # (the section it heads), as far as the passage limit allows.
+            # A title, heading or name line alone says nothing: quote the paragraph that
+            # follows it too (what it heads), as far as the passage limit allows.
+            following = -1
             while hi + 1 < len(sents):
-                n_doc, _, n_end, _ = (int(x) for x in sents[hi + 1])
-                if n_doc != doc_row or n_end - start > MAX_PASSAGE_CHARS:
+                n_doc, _, n_end, n_para = (int(x) for x in sents[hi + 1])
+                if following < 0:
+                    following = n_para
+                if n_doc != doc_row or n_para != following or n_end - start > MAX_PASSAGE_CHARS:
                     break
                 hi, end = hi + 1, n_end
         text = doc.text[start:end]

@@ -51,17 +51,27 @@ class Settings(BaseSettings):
         if not self.model.strip():
             raise ValueError("model must not be empty")
         ChunkingSettings(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
-        for name, folder in (("INDEX_DIR", self.index_dir), ("CORPUS_DIR", self.corpus_dir)):
-            if folder.exists() and not folder.is_dir():
-                raise ValueError(f"VERBATIM_{name} ({folder}) is a file, not a folder")
-        corpus, index = self.corpus_dir.resolve(), self.index_dir.resolve()
-        if index == corpus or corpus in index.parents:
-            # The index's own files would be read back as documents at the next build.
+        self._check_folders()
+        return self
+
+    def _check_folders(self) -> None:
+        try:
+            for name, folder in (("INDEX_DIR", self.index_dir), ("CORPUS_DIR", self.corpus_dir)):
+                if folder.exists() and not folder.is_dir():
+                    raise ValueError(f"VERBATIM_{name} ({folder}) is a file, not a folder")
+            corpus, index = self.corpus_dir.resolve(), self.index_dir.resolve()
+        except (OSError, RuntimeError) as exc:  # no permission, a symlink loop
+            raise ValueError(f"cannot use the corpus or index folder: {exc}") from None
+        if index == corpus or (
+            corpus in index.parents
+            and not any(p.startswith(".") for p in index.relative_to(corpus).parts)
+        ):
+            # The build reads every visible file of the corpus: the index's own files would be
+            # listed (and skipped with a warning) at every build. Hidden folders are not read.
             raise ValueError(
                 f"the index folder ({self.index_dir}) must not be the corpus folder "
-                f"({self.corpus_dir}) or inside it: VERBATIM_INDEX_DIR / --index"
+                f"({self.corpus_dir}) or a visible folder inside it: VERBATIM_INDEX_DIR / --index"
             )
-        return self
 
     @property
     def chunking(self) -> ChunkingSettings:

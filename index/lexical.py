@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -193,6 +195,33 @@ TOKENIZER_VERSION = 1
 _EMPTY = "\u2205"  # stands in for a text without tokens (bm25s needs one per text)
 
 
+@lru_cache(maxsize=1)
+def tokenizer_id() -> str:
+    """What ``tokenize`` depends on: its version, the stemmer's, the stop words and the word
+    pattern. A saved index whose tokens were made otherwise is rebuilt, never misread."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        stemmer = version("PyStemmer")
+    except PackageNotFoundError:  # pragma: no cover - a dependency
+        stemmer = "unknown"
+    words = "\n".join([_WORD.pattern, *sorted(_STOPWORDS)]).encode()
+    return f"{TOKENIZER_VERSION}/PyStemmer-{stemmer}/{hashlib.sha256(words).hexdigest()[:12]}"
+
+
+def fsync_folder(folder: Path) -> None:
+    """Flush every file directly in ``folder``, then the folder's own entries."""
+    for path in folder.iterdir():
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 class Bm25:
     """BM25 over a list of texts (bm25s), with the IDF of each term for the overlap features.
 
@@ -215,16 +244,19 @@ class Bm25:
         import bm25s
 
         meta = json.loads((folder / _META).read_text(encoding="utf-8"))
-        if meta.get("tokenizer") != TOKENIZER_VERSION:
-            raise ValueError(f"saved with tokenizer {meta.get('tokenizer')}")
+        if meta.get("tokenizer") != tokenizer_id():
+            raise ValueError(f"saved with tokenizer {meta.get('tokenizer')}, now {tokenizer_id()}")
         bm25 = cls.__new__(cls)
         bm25._use(bm25s.BM25.load(str(folder), mmap=True), int(meta["size"]))
         return bm25
 
     def save(self, folder: Path) -> None:
+        """Write the index into ``folder``, on disk when this returns (files and folder
+        synced: the version holding it is switched in next)."""
         self._model.save(str(folder))
-        meta = {"tokenizer": TOKENIZER_VERSION, "size": self._size}
+        meta = {"tokenizer": tokenizer_id(), "size": self._size}
         (folder / _META).write_text(json.dumps(meta), encoding="utf-8")
+        fsync_folder(folder)
 
     def _use(self, model: Any, size: int) -> None:
         # bm25s holds the BM25 weights: one column of a CSC matrix per term, one entry per

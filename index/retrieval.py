@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from index.chunking import Chunk
 from index.documents import Document
-from index.lexical import Bm25, tokenize
+from index.lexical import Bm25, fsync_folder, tokenize
 from index.store import StoredIndex
 
 log = logging.getLogger(__name__)
@@ -180,9 +180,9 @@ class Retriever:
         self.home_chunk, self.chunk_sentences = _sentence_chunk_maps(
             stored.documents, stored.chunks, sents
         )
-        self.sentence_bm25, self.chunk_bm25 = _load_lexical(stored.path / LEXICAL_DIR) or (
-            _lexical_indexes(self.sentence_texts, self.chunk_sentences, stored.chunks)
-        )
+        self.sentence_bm25, self.chunk_bm25 = _load_lexical(
+            stored.path / LEXICAL_DIR, len(sents), len(stored.chunks)
+        ) or _lexical_indexes(self.sentence_texts, self.chunk_sentences, stored.chunks)
         doc_of = sents[:, 0] if len(sents) else np.zeros(0, dtype=np.int64)
         self.same_doc_prev = np.zeros(len(sents), dtype=bool)
         self.same_doc_next = np.zeros(len(sents), dtype=bool)
@@ -341,15 +341,22 @@ def save_lexical(
     ):
         (folder / name).mkdir(parents=True)
         bm25.save(folder / name)
+    fsync_folder(folder)
 
 
-def _load_lexical(folder: Path) -> tuple[Bm25, Bm25] | None:
-    """The saved indexes, or None (an older version without them, or an unreadable one:
-    then they are built in memory, as before, and the index still serves)."""
+def _load_lexical(folder: Path, sentences: int, chunks: int) -> tuple[Bm25, Bm25] | None:
+    """The saved indexes, or None (an older version without them, or an unreadable one, or
+    one of other texts: then they are built in memory, as before, and the index serves)."""
     if not folder.is_dir():
         return None
     try:
-        return Bm25.load(folder / "sentences"), Bm25.load(folder / "chunks")
+        loaded = Bm25.load(folder / "sentences"), Bm25.load(folder / "chunks")
+        if (len(loaded[0]), len(loaded[1])) != (sentences, chunks):
+            raise ValueError(
+                f"they index {len(loaded[0])} sentences and {len(loaded[1])} chunks, "
+                f"the version {sentences} and {chunks}"
+            )
+        return loaded
     except Exception as exc:  # any damage: rebuild rather than fail
         log.warning("cannot read %s (%s): building the BM25 indexes in memory", folder, exc)
         return None

@@ -13,6 +13,11 @@ FAISS's OpenMP, like torch's, gives every calling thread its own team of spinnin
 server answering from many threads calls ``single_threaded_faiss`` in each of them (a
 one-question search over a flat or IVF index is a millisecond on one thread).
 
+FAISS's OpenBLAS is built on its OpenMP: limiting it also puts FAISS's OpenMP on one thread in
+the calling thread, so a later build run on that same thread (the bot's /reindex on a pool
+thread that once loaded an index) trains an IVF index single-threaded: slower past 50,000
+chunks, never wrong.
+
 The BLAS limit is process-wide (OpenBLAS has no per-thread setting). A build in the same process
 (the bot's /reindex and uploads) runs with it too: its cost is the model's, in torch.
 """

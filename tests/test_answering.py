@@ -151,6 +151,7 @@ def test_a_heading_is_quoted_with_what_it_heads(tmp_path: Path) -> None:
     passage = answer.passages[0]
     assert passage.highlight == "Strokkur geyser"
     assert "It erupts every few minutes" in passage.text
+    assert "Geysir" not in passage.text  # the next paragraph is not what the heading heads
     doc = engine.answerer.stored.documents[0]
     assert doc.text[passage.start : passage.end] == passage.text
     assert len(passage.text) <= 600

@@ -231,6 +231,17 @@ def test_bm25_indexes_are_saved_with_the_version_and_rebuilt_when_damaged(
     assert isinstance(loaded.sentence_bm25._model.scores["data"], np.memmap)  # read, not built
     saved = scores(loaded)
     assert any(any(row) for row in saved)
+    other_corpus = tmp_path / "other"
+    other_corpus.mkdir()
+    (other_corpus / "one.txt").write_text("One\n\nA single short document.\n")
+    build_index(other_corpus, tmp_path / "other-index", CountingEmbedder(), chunking)
+    other = load_version(tmp_path / "other-index").path / LEXICAL_DIR
+    shutil.rmtree(lexical)
+    shutil.copytree(other, lexical)  # saved indexes of other texts: never used
+    with caplog.at_level(logging.WARNING, logger="index.retrieval"):
+        assert scores(Retriever(stored)) == saved
+    assert "they index" in caplog.text
+    caplog.clear()
     shutil.rmtree(lexical / "chunks")
     with caplog.at_level(logging.WARNING, logger="index.retrieval"):
         damaged = scores(Retriever(stored))

@@ -107,6 +107,17 @@ def test_index_inside_the_corpus_is_refused(env: dict[str, str]) -> None:
         "north-korea-upgrades-mobile-networks-with-huawei.txt",
         "volcanoes.md",
     ]
+    hidden = run(["index", "build"], {**env, "VERBATIM_INDEX_DIR": f"{corpus}/.index"})
+    assert hidden.returncode == 0, hidden.stderr  # hidden folders are not read as corpus
+    assert "2 added" in hidden.stdout and "skipped" not in hidden.stderr
+
+
+def test_a_symlink_loop_is_one_clear_line(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "loop").symlink_to("loop")
+    result = run(["index", "info"], {**env, "VERBATIM_INDEX_DIR": str(tmp_path / "loop" / "x")})
+    assert result.returncode == 2
+    assert "cannot use the corpus or index folder" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_bad_file_is_reported_once(env: dict[str, str]) -> None:

@@ -1,5 +1,6 @@
 """BM25 and the IDF-overlap features, checked against their plain definitions."""
 
+import json
 import math
 import random
 from collections import Counter
@@ -10,7 +11,7 @@ import pytest
 import threadpoolctl
 
 from index.engine import Engine
-from index.lexical import Bm25, tokenize
+from index.lexical import Bm25, tokenize, tokenizer_id
 
 WORDS = ["geyser", "erupt", "volcano", "ice", "river", "lava", "ash", "glacier", "island", "sea"]
 
@@ -93,6 +94,8 @@ def test_a_saved_index_loads_with_the_same_scores(tmp_path: Path) -> None:
             == bm25.overlaps(query, [np.arange(4)]).tolist()
         )
     meta = tmp_path / "verbatim.json"
-    meta.write_text(meta.read_text().replace('"tokenizer": 1', '"tokenizer": 0'))
+    data = json.loads(meta.read_text())
+    assert data["tokenizer"] == tokenizer_id()
+    meta.write_text(json.dumps({**data, "tokenizer": "0/PyStemmer-0/000000000000"}))
     with pytest.raises(ValueError, match="tokenizer"):
         Bm25.load(tmp_path)
