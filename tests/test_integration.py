@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,29 @@ def article_engine(
 def test_model_is_loaded_offline_from_the_wheel(embedder: SentenceTransformerEmbedder) -> None:
     vectors = embedder.encode(["North Korea", "mobile networks"])
     assert vectors.shape == (2, 384)
+
+
+def test_every_encode_runs_on_the_one_encode_thread(
+    embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """torch's OpenMP gives each calling thread its own team of spinning workers (index.threads):
+    encodes asked from many threads must all run on the embedder's single thread."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    seen: list[str] = []
+    model = embedder._model
+    original: Any = model.encode
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append(threading.current_thread().name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(model, "encode", recording)
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="asker") as pool:
+        vectors = list(pool.map(lambda i: embedder.encode([f"question {i}"]), range(8)))
+    assert len(seen) == 8 and len(set(seen)) == 1 and seen[0].startswith("encode")
+    assert all(v.shape == (1, embedder.dimension) for v in vectors)
 
 
 @pytest.mark.parametrize(
