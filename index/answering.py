@@ -176,6 +176,11 @@ def resolve(question: str, history: Sequence[str]) -> tuple[str, str | None]:
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 
 
+def _same_place(a: Passage, b: Passage) -> bool:
+    """Do the two passages overlap in the same document?"""
+    return a.source == b.source and a.start < b.end and b.start < a.end
+
+
 def _is_heading(sentence: str) -> bool:
     """A short line without closing punctuation, alone in its paragraph: a title, a heading,
     a name (the caller checks that it is alone)."""
@@ -213,16 +218,17 @@ class Answerer:
         text = clean_question(question, self.max_question_chars)
         topic = topic_of(history)
         if topic is not None and is_follow_up(text):
-            contextual = self._answer(text, topic, k, force)
+            resolved, hits = self._rank(text, topic, k)
+            contextual = self._decide(text, resolved, hits, k, force)
             if contextual.answered:
                 return contextual
             # A marked follow-up whose own words find strong evidence ("What is his
             # background?" after "Who wrote the article?"): mixing in the previous question
             # diluted it below the threshold. The question alone is quoted only where the
-            # conversation's reading points too ("Is it new?" alone finds some other
+            # conversation's best passage is too ("Is it new?" alone finds some other
             # sentence about something new: declined).
             alone = self._answer(text, None, k, force)
-            if alone.answered and self._same_place(alone, self._answer(text, topic, 1, True)):
+            if alone.answered and hits and _same_place(alone.passages[0], self._window(hits[0])):
                 return alone
             return contextual
         answer = self._answer(text, None, k, force)
@@ -250,14 +256,6 @@ class Answerer:
         dense = self.retriever.dense(queries)
         return [(queries[i], dense[i]) for i in range(len(items))]
 
-    @staticmethod
-    def _same_place(a: Answer, b: Answer) -> bool:
-        """Do the two answers' first passages overlap in the same document?"""
-        if not a.passages or not b.passages:
-            return False
-        p, q = a.passages[0], b.passages[0]
-        return p.source == q.source and p.start < q.end and q.start < p.end
-
     def _may_be_elliptical(self, text: str) -> bool:
         """Could an unmarked question lean on the previous turn? Not when it names something
         the documents never mention ("What is the capital of France?"), nor when none of its
@@ -271,12 +269,22 @@ class Answerer:
         return len(content) <= 2 or any(known(t) for t in content)
 
     def _answer(self, text: str, topic: str | None, k: int, force: bool) -> Answer:
+        return self._decide(text, *self._rank(text, topic, k), k, force)
+
+    def _rank(self, text: str, topic: str | None, k: int) -> tuple[str, list[SentenceHit]]:
+        """The question as resolved against its topic, and its best sentences."""
         resolved = f"{topic} {text}" if topic else text
         tokens = tokenize(text) * 2 + tokenize(topic) if topic else tokenize(text)
         query_vector, dense = self._dense((text, topic))
         hits = self.retriever.search(
             query_vector, tokens, limit=max(10, 4 * k), question=text, dense=dense
         )
+        return resolved, hits
+
+    def _decide(
+        self, text: str, resolved: str, hits: list[SentenceHit], k: int, force: bool
+    ) -> Answer:
+        """Quote the hits, or decline when the best one's evidence is too weak."""
         if not hits:
             return Answer(text, False, (), resolved)
         confidence = self.abstention.confidence(hits[0])
@@ -339,14 +347,12 @@ class Answerer:
             if not grew:
                 break
             grow_before = not grow_before
-        if lo == hi == row and _is_heading(doc.text[h_start:h_end]):
+        if lo == hi == row and hi + 1 < len(sents) and _is_heading(doc.text[h_start:h_end]):
             # A title, heading or name line alone says nothing: quote the paragraph that
             # follows it too (what it heads), as far as the passage limit allows.
-            following = -1
+            following = int(sents[hi + 1, 3])
             while hi + 1 < len(sents):
                 n_doc, _, n_end, n_para = (int(x) for x in sents[hi + 1])
-                if following < 0:
-                    following = n_para
                 if n_doc != doc_row or n_para != following or n_end - start > MAX_PASSAGE_CHARS:
                     break
                 hi, end = hi + 1, n_end

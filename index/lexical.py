@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -209,19 +208,6 @@ def tokenizer_id() -> str:
     return f"{TOKENIZER_VERSION}/PyStemmer-{stemmer}/{hashlib.sha256(words).hexdigest()[:12]}"
 
 
-def fsync_folder(folder: Path) -> None:
-    """Flush every file directly in ``folder``, then the folder's own entries."""
-    for path in folder.iterdir():
-        if path.is_file():
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 class Bm25:
     """BM25 over a list of texts (bm25s), with the IDF of each term for the overlap features.
 
@@ -236,7 +222,7 @@ class Bm25:
             tokens = [tokenize(t) for t in texts]
         model = bm25s.BM25()
         model.index([t or [_EMPTY] for t in tokens], show_progress=False)
-        self._use(model, len(tokens))
+        self._use(model)
 
     @classmethod
     def load(cls, folder: Path) -> Bm25:
@@ -247,18 +233,15 @@ class Bm25:
         if meta.get("tokenizer") != tokenizer_id():
             raise ValueError(f"saved with tokenizer {meta.get('tokenizer')}, now {tokenizer_id()}")
         bm25 = cls.__new__(cls)
-        bm25._use(bm25s.BM25.load(str(folder), mmap=True), int(meta["size"]))
+        bm25._use(bm25s.BM25.load(str(folder), mmap=True))
         return bm25
 
     def save(self, folder: Path) -> None:
-        """Write the index into ``folder``, on disk when this returns (files and folder
-        synced: the version holding it is switched in next)."""
+        """Write the index into ``folder`` (``index.store.write_version`` syncs it to disk)."""
         self._model.save(str(folder))
-        meta = {"tokenizer": tokenizer_id(), "size": self._size}
-        (folder / _META).write_text(json.dumps(meta), encoding="utf-8")
-        fsync_folder(folder)
+        (folder / _META).write_text(json.dumps({"tokenizer": tokenizer_id()}), encoding="utf-8")
 
-    def _use(self, model: Any, size: int) -> None:
+    def _use(self, model: Any) -> None:
         # bm25s holds the BM25 weights: one column of a CSC matrix per term, one entry per
         # text that holds it. Queries read those columns here: bm25s's own ``get_scores``
         # accumulates them with ``np.add.at``, which was the largest share of a question's
@@ -270,8 +253,7 @@ class Bm25:
             raise ValueError("BM25 variants that score absent terms are not supported")
         vocab: dict[str, int] = dict(model.vocab_dict)
         indptr = np.asarray(index["indptr"])
-        if int(index["num_docs"]) != size:
-            raise ValueError("BM25 index does not match its texts")
+        size = int(index["num_docs"])  # every text, the empty ones included (placeholder)
         df = np.diff(indptr)  # bm25s's vocabulary may hold an extra "" with no column
         self._model = model
         self._size = size
@@ -315,26 +297,30 @@ class Bm25:
         return out
 
     def overlaps(
-        self, query_tokens: Sequence[str], groups: Sequence[npt.NDArray[np.int64]]
+        self,
+        query_tokens: Sequence[str],
+        windows: Sequence[Sequence[npt.NDArray[np.int64]]],
     ) -> npt.NDArray[np.float64]:
-        """Share of the query's IDF mass found in each text group, in [0, 1].
+        """Share of the query's IDF mass found in each window of texts, in [0, 1]: one row
+        per window, one column per candidate.
 
-        ``groups`` holds equal-length arrays of text indices; entry ``i`` of the result is
-        over the union of the tokens of texts ``groups[j][i]`` (a sentence alone: one group;
-        a sentence and its neighbours: three). One pass over each query term's postings,
-        however many candidates."""
+        A window is a list of equal-length arrays of text indices; entry ``i`` is over the
+        union of the tokens of texts ``window[j][i]`` (a sentence alone: ``[rows]``; with its
+        neighbours: ``[rows, prev_rows, next_rows]``). One pass over each query term's
+        postings, however many candidates and windows."""
         query = sorted(set(query_tokens))
-        n = len(groups[0]) if groups else 0
+        n = len(windows[0][0]) if windows and windows[0] else 0
         total = sum(self.idf(t) for t in query)
-        found = np.zeros(n, dtype=np.float64)
+        found = np.zeros((len(windows), n), dtype=np.float64)
         if not query or not total or n == 0:
             return found
         for term in query:
             if term not in self._idf:
                 continue  # unknown: part of the query's mass, present nowhere
             contains = self.contains(term)
-            present = np.zeros(n, dtype=bool)
-            for rows in groups:
-                present |= contains[rows]
-            found += self._idf[term] * present
+            for w, window in enumerate(windows):
+                present = np.zeros(n, dtype=bool)
+                for rows in window:
+                    present |= contains[rows]
+                found[w] += self._idf[term] * present
         return found / total

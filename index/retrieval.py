@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from index.chunking import Chunk
 from index.documents import Document
-from index.lexical import Bm25, fsync_folder, tokenize
+from index.lexical import Bm25, tokenize
 from index.store import StoredIndex
 
 log = logging.getLogger(__name__)
@@ -264,8 +264,9 @@ class Retriever:
         feats[:, 1] = self.stored.chunk_vectors[homes] @ q[0]
         feats[:, 2] = _scaled(bm25_sent[rows])
         feats[:, 3] = _scaled(bm25_chunk[homes])
-        feats[:, 4] = self.sentence_bm25.overlaps(query_tokens, [rows])
-        feats[:, 5] = self.sentence_bm25.overlaps(query_tokens, [rows, prev_rows, next_rows])
+        feats[:, 4], feats[:, 5] = self.sentence_bm25.overlaps(
+            query_tokens, [[rows], [rows, prev_rows, next_rows]]
+        )
         feats[:, 6] = np.maximum(dense_sent[prev_rows], dense_sent[next_rows])
         wanted = answer_type(question)
         if wanted is not None:
@@ -341,7 +342,6 @@ def save_lexical(
     ):
         (folder / name).mkdir(parents=True)
         bm25.save(folder / name)
-    fsync_folder(folder)
 
 
 def _load_lexical(folder: Path, sentences: int, chunks: int) -> tuple[Bm25, Bm25] | None:

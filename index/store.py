@@ -164,8 +164,8 @@ def write_version(
 
     The chunk index type is chosen by ``ann.choose`` from the number of chunks; building it
     shows a progress bar (``progress=None``: only on a terminal). ``extras(folder)`` writes
-    more files into the version before it is switched in (the BM25 indexes). Call under
-    ``build_lock``.
+    more files into the version before it is switched in (the BM25 indexes); they are synced
+    to disk with the rest. Call under ``build_lock``.
     """
     versions = index_dir / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
@@ -182,7 +182,10 @@ def write_version(
         ann.write_index(chunk_index, tmp / "chunks.faiss")
         del chunk_index
         if extras is not None:
+            written = set(tmp.iterdir())
             extras(tmp)
+            for added in set(tmp.iterdir()) - written:
+                _fsync_tree(added)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         name = f"{stamp}-{uuid.uuid4().hex[:8]}"
         final_manifest = Manifest(**{**asdict(manifest), "version": name, "ann": spec.to_dict()})
@@ -341,3 +344,14 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    """Flush a file, or a folder's files and sub-folders and then its own entries."""
+    if path.is_dir():
+        for child in path.iterdir():
+            _fsync_tree(child)
+        _fsync_dir(path)
+    else:
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())

@@ -33,8 +33,7 @@ def test_overlaps_match_the_definition_for_sentences_and_windows() -> None:
     for _ in range(40):
         # Known words, repeated words and a word no text holds (part of the mass, never found).
         query = tokenize(" ".join(rng.choices([*WORDS, "penguin"], k=rng.randint(1, 5))))
-        alone = bm25.overlaps(query, [rows])
-        window = bm25.overlaps(query, [rows, prev_rows, next_rows])
+        alone, window = bm25.overlaps(query, [[rows], [rows, prev_rows, next_rows]])
         for i, r in enumerate(rows):
             assert abs(alone[i] - plain_overlap(bm25, query, token_sets[r])) < 1e-12
             union = token_sets[r - 1] | token_sets[r] | token_sets[r + 1]
@@ -44,8 +43,8 @@ def test_overlaps_match_the_definition_for_sentences_and_windows() -> None:
 def test_overlaps_of_an_empty_or_unknown_query_are_zero() -> None:
     bm25 = Bm25(["lava flows", "sea ice"])
     rows = np.array([0, 1], dtype=np.int64)
-    assert bm25.overlaps([], [rows]).tolist() == [0.0, 0.0]
-    assert bm25.overlaps(tokenize("penguins"), [rows]).tolist() == [0.0, 0.0]
+    assert bm25.overlaps([], [[rows]]).tolist() == [[0.0, 0.0]]
+    assert bm25.overlaps(tokenize("penguins"), [[rows]]).tolist() == [[0.0, 0.0]]
     assert bm25.contains("lava").tolist() == [True, False]
     assert bm25.contains("penguin").tolist() == [False, False]
 
@@ -90,8 +89,8 @@ def test_a_saved_index_loads_with_the_same_scores(tmp_path: Path) -> None:
     for query in (["lava", "ash"], ["sea"], ["strokkur", "minut", "penguin"], []):
         assert np.array_equal(loaded.scores(query), bm25.scores(query))
         assert (
-            loaded.overlaps(query, [np.arange(4)]).tolist()
-            == bm25.overlaps(query, [np.arange(4)]).tolist()
+            loaded.overlaps(query, [[np.arange(4)]]).tolist()
+            == bm25.overlaps(query, [[np.arange(4)]]).tolist()
         )
     meta = tmp_path / "verbatim.json"
     data = json.loads(meta.read_text())
