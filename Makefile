@@ -1,8 +1,8 @@
 # `make run` and `make test` set everything up on a fresh machine (see README).
 VENV := .venv
 STAMP := $(VENV)/.installed
-# The SQuAD evaluation set; `make eval EVAL_DATA=path/to/file.json` for another.
-EVAL_DATA ?= ../shared/eval/squad2-dev-subset.json
+# The evaluation sets; `make eval EVAL_DATA="a.json b.jsonl folder"` for others.
+EVAL_DATA ?= ../shared/eval ../shared/eval/mlqa-dev/context-en-question-en.json
 
 .PHONY: run test setup lint typecheck unit integration eval bench clean
 
@@ -29,7 +29,7 @@ integration: $(STAMP)
 	$(VENV)/bin/pytest -m integration
 
 eval: $(STAMP)
-	$(VENV)/bin/verbatim eval --data $(EVAL_DATA) --holdout 2
+	$(VENV)/bin/verbatim eval --data $(EVAL_DATA) --cache .verbatim/eval-cache
 
 BENCHES := answer_latency throughput build_speed scale bot_load startup_memory
 

@@ -214,7 +214,8 @@ class Answerer:
     def answer(
         self, question: str, history: Sequence[str] = (), k: int = 3, *, force: bool = False
     ) -> Answer:
-        """Quote up to ``k`` passages. ``force`` skips abstention (for evaluation)."""
+        """Quote up to ``k`` passages. ``force`` quotes them even where the evidence is too
+        weak to answer (``answered`` still says whether it would have answered)."""
         text = clean_question(question, self.max_question_chars)
         topic = topic_of(history)
         if topic is not None and is_follow_up(text):
@@ -288,7 +289,8 @@ class Answerer:
         if not hits:
             return Answer(text, False, (), resolved)
         confidence = self.abstention.confidence(hits[0])
-        if confidence < self.abstention.threshold and not force:
+        confident = confidence >= self.abstention.threshold
+        if not confident and not force:
             return Answer(text, False, (), resolved, confidence)
         # Further passages only when they are nearly as good as the first: never pad an
         # answer with weak quotes.
@@ -301,7 +303,7 @@ class Answerer:
                 and h.score >= SECONDARY_SCORE_RATIO * hits[0].score
             )
         ]
-        return Answer(text, True, tuple(self._passages(strong, k)), resolved, confidence)
+        return Answer(text, confident, tuple(self._passages(strong, k)), resolved, confidence)
 
     # -- quoting -----------------------------------------------------------------------------
 

@@ -9,11 +9,13 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from index.answering import Answer, clean_question
 from index.config import Settings, chunking_settings, load_settings
 from index.errors import IndexLoadError, QuestionError, VerbatimError
+from index.evaluation.sets import Budget
 
 log = logging.getLogger("verbatim")
 
@@ -79,17 +81,34 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--corpus", type=Path, help="corpus folder, if the index must be built")
     chat.add_argument("-k", type=int, default=1, help="passages to quote (default 1)")
 
-    ev = sub.add_parser("eval", help="evaluate on a SQuAD-format file beside a naive baseline")
-    ev.add_argument("--data", type=Path, required=True, help="SQuAD-format JSON file")
-    ev.add_argument(
-        "--holdout",
-        type=int,
-        default=0,
-        help="leave N articles out at a time to measure abstention",
+    ev = sub.add_parser(
+        "eval", help="evaluate on SQuAD-format and conversation files beside naive baselines"
     )
-    ev.add_argument("--articles", help="comma-separated article numbers to use (default all)")
-    ev.add_argument("--limit", type=int, help="only the first N questions (quick look)")
-    ev.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ev.add_argument(
+        "--data",
+        type=Path,
+        nargs="+",
+        required=True,
+        metavar="PATH",
+        help="data files (.json SQuAD form, .jsonl conversations) or folders of them",
+    )
+    ev.add_argument(
+        "--questions",
+        type=_positive,
+        default=Budget.questions,
+        help=f"answerable questions asked per set and mode (default {Budget.questions})",
+    )
+    ev.add_argument(
+        "--documents",
+        type=_positive,
+        default=Budget.documents,
+        help=f"indexes built per set in per-document mode (default {Budget.documents})",
+    )
+    ev.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
+    ev.add_argument(
+        "--cache", type=Path, help="folder keeping the embeddings between runs (default none)"
+    )
+    ev.add_argument("--json", action="store_true", help="print the rows as JSON")
 
     for name, text in [
         ("unanswered", "the questions users asked that the documents did not answer"),
@@ -362,35 +381,27 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from index.embedding import load_embedder
-    from index.evaluation import evaluate, format_report
+    from index.evaluation import evaluate
 
     settings = _settings(args)
-    articles = None
-    if args.articles:
-        try:
-            articles = [int(x) for x in args.articles.split(",") if x.strip()]
-        except ValueError:
-            raise QuestionError("--articles takes comma-separated numbers, e.g. 0,1") from None
+    budget = replace(Budget(), questions=args.questions, documents=args.documents, seed=args.seed)
     report = evaluate(
         args.data,
         load_embedder(settings.model),
         chunking_settings(settings.chunk_size, settings.chunk_overlap),
-        holdout=args.holdout,
-        articles=articles,
-        limit=args.limit,
+        budget=budget,
+        cache_dir=args.cache,
         progress=lambda msg: print(msg, file=sys.stderr),
     )
     if args.json:
         _print_json(
             {
-                "system": report.system,
-                "baseline": report.baseline,
-                "abstention": report.abstention,
-                "counts": report.counts,
+                "rows": [r.to_json() for r in report.rows],
+                "seconds": {k: round(v, 1) for k, v in report.seconds.items()},
             }
         )
     else:
-        print(format_report(report))
+        print(report.format())
     return 0
 
 

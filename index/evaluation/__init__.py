@@ -1,0 +1,72 @@
+"""Evaluation of the answering over several data sets, beside naive baselines, in one run.
+
+``evaluate`` reads the data files (``index.evaluation.sets``), runs every scenario of each
+(``index.evaluation.suite``) and returns the table (``index.evaluation.report``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.answering import Answerer
+from index.config import ChunkingSettings
+from index.embedding import Embedder
+from index.evaluation.baseline import CachingEmbedder
+from index.evaluation.report import Row, calibration_rows, format_table, rows
+from index.evaluation.sets import Budget, data_files, load_set
+from index.evaluation.suite import AnswererFactory, SetResult, run_set
+from index.store import StoredIndex
+
+__all__ = ["Budget", "Report", "Row", "evaluate", "format_table"]
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    results: list[SetResult] = field(default_factory=list)
+    total_seconds: float = 0.0
+
+    def row(self, set_name: str, mode: str, metric: str, baseline: str = "baseline") -> Row:
+        for r in self.rows:
+            if (r.set, r.mode, r.metric, r.baseline_name) == (set_name, mode, metric, baseline):
+                return r
+        raise KeyError((set_name, mode, metric, baseline))
+
+    def format(self) -> str:
+        return format_table(self.rows, self.seconds) + f"\n\n({self.total_seconds:.0f} s)"
+
+
+def evaluate(
+    paths: Sequence[Path],
+    embedder: Embedder,
+    chunking: ChunkingSettings,
+    *,
+    budget: Budget | None = None,
+    make_answerer: AnswererFactory | None = None,
+    cache_dir: Path | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> Report:
+    started = time.perf_counter()
+    budget = budget or Budget()
+    sets = [load_set(p) for p in data_files(paths)]
+    cached = CachingEmbedder(embedder, cache_dir)
+    if make_answerer is None:
+
+        def make_answerer(stored: StoredIndex, _name: str) -> Answerer:
+            return Answerer(stored, cached)
+
+    report = Report()
+    try:
+        for data in sets:
+            result = run_set(data, sets, cached, chunking, make_answerer, budget, progress)
+            report.results.append(result)
+            report.rows.extend(rows(result) + calibration_rows(result))
+            report.seconds[data.name] = result.seconds
+            cached.save()
+    finally:
+        cached.save()
+    report.total_seconds = time.perf_counter() - started
+    return report

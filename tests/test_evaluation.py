@@ -1,0 +1,140 @@
+"""The evaluation suite over small data files made here (fast fake embedder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index.config import ChunkingSettings
+from index.embedding import HashingEmbedder
+from index.errors import ConfigError
+from index.evaluation import Budget, evaluate
+from index.evaluation.baseline import CachingEmbedder
+from index.evaluation.report import expected_calibration_error
+from index.evaluation.sets import data_files, load_set
+from index.evaluation.suite import contains
+
+TOPICS = {
+    "Glaciers": [
+        "A glacier is a persistent body of dense ice. Glaciers form where snow accumulates.",
+        "The Vatnajokull glacier covers eight percent of Iceland. It is the largest in Europe.",
+    ],
+    "Volcanoes": [
+        "Hekla is a stratovolcano in the south of Iceland. It erupted in the year 1104.",
+        "Lava from Hekla covers a large area. The volcano is called the gateway to hell.",
+    ],
+    "Telescopes": [
+        "The Hubble telescope was launched in 1990. It orbits the Earth at 540 kilometres.",
+        "Hubble's mirror is 2.4 metres wide. Its successor is the James Webb telescope.",
+    ],
+}
+QUESTIONS = {
+    "Glaciers": [("How much of Iceland does Vatnajokull cover?", "eight percent")],
+    "Volcanoes": [("When did Hekla erupt?", "1104"), ("What is Hekla called?", "gateway")],
+    "Telescopes": [("When was Hubble launched?", "1990"), ("How wide is the mirror?", "2.4")],
+}
+
+
+def squad_file(path: Path) -> Path:
+    data = []
+    for title, paragraphs in TOPICS.items():
+        qas: list[dict[str, object]] = [
+            {"id": q, "question": q, "answers": [{"text": a, "answer_start": 0}]}
+            for q, a in QUESTIONS[title]
+        ]
+        qas.append(
+            {"id": title, "question": "Who painted it?", "answers": [], "is_impossible": True}
+        )
+        data.append(
+            {
+                "title": title,
+                "paragraphs": [
+                    {"context": p, "qas": qas if i == 0 else []} for i, p in enumerate(paragraphs)
+                ],
+            }
+        )
+    path.write_text(json.dumps({"data": data}), encoding="utf-8")
+    return path
+
+
+def conversation_file(path: Path) -> Path:
+    lines = [
+        {
+            "title": "hekla",
+            "document": "\n\n".join(TOPICS["Volcanoes"]),
+            "history": ["Where is Hekla?"],
+            "question": "When did it erupt?",
+            "answers": ["It erupted in the year 1104."],
+        },
+        {
+            "title": "hubble",
+            "document": "\n\n".join(TOPICS["Telescopes"]),
+            "history": ["When was Hubble launched?", "How high is its orbit?"],
+            "question": "What is its successor?",
+            "answers": ["James Webb"],
+        },
+    ]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    return path
+
+
+def test_sets_are_read_into_one_shape(tmp_path: Path) -> None:
+    squad = load_set(squad_file(tmp_path / "mini.json"))
+    assert squad.kind == "squad" and len(squad.articles) == 3
+    assert len(squad.answerable) == 5 and len(squad.impossible) == 3
+    conv = load_set(conversation_file(tmp_path / "talk.jsonl"))
+    assert conv.kind == "conversation" and len(conv.articles) == 2
+    assert conv.cases[1].history == ("When was Hubble launched?", "How high is its orbit?")
+
+
+def test_bad_data_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"data": [{"title": "x"}]}', encoding="utf-8")
+    with pytest.raises(ConfigError, match="not a SQuAD-format JSON file"):
+        load_set(bad)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"title": "a", "document": "x", "question": "q", "answers": []}\n{oops\n')
+    with pytest.raises(ConfigError, match="line 2"):
+        load_set(broken)
+    with pytest.raises(ConfigError, match="does not exist"):
+        data_files([tmp_path / "missing.json"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="holds no"):
+        data_files([tmp_path / "empty"])
+
+
+def test_the_suite_prints_every_mode_beside_its_baselines(tmp_path: Path) -> None:
+    files = [squad_file(tmp_path / "mini.json"), conversation_file(tmp_path / "talk.jsonl")]
+    budget = Budget(folds=2, off_topic_per_document=2)
+    report = evaluate(files, HashingEmbedder(), ChunkingSettings(), budget=budget)
+    table = report.format()
+    for mode in ("all", "per-doc", "conversation"):
+        assert mode in table
+    assert report.row("mini", "all", "quote@1").n == 5
+    assert report.row("mini", "all", "is_impossible declined").n == 3
+    # per-doc: each article's own questions, then questions of the other set (off-topic)
+    assert report.row("mini", "per-doc", "quote@1").n == 5
+    assert report.row("mini", "per-doc", "off-topic declined").n == 6
+    assert report.row("talk", "conversation", "quote@1").n == 2
+    assert report.row("talk", "conversation", "quote@1", "baseline + history").n == 2
+    held_out = report.row("mini", "all", "held-out declined")
+    assert held_out.n > 0 and 0.0 <= held_out.system <= 1.0
+    assert set(report.seconds) == {"mini", "talk"}
+
+
+def test_the_embedding_cache_survives_runs(tmp_path: Path) -> None:
+    first = CachingEmbedder(HashingEmbedder(), tmp_path)
+    vectors = first.encode(["one text", "another"])
+    first.save()
+    again = CachingEmbedder(HashingEmbedder(name="hashing-fake"), tmp_path)
+    assert again._loaded == 2
+    assert (again.encode(["another"]) == vectors[1]).all()
+
+
+def test_containment_and_calibration_error() -> None:
+    assert contains("The Vatnajokull  glacier covers", ["vatnajokull glacier"])
+    assert not contains("nothing here", ["glacier"])
+    assert expected_calibration_error([(0.9, True), (0.9, True)]) == pytest.approx(0.1)
+    assert expected_calibration_error([(0.0, False), (1.0, True)]) == 0.0
