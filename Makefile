@@ -4,7 +4,7 @@ STAMP := $(VENV)/.installed
 # The evaluation sets; `make eval EVAL_DATA="a.json b.jsonl folder"` for others.
 EVAL_DATA ?= ../shared/eval ../shared/eval/mlqa-dev/context-en-question-en.json
 
-.PHONY: run test setup lint typecheck unit integration eval bench clean
+.PHONY: run test setup lint typecheck unit integration eval scorer bench clean
 
 $(STAMP): pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -30,6 +30,9 @@ integration: $(STAMP)
 
 eval: $(STAMP)
 	$(VENV)/bin/verbatim eval --data $(EVAL_DATA) --cache .verbatim/eval-cache
+
+scorer: $(STAMP)  # re-train index/scorer.json on the evaluation sets (fixed seed)
+	$(VENV)/bin/python -m index.training --data $(EVAL_DATA) --cache .verbatim/eval-cache
 
 BENCHES := answer_latency throughput build_speed scale bot_load startup_memory
 

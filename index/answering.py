@@ -7,12 +7,14 @@
 3. The best sentence becomes the highlight; the quoted passage is a window of whole sentences
    around it, inside its paragraph, at most ``MAX_PASSAGE_CHARS``. Further passages come from
    the next best sentences whose windows do not overlap those already chosen.
-4. When the evidence is too weak (``Abstention``) the answer says so and quotes nothing.
+4. When the learned scorer (``index.scorer``) finds no answer in the documents, the answer
+   says so and quotes nothing; every answer carries a calibrated ``confidence``.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -23,8 +25,10 @@ import numpy as np
 from index.batching import MicroBatcher
 from index.embedding import Embedder
 from index.errors import QuestionError
+from index.features import QuestionFeatures, is_heading, question_features
 from index.lexical import tokenize
-from index.retrieval import Dense, FloatArray, Retriever, SentenceHit
+from index.retrieval import Dense, FloatArray, Ranked, Retriever, SentenceHit
+from index.scorer import Scorer, load_scorer
 from index.store import StoredIndex
 from index.threads import limit_blas_for_answering
 
@@ -65,6 +69,8 @@ class Answer:
         return {
             "question": self.question,
             "answered": self.answered,
+            # the calibrated probability that the first passage holds the answer
+            "confidence": round(self.confidence, 4),
             "passages": [
                 {
                     "text": p.text,
@@ -78,29 +84,6 @@ class Answer:
                 for p in self.passages
             ],
         }
-
-
-@dataclass(frozen=True)
-class Abstention:
-    """When to say "not in the documents".
-
-    The confidence of the best sentence is ``dense + overlap_weight * max(overlap,
-    overlap_window)``: absolute evidence, independent of the other candidates. Below
-    ``threshold`` the answer is declined. Calibrated by ``bench/calibrate_abstention.py`` on
-    three SQuAD articles (Southern California, Sky (UK), Victoria (Australia)), each left out
-    of an index over the other two in turn: the rule that declines ≥ 0.96 of the held-out
-    questions while answering the most in-index ones. On two articles that played no part
-    (Normans, Computational complexity theory) it answers 0.956 of in-index questions and
-    declines 1.000 of held-out ones. (Calibrating on those two instead does not generalise:
-    two unrelated topics are separated by any threshold.)
-    """
-
-    threshold: float = 0.735
-    overlap_weight: float = 0.70
-
-    def confidence(self, hit: SentenceHit) -> float:
-        dense = max(hit.dense_sentence, hit.dense_context)
-        return dense + self.overlap_weight * max(hit.overlap, hit.overlap_window)
 
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
@@ -173,19 +156,13 @@ def resolve(question: str, history: Sequence[str]) -> tuple[str, str | None]:
     return question, topic
 
 
-_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
-
-
 def _same_place(a: Passage, b: Passage) -> bool:
     """Do the two passages overlap in the same document?"""
     return a.source == b.source and a.start < b.end and b.start < a.end
 
 
-def _is_heading(sentence: str) -> bool:
-    """A short line without closing punctuation, alone in its paragraph: a title, a heading,
-    a name (the caller checks that it is alone)."""
-    line = sentence.strip()
-    return 0 < len(line) <= 120 and "\n" not in line and not _SENTENCE_END.search(line)
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
 
 
 class Answerer:
@@ -196,19 +173,19 @@ class Answerer:
         stored: StoredIndex,
         embedder: Embedder,
         *,
-        abstention: Abstention | None = None,
+        scorer: Scorer | None = None,
         max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS,
     ) -> None:
         limit_blas_for_answering()  # 5-6x faster answers on a small machine: index.threads
         self.stored = stored
         self.embedder = embedder
-        self.retriever = Retriever(stored)
+        self.scorer = scorer or load_scorer()
+        self.retriever = Retriever(stored, self.scorer)
         # Concurrent questions (the bot answers many at once) share one encode call and one
         # pass over the vectors: see index.batching.
         self._dense: MicroBatcher[tuple[str, str | None], tuple[FloatArray, Dense]] = MicroBatcher(
             self._dense_batch
         )
-        self.abstention = abstention or Abstention()
         self.max_question_chars = max_question_chars
 
     def answer(
@@ -219,8 +196,8 @@ class Answerer:
         text = clean_question(question, self.max_question_chars)
         topic = topic_of(history)
         if topic is not None and is_follow_up(text):
-            resolved, hits = self._rank(text, topic, k)
-            contextual = self._decide(text, resolved, hits, k, force)
+            resolved, ranked = self._rank(text, topic)
+            contextual = self._decide(text, resolved, ranked, k, force, follow_up=True)
             if contextual.answered:
                 return contextual
             # A marked follow-up whose own words find strong evidence ("What is his
@@ -229,7 +206,11 @@ class Answerer:
             # conversation's best passage is too ("Is it new?" alone finds some other
             # sentence about something new: declined).
             alone = self._answer(text, None, k, force)
-            if alone.answered and hits and _same_place(alone.passages[0], self._window(hits[0])):
+            if (
+                alone.answered
+                and len(ranked.rows)
+                and _same_place(alone.passages[0], self._window(ranked.hits(1)[0]))
+            ):
                 return alone
             return contextual
         answer = self._answer(text, None, k, force)
@@ -270,38 +251,52 @@ class Answerer:
         return len(content) <= 2 or any(known(t) for t in content)
 
     def _answer(self, text: str, topic: str | None, k: int, force: bool) -> Answer:
-        return self._decide(text, *self._rank(text, topic, k), k, force)
+        resolved, ranked = self._rank(text, topic)
+        return self._decide(text, resolved, ranked, k, force, follow_up=topic is not None)
 
-    def _rank(self, text: str, topic: str | None, k: int) -> tuple[str, list[SentenceHit]]:
-        """The question as resolved against its topic, and its best sentences."""
+    def _rank(self, text: str, topic: str | None) -> tuple[str, Ranked]:
+        """The question as resolved against its topic, and its ranked candidates."""
         resolved = f"{topic} {text}" if topic else text
         tokens = tokenize(text) * 2 + tokenize(topic) if topic else tokenize(text)
         query_vector, dense = self._dense((text, topic))
-        hits = self.retriever.search(
-            query_vector, tokens, limit=max(10, 4 * k), question=text, dense=dense
+        return resolved, self.retriever.rank(query_vector, tokens, question=text, dense=dense)
+
+    def ranking(self, question: str, history: Sequence[str] = ()) -> tuple[Ranked, bool]:
+        """The ranked candidates of the question as first read (in the light of the history
+        when it is marked as a follow-up), and whether it was: what the scorer is trained on."""
+        text = clean_question(question, self.max_question_chars)
+        topic = topic_of(history)
+        follow_up = topic is not None and is_follow_up(text)
+        return self._rank(text, topic if follow_up else None)[1], follow_up
+
+    def question_features(self, ranked: Ranked, follow_up: bool) -> QuestionFeatures:
+        return question_features(
+            ranked.scores,
+            ranked.features,
+            coverage=ranked.coverage,
+            question_terms=ranked.terms,
+            corpus_sentences=len(self.stored.sentences),
+            corpus_documents=len(self.stored.documents),
+            follow_up=follow_up,
         )
-        return resolved, hits
 
     def _decide(
-        self, text: str, resolved: str, hits: list[SentenceHit], k: int, force: bool
+        self, text: str, resolved: str, ranked: Ranked, k: int, force: bool, *, follow_up: bool
     ) -> Answer:
-        """Quote the hits, or decline when the best one's evidence is too weak."""
-        if not hits:
+        """Quote the best candidates, or decline when the scorer finds no answer here."""
+        if not len(ranked.rows):
             return Answer(text, False, (), resolved)
-        confidence = self.abstention.confidence(hits[0])
-        confident = confidence >= self.abstention.threshold
+        features = self.question_features(ranked, follow_up).vector()
+        confident = self.scorer.answer_probability(features) >= self.scorer.threshold
+        confidence = self.scorer.confidence(features)
         if not confident and not force:
             return Answer(text, False, (), resolved, confidence)
-        # Further passages only when they are nearly as good as the first: never pad an
-        # answer with weak quotes.
+        hits = ranked.hits(max(10, 4 * k))
+        # Further passages only when the ranker rates them nearly as high as the first: never
+        # pad an answer with weak quotes.
+        top = _sigmoid(hits[0].score)
         strong = [hits[0]] + [
-            h
-            for h in hits[1:]
-            if force
-            or (
-                self.abstention.confidence(h) >= self.abstention.threshold
-                and h.score >= SECONDARY_SCORE_RATIO * hits[0].score
-            )
+            h for h in hits[1:] if force or _sigmoid(h.score) >= SECONDARY_SCORE_RATIO * top
         ]
         return Answer(text, confident, tuple(self._passages(strong, k)), resolved, confidence)
 
@@ -349,7 +344,7 @@ class Answerer:
             if not grew:
                 break
             grow_before = not grow_before
-        if lo == hi == row and hi + 1 < len(sents) and _is_heading(doc.text[h_start:h_end]):
+        if lo == hi == row and hi + 1 < len(sents) and is_heading(doc.text[h_start:h_end]):
             # A title, heading or name line alone says nothing: quote the paragraph that
             # follows it too (what it heads), as far as the passage limit allows.
             following = int(sents[hi + 1, 3])

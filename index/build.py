@@ -21,6 +21,7 @@ from index.documents import Document, doc_id_for, iter_corpus_files, read_docume
 from index.embedding import Embedder, Vectors
 from index.errors import CorpusError, DocumentError, IndexLoadError
 from index.retrieval import LEXICAL_DIR, save_lexical
+from index.scorer import scorer_version
 from index.store import (
     CHUNK_VECTORS,
     FORMAT_VERSION,
@@ -294,6 +295,9 @@ def _write(
         counts={"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
         built_at=utc_now(),
         build_seconds=round(time.perf_counter() - started, 3),
+        # which learned scorer the index was built beside (it reads the features of this
+        # version's sentences; ``verbatim index info`` shows it)
+        extra={"scorer": scorer_version()},
     )
     return write_version(
         index_dir,

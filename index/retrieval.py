@@ -10,15 +10,13 @@ features that hold for any text, each normalised to [0, 1] for the query:
 * ``overlap`` – share of the question's IDF mass present in the sentence;
 * ``overlap_window`` – the same over the sentence and its two neighbours.
 
-The weighted sum ranks sentences (normalised score fusion, not rank fusion). The absolute
-evidence (``confidence``: cosine and IDF overlap, which do not depend on the other candidates)
-decides whether the documents answer at all.
+These and the text features of ``index.features`` are the ``SentenceFeatures`` of each
+candidate; the learned ranker of ``index.scorer`` orders them.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,112 +26,17 @@ import numpy.typing as npt
 
 from index.chunking import Chunk
 from index.documents import Document
+from index.features import SENTENCE_FEATURES, SentenceFeatures, text_features
 from index.lexical import Bm25, tokenize
+from index.scorer import Scorer, load_scorer
 from index.store import StoredIndex
 
 log = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float32]
 
-FEATURES = (
-    "dense_sentence",
-    "dense_context",
-    "bm25_sentence",
-    "bm25_context",
-    "overlap",
-    "overlap_window",
-    "dense_neighbours",
-    "answer_type",
-)
-
-# Answer types a question can ask for, and how a sentence shows it holds one.
-ANSWER_TYPES = ("time", "quantity", "name")
-_TIME_Q = re.compile(
-    r"^\s*(when|what (year|date|time|century|decade|month|day)|"
-    r"in what (year|century|decade)|how long ago|since when)\b",
-    re.I,
-)
-_QUANTITY_Q = re.compile(
-    r"\bhow (many|much|long|far|large|big|old|tall|high|often)\b|"
-    r"\bwhat (percentage|percent|number|proportion|amount)\b",
-    re.I,
-)
-_NAME_Q = re.compile(
-    r"^\s*(who|whom|whose|which (person|company|organi[sz]ation|group|team))\b", re.I
-)
-_MONTHS = (
-    r"January|February|March|April|May|June|July|August|September|October|November|"
-    r"December"
-)
-_TIME_S = re.compile(
-    rf"\b(1\d{{3}}|20\d{{2}}|\d{{1,2}}(st|nd|rd|th) century|{_MONTHS}|"
-    r"(\d0s))\b"
-)
-_QUANTITY_S = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
-    r"twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|"
-    r"dozen|half|percent)\b",
-    re.I,
-)
-_NAME_S = re.compile(r"(?<=\S\s)[A-Z][a-z]+")
-
-
-def answer_type(question: str) -> int | None:
-    """Which ``ANSWER_TYPES`` entry the question asks for, if any (who/when/how many...)."""
-    if _TIME_Q.search(question):
-        return 0
-    if _QUANTITY_Q.search(question):
-        return 1
-    if _NAME_Q.search(question):
-        return 2
-    return None
-
-
-def sentence_answer_types(sentence: str) -> list[float]:
-    return [
-        float(bool(_TIME_S.search(sentence))),
-        float(bool(_QUANTITY_S.search(sentence))),
-        float(bool(_NAME_S.search(sentence))),
-    ]
-
-
-@dataclass(frozen=True)
-class ScoringWeights:
-    """Weights of the fused sentence score (see module docstring).
-
-    Fitted by ``bench/fit_scoring.py`` on two SQuAD articles (Normans, Computational
-    complexity theory) and checked on three others that played no part in the fit (Southern
-    California, Sky (UK), Victoria (Australia)): quote@1 0.934 → 0.954 and highlight@1
-    0.874 → 0.896 there against the hand-set starting weights. The BM25 features lost their
-    weight to the IDF-overlap ones, which carry the same lexical evidence on an absolute scale;
-    they are still computed, as BM25 brings candidates in.
-    """
-
-    dense_sentence: float = 0.39
-    dense_context: float = 0.0
-    bm25_sentence: float = 0.0
-    bm25_context: float = 0.0
-    overlap: float = 0.27
-    overlap_window: float = 0.14
-    dense_neighbours: float = 0.06
-    answer_type: float = 0.13
-    candidates_per_list: int = 24
-
-    def vector(self) -> FloatArray:
-        return np.array(
-            [
-                self.dense_sentence,
-                self.dense_context,
-                self.bm25_sentence,
-                self.bm25_context,
-                self.overlap,
-                self.overlap_window,
-                self.dense_neighbours,
-                self.answer_type,
-            ],
-            dtype=np.float32,
-        )
-
+#: Candidates taken from each list (dense sentences, BM25 sentences, nearest chunks...).
+CANDIDATES_PER_LIST = 24
 
 #: Up to this many sentences every question is scored against all of them (one pass over
 #: the vectors: ~300 MB at the limit, a few ms); beyond, only against the sentences of the
@@ -162,18 +65,43 @@ class SentenceHit:
     overlap_window: float
 
 
+@dataclass(frozen=True)
+class Ranked:
+    """One question's candidates, best first: rows, the ranker's logits, their features."""
+
+    rows: npt.NDArray[np.int64]
+    scores: FloatArray
+    features: SentenceFeatures
+    coverage: float  # share of the query's IDF mass that the sentences know at all
+    terms: int  # distinct query terms
+
+    def hits(self, limit: int) -> list[SentenceHit]:
+        f = self.features
+        return [
+            SentenceHit(
+                int(self.rows[i]),
+                float(self.scores[i]),
+                float(f.dense_sentence[i]),
+                float(f.dense_context[i]),
+                float(f.overlap[i]),
+                float(f.overlap_window[i]),
+            )
+            for i in range(min(limit, len(self.rows)))
+        ]
+
+
 class Retriever:
     """Holds the lexical indexes and the sentence↔chunk maps for one stored index."""
 
     def __init__(
         self,
         stored: StoredIndex,
-        weights: ScoringWeights | None = None,
+        scorer: Scorer | None = None,
         *,
         scan_all_up_to: int = SCAN_ALL_SENTENCES_UP_TO,
     ) -> None:
         self.stored = stored
-        self.weights = weights or ScoringWeights()
+        self.scorer = scorer or load_scorer()
         self.scan_all = len(stored.sentences) <= scan_all_up_to
         sents = stored.sentences
         self.sentence_texts = _sentence_texts(stored.documents, sents)
@@ -189,8 +117,14 @@ class Retriever:
         if len(sents) > 1:
             self.same_doc_prev[1:] = doc_of[1:] == doc_of[:-1]
             self.same_doc_next[:-1] = doc_of[:-1] == doc_of[1:]
-        # Filled in as sentences become candidates (-1: not yet known).
-        self.answer_types = np.full((len(sents), len(ANSWER_TYPES)), -1.0, dtype=np.float32)
+        para = sents[:, 3] if len(sents) else np.zeros(0, dtype=np.int64)
+        new_para = np.ones(len(sents), dtype=bool)
+        if len(sents) > 1:
+            new_para[1:] = ~self.same_doc_prev[1:] | (para[1:] != para[:-1])
+        ends_para = np.ones(len(sents), dtype=bool)
+        ends_para[:-1] = new_para[1:]
+        self.paragraph_start = new_para
+        self.alone_in_paragraph = new_para & ends_para
 
     # -- candidates and features -------------------------------------------------------------
 
@@ -203,7 +137,7 @@ class Retriever:
         )
         if len(self.sentence_texts) == 0 or len(q) == 0:
             return [Dense(np.zeros(0, np.float32), np.zeros(0, np.int64)) for _ in q]
-        k = min(self.weights.candidates_per_list, len(self.stored.chunks))
+        k = min(CANDIDATES_PER_LIST, len(self.stored.chunks))
         _, chunk_ids = self.stored.faiss_index.search(q, k)
         if self.scan_all:
             sims = np.asarray(self.stored.sentence_vectors @ q.T, dtype=np.float32)
@@ -233,13 +167,13 @@ class Retriever:
         query_tokens: list[str],
         question: str = "",
         dense: Dense | None = None,
-    ) -> tuple[npt.NDArray[np.int64], FloatArray]:
-        """Candidate sentence rows and their features (columns in ``FEATURES`` order).
-        ``dense`` is ``self.dense`` of the query vector, when the caller computed it."""
+    ) -> tuple[npt.NDArray[np.int64], SentenceFeatures]:
+        """Candidate sentence rows and their features. ``dense`` is ``self.dense`` of the
+        query vector, when the caller computed it."""
         n_sent = len(self.sentence_texts)
         if n_sent == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES)), dtype=np.float32)
-        k = self.weights.candidates_per_list
+            return np.zeros(0, dtype=np.int64), _no_features()
+        k = CANDIDATES_PER_LIST
         q = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
         if dense is None:
             dense = self.dense(q)[0]
@@ -259,21 +193,52 @@ class Retriever:
             if len(missing):
                 dense_sent[missing] = np.asarray(self.stored.sentence_vectors[missing] @ q[0])
         homes = self.home_chunk[rows]
-        feats = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
-        feats[:, 0] = dense_sent[rows]
-        feats[:, 1] = self.stored.chunk_vectors[homes] @ q[0]
-        feats[:, 2] = _scaled(bm25_sent[rows])
-        feats[:, 3] = _scaled(bm25_chunk[homes])
-        feats[:, 4], feats[:, 5] = self.sentence_bm25.overlaps(
+        overlap, overlap_window = self.sentence_bm25.overlaps(
             query_tokens, [[rows], [rows, prev_rows, next_rows]]
         )
-        feats[:, 6] = np.maximum(dense_sent[prev_rows], dense_sent[next_rows])
-        wanted = answer_type(question)
-        if wanted is not None:
-            for r in rows[self.answer_types[rows, 0] < 0]:
-                self.answer_types[r] = sentence_answer_types(self.sentence_texts[int(r)])
-            feats[:, 7] = self.answer_types[rows, wanted]
-        return rows, feats
+        texts = [self.sentence_texts[int(r)] for r in rows]
+        text = text_features(question, query_tokens, texts)
+        features = SentenceFeatures(
+            dense_sentence=np.asarray(dense_sent[rows], dtype=np.float32),
+            dense_context=np.asarray(self.stored.chunk_vectors[homes] @ q[0], dtype=np.float32),
+            dense_neighbours=np.maximum(dense_sent[prev_rows], dense_sent[next_rows]),
+            bm25_sentence=_scaled(bm25_sent[rows]),
+            bm25_context=_scaled(bm25_chunk[homes]),
+            overlap=overlap.astype(np.float32),
+            overlap_window=overlap_window.astype(np.float32),
+            answer_type=text.answer_type,
+            proximity=text.proximity,
+            phrase=text.phrase,
+            novelty=text.novelty,
+            heading=text.heading * self.alone_in_paragraph[rows],
+            is_question=text.is_question,
+            paragraph_start=self.paragraph_start[rows].astype(np.float32),
+            length=text.length,
+        )
+        return rows, features
+
+    def rank(
+        self,
+        query_vector: FloatArray,
+        query_tokens: list[str],
+        question: str = "",
+        dense: Dense | None = None,
+    ) -> Ranked:
+        """Every candidate, scored by the learned ranker, best first."""
+        rows, features = self.candidates(query_vector, query_tokens, question, dense)
+        scores = self.scorer.ranker.logits(features.matrix()) if len(rows) else _EMPTY_SCORES
+        order = np.argsort(-scores, kind="stable")
+        terms = set(query_tokens)
+        bm25 = self.sentence_bm25
+        total = sum(bm25.idf(t) for t in terms)
+        known = sum(bm25.idf(t) for t in terms if bm25.knows(t))
+        return Ranked(
+            rows[order],
+            scores[order],
+            SentenceFeatures(**{k: v[order] for k, v in vars(features).items()}),
+            known / total if total else 0.0,
+            len(terms),
+        )
 
     def search(
         self,
@@ -284,22 +249,15 @@ class Retriever:
         dense: Dense | None = None,
     ) -> list[SentenceHit]:
         """The best sentences for the query, best first (at most ``limit``)."""
-        rows, feats = self.candidates(query_vector, query_tokens, question, dense)
-        if len(rows) == 0:
-            return []
-        score = feats @ self.weights.vector()
-        order = np.argsort(-score, kind="stable")[:limit]
-        return [
-            SentenceHit(
-                int(rows[i]),
-                float(score[i]),
-                float(feats[i, 0]),
-                float(feats[i, 1]),
-                float(feats[i, 4]),
-                float(feats[i, 5]),
-            )
-            for i in order
-        ]
+        return self.rank(query_vector, query_tokens, question, dense).hits(limit)
+
+
+_EMPTY_SCORES = np.zeros(0, dtype=np.float32)
+
+
+def _no_features() -> SentenceFeatures:
+    empty = np.zeros(0, dtype=np.float32)
+    return SentenceFeatures(*[empty for _ in SENTENCE_FEATURES])
 
 
 def _top(values: FloatArray, k: int) -> npt.NDArray[np.int64]:

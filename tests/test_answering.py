@@ -31,7 +31,8 @@ def test_unrelated_question_is_declined(engine: Engine) -> None:
 
 def test_json_shape(engine: Engine) -> None:
     data = engine.answer("Which Koryolink joint venture was established in 2008?").to_json()
-    assert set(data) == {"question", "answered", "passages"}
+    assert set(data) == {"question", "answered", "confidence", "passages"}
+    assert isinstance(data["confidence"], float) and 0.0 <= data["confidence"] <= 1.0
     assert data["answered"] is True
     passage = data["passages"][0]  # type: ignore[index]
     assert set(passage) == {"text", "highlight", "title", "source", "start", "end", "score"}

@@ -17,6 +17,7 @@ from index.evaluation.baseline import CachingEmbedder
 from index.evaluation.report import Row, calibration_rows, format_table, rows
 from index.evaluation.sets import Budget, data_files, load_set
 from index.evaluation.suite import AnswererFactory, SetResult, run_set
+from index.scorer import load_scorer
 from index.store import StoredIndex
 
 __all__ = ["Budget", "Report", "Row", "evaluate", "format_table"]
@@ -55,8 +56,9 @@ def evaluate(
     cached = CachingEmbedder(embedder, cache_dir)
     if make_answerer is None:
 
-        def make_answerer(stored: StoredIndex, _name: str) -> Answerer:
-            return Answerer(stored, cached)
+        def make_answerer(stored: StoredIndex, name: str) -> Answerer:
+            # the scorer trained without this set, when the shipped file has one
+            return Answerer(stored, cached, scorer=load_scorer(leave_out=name))
 
     report = Report()
     try:

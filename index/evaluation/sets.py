@@ -47,6 +47,9 @@ class Case:
     answers: tuple[str, ...]
     history: tuple[str, ...] = ()
     impossible: bool = False
+    #: the paragraph (or document) the question was written on: a sentence that holds the
+    #: answer text elsewhere is not the answer (training labels)
+    context: str = ""
 
     @property
     def answerable(self) -> bool:
@@ -127,7 +130,11 @@ def _load_squad(path: Path) -> EvalSet:
             for qa in paragraph["qas"]:
                 answers = tuple(sorted({a["text"] for a in qa.get("answers", []) if a["text"]}))
                 impossible = bool(qa.get("is_impossible")) or not answers
-                cases.append(Case(a_index, str(qa["question"]), answers, (), impossible))
+                cases.append(
+                    Case(
+                        a_index, str(qa["question"]), answers, (), impossible, paragraph["context"]
+                    )
+                )
     if not articles:
         raise ValueError("no articles")
     return EvalSet(path.stem, path, "squad", tuple(articles), tuple(cases))
@@ -151,7 +158,11 @@ def _load_conversations(path: Path) -> EvalSet:
             answers = tuple(sorted({str(a) for a in item["answers"] if str(a).strip()}))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"line {number}: {exc}") from None
-        cases.append(Case(row_of[key], str(item["question"]), answers, history, not answers))
+        cases.append(
+            Case(
+                row_of[key], str(item["question"]), answers, history, not answers, item["document"]
+            )
+        )
     if not articles:
         raise ValueError("no conversations")
     return EvalSet(path.stem, path, "conversation", tuple(articles), tuple(cases))
@@ -167,4 +178,4 @@ def sample(items: Sequence[Case], n: int, seed: int) -> list[Case]:
 
 def off_topic(case: Case) -> Case:
     """A question of another set, asked of a document it was not written for."""
-    return replace(case, article=-1, answers=(), impossible=False)
+    return replace(case, article=-1, answers=(), impossible=False, context="")

@@ -1,0 +1,106 @@
+"""The shipped scorer loads and scores as recorded; the features it reads behave."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.errors import ConfigError
+from index.features import (
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    answer_type,
+    text_features,
+)
+from index.lexical import tokenize
+from index.scorer import SCORER_FILE, load_scorer
+
+
+def test_the_shipped_scorer_scores_as_recorded() -> None:
+    data = json.loads(SCORER_FILE.read_text(encoding="utf-8"))
+    scorer = load_scorer()
+    models = {"ranker": scorer.ranker, "answerable": scorer.answerable, "correct": scorer.correct}
+    assert len(data["checks"]) >= 6
+    for check in data["checks"]:
+        x = np.array([check["x"]], dtype=np.float32)
+        assert models[check["model"]].logits(x)[0] == pytest.approx(check["logit"], abs=1e-3)
+    assert scorer.ranker.names == SENTENCE_FEATURES
+    assert scorer.answerable.names == QUESTION_FEATURES
+    assert 0.0 < scorer.threshold < 1.0
+
+
+def test_every_set_has_a_model_that_never_saw_it() -> None:
+    data = json.loads(SCORER_FILE.read_text(encoding="utf-8"))
+    assert set(data["leave_out"]) == set(data["trained_on"])
+    for name in data["leave_out"]:
+        scorer = load_scorer(leave_out=name)
+        assert scorer.left_out == name
+        full = load_scorer()
+        for learned in data["learned"]:  # a learned model differs without the set
+            attribute = {"ranker": "ranker", "abstention": "answerable", "confidence": "correct"}
+            mine, theirs = getattr(scorer, attribute[learned]), getattr(full, attribute[learned])
+            assert not np.allclose(mine.coef, theirs.coef)
+    assert load_scorer(leave_out="a set it has never heard of").left_out is None
+
+
+def test_a_damaged_scorer_file_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "scorer.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"cannot be read.*index\.training"):
+        load_scorer(bad)
+    data = json.loads(SCORER_FILE.read_text(encoding="utf-8"))
+    data["models"]["ranker"]["names"] = ["something", "else"]
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ConfigError, match="do not match"):
+        load_scorer(other)
+    with pytest.raises(ConfigError, match="missing"):
+        load_scorer(tmp_path / "none.json")
+
+
+def test_answer_types() -> None:
+    assert answer_type("When was Koryolink established?") == 0
+    assert answer_type("How many mobile operators are there?") == 1
+    assert answer_type("Who wrote the article?") == 2
+    assert answer_type("Which publication first reported this?") == 2
+    assert answer_type("Where is Hekla?") == 3
+    assert answer_type("Is the equipment new?") is None
+
+
+def _features(question: str, sentences: list[str]) -> dict[str, list[float]]:
+    f = text_features(question, tokenize(question), sentences)
+    return {k: [float(x) for x in v] for k, v in vars(f).items()}
+
+
+def test_text_features_prefer_what_answers_over_what_restates() -> None:
+    q = "When was Koryolink established?"
+    f = _features(
+        q,
+        [
+            "Koryolink was established in 2008 as a joint venture.",
+            "Koryolink is one of two operators.",
+            "When was Koryolink established",
+        ],
+    )
+    assert f["answer_type"] == [1.0, 0.0, 0.0]  # a year; none; none
+    assert f["novelty"][0] > f["novelty"][2] == 0.0  # the restatement says nothing new
+    assert f["heading"] == [0.0, 0.0, 1.0]
+    near = _features("Huawei equipment imports", ["Huawei equipment imports rose."])
+    far = _features(
+        "Huawei equipment imports", ["Huawei sold much old and used equipment, imports"]
+    )
+    assert near["proximity"][0] > far["proximity"][0]
+    assert near["phrase"][0] == 1.0 and far["phrase"][0] < 1.0
+    assert _features("Who?", ["Is it new?"])["is_question"] == [1.0]
+
+
+def test_a_year_the_question_names_is_not_an_answer() -> None:
+    f = _features(
+        "What happened in 2008?", ["In 2008 it began.", "It began in 2008 and grew by 2010."]
+    )
+    assert f["answer_type"] == [0.0, 0.0]  # "what happened" asks for no type
+    g = _features("When did it grow after 2008?", ["In 2008 it began.", "It grew by 2010."])
+    assert g["answer_type"] == [0.0, 1.0]
