@@ -101,6 +101,7 @@ _MAX_FOLLOW_UP_CONTENT_TOKENS = 4
 _HISTORY_TURNS = 3
 
 
+_BOT_MENTION = re.compile(r"(?<![\w@])@(?:[A-Za-z][A-Za-z0-9_]{0,30})?bot\b", re.IGNORECASE)
 _SCRIPT_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 
@@ -114,6 +115,9 @@ def clean_question(question: str, max_chars: int = DEFAULT_MAX_QUESTION_CHARS) -
     text = _SCRIPT_BLOCK.sub(" ", text)
     text = html.unescape(_TAG.sub(" ", text))
     text = "".join(ch if ch.isprintable() else " " for ch in text)
+    # A bot's @username (Telegram's end in "bot") addresses the question, it is not part of
+    # it: "@verbatim_bot When was Koryolink established?" asks the question after it.
+    text = _BOT_MENTION.sub(" ", text)
     text = " ".join(text.split())
     if not text:
         raise QuestionError("the question is empty: please ask something about the documents")

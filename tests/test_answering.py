@@ -156,3 +156,17 @@ def test_a_heading_is_quoted_with_what_it_heads(tmp_path: Path) -> None:
     doc = engine.answerer.stored.documents[0]
     assert doc.text[passage.start : passage.end] == passage.text
     assert len(passage.text) <= 600
+
+
+def test_a_bot_mention_is_not_part_of_the_question() -> None:
+    assert (
+        clean_question("@verbatim_bot When was Koryolink established?")
+        == "When was Koryolink established?"
+    )
+    assert clean_question("When was it founded, @SomeBot?") == "When was it founded, ?"
+    # a person's handle or an e-mail address stays: only bot usernames address the bot
+    assert clean_question("Who is @alice?") == "Who is @alice?"
+    assert clean_question("@bot Who wrote it?") == "Who wrote it?"
+    assert clean_question("Mail robot@example.org") == "Mail robot@example.org"
+    with pytest.raises(QuestionError, match="empty"):
+        clean_question("@verbatim_bot")
