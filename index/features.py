@@ -126,38 +126,31 @@ _QUANTITY_S = re.compile(
     re.I,
 )
 _CAPITALISED = re.compile(r"(?<=\S\s)[A-Z][\w’'-]+")
-_PLACE_S = re.compile(r"\b(in|at|from|near|to|of)\s+(the\s+)?[A-Z][\w’'-]+")
+_PLACE_S = re.compile(r"\b(?:in|at|from|near|to|of)\s+(?:the\s+)?(?P<instance>[A-Z][\w’'-]+)")
+#: For each of ``ANSWER_TYPES``: how a question asks for it, how a sentence holds one (the
+#: ``instance`` group, or the whole match).
+_TYPES = (
+    (_TIME_Q, _TIME_S),
+    (_QUANTITY_Q, _QUANTITY_S),
+    (_NAME_Q, _CAPITALISED),
+    (_PLACE_Q, _PLACE_S),
+)
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 
 
 def answer_type(question: str) -> int | None:
     """Which ``ANSWER_TYPES`` entry the question asks for, if any."""
-    if _TIME_Q.search(question):
-        return 0
-    if _QUANTITY_Q.search(question):
-        return 1
-    if _NAME_Q.search(question):
-        return 2
-    if _PLACE_Q.search(question):
-        return 3
-    return None
+    return next((i for i, (asks, _) in enumerate(_TYPES) if asks.search(question)), None)
 
 
 def _holds_type(sentence: str, wanted: int, question_words: set[str]) -> bool:
     """Does the sentence hold an instance of the type that the question does not itself
     name ("When was Koryolink established?" is not answered by another mention of it)?"""
-    if wanted == 0:
-        return any(m.group(0).casefold() not in question_words for m in _TIME_S.finditer(sentence))
-    if wanted == 1:
-        return any(
-            m.group(0).casefold() not in question_words for m in _QUANTITY_S.finditer(sentence)
-        )
-    if wanted == 2:
-        return any(
-            m.group(0).casefold() not in question_words for m in _CAPITALISED.finditer(sentence)
-        )
+    holds = _TYPES[wanted][1]
     return any(
-        m.group(0).split()[-1].casefold() not in question_words for m in _PLACE_S.finditer(sentence)
+        (m.group("instance") if "instance" in holds.groupindex else m.group(0)).casefold()
+        not in question_words
+        for m in holds.finditer(sentence)
     )
 
 
@@ -244,13 +237,8 @@ def question_features(
     corpus_documents: int,
     follow_up: bool,
 ) -> QuestionFeatures:
-    """The features of a ranked list (``scores`` and ``features`` best first)."""
-    if len(scores) == 0:
-        return QuestionFeatures(
-            -10.0, 0.0, 0.0, 0.0, 0.0, 0.0, coverage, math.log1p(question_terms),
-            math.log10(max(corpus_sentences, 1)), math.log10(max(corpus_documents, 1)),
-            0.0, 0.0, float(follow_up),
-        )  # fmt: skip
+    """The features of a ranked list of at least one candidate (``scores`` and ``features``
+    best first)."""
     dense = features.dense_sentence
     best10 = np.sort(dense)[-10:]
     return QuestionFeatures(

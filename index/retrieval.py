@@ -58,11 +58,7 @@ class SentenceHit:
     """A scored candidate sentence (row in the index's sentence table)."""
 
     sentence: int
-    score: float
-    dense_sentence: float
-    dense_context: float
-    overlap: float
-    overlap_window: float
+    score: float  # the ranker's logit
 
 
 @dataclass(frozen=True)
@@ -76,16 +72,8 @@ class Ranked:
     terms: int  # distinct query terms
 
     def hits(self, limit: int) -> list[SentenceHit]:
-        f = self.features
         return [
-            SentenceHit(
-                int(self.rows[i]),
-                float(self.scores[i]),
-                float(f.dense_sentence[i]),
-                float(f.dense_context[i]),
-                float(f.overlap[i]),
-                float(f.overlap_window[i]),
-            )
+            SentenceHit(int(self.rows[i]), float(self.scores[i]))
             for i in range(min(limit, len(self.rows)))
         ]
 

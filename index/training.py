@@ -27,6 +27,7 @@ import hashlib
 import json
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,12 @@ from index.embedding import load_embedder
 from index.evaluation.baseline import CachingEmbedder
 from index.evaluation.sets import Budget, EvalSet, data_files, load_set
 from index.evaluation.suite import build_answerer, contains, scenarios
-from index.features import QUESTION_FEATURES, SENTENCE_FEATURES, question_features
+from index.features import (
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    SentenceFeatures,
+    question_features,
+)
 from index.retrieval import SentenceHit
 from index.scorer import FORMAT, SCORER_FILE, LinearModel, hand_set
 from index.store import StoredIndex
@@ -97,7 +103,7 @@ def collect(
                         for i, row in enumerate(ranked.rows):
                             r = int(row)
                             if r not in windows:
-                                p = a._window(SentenceHit(r, 0.0, 0.0, 0.0, 0.0, 0.0))
+                                p = a._window(SentenceHit(r, 0.0))
                                 windows[r] = (p.text, p.highlight)
                             quote[i] = contains(windows[r][0], case.answers)
                             hl[i] = contains(windows[r][1], case.answers) and (
@@ -126,9 +132,7 @@ def _fit(
 ) -> LinearModel:
     from sklearn.linear_model import LogisticRegression
 
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-6] = 1.0
+    mean, scale = _standardisation(x)
     model = LogisticRegression(C=c, max_iter=2000)
     model.fit((x - mean) / scale, y, sample_weight=w / w.mean())
     return LinearModel(
@@ -138,6 +142,13 @@ def _fit(
         model.coef_[0].astype(np.float32),
         float(model.intercept_[0]),
     )
+
+
+def _standardisation(x: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """Column means and standard deviations (1 for a constant column)."""
+    scale = x.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    return x.mean(axis=0), scale
 
 
 #: L2 penalty of the listwise ranker (on standardised features).
@@ -153,9 +164,7 @@ def train_listwise(records: Sequence[Record]) -> LinearModel:
     useful = [r for r in records if r.in_corpus and r.highlight.any() and not r.highlight.all()]
     per_set = _counts(useful)
     allx = np.concatenate([r.features for r in useful]).astype(np.float64)
-    mean = allx.mean(axis=0)
-    scale = allx.std(axis=0)
-    scale[scale < 1e-6] = 1.0
+    mean, scale = _standardisation(allx)
     z = (allx - mean) / scale
     sizes = np.array([len(r.features) for r in useful])
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -186,15 +195,12 @@ def train_listwise(records: Sequence[Record]) -> LinearModel:
     )
 
 
-def _counts(records: Sequence[Record]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for r in records:
-        out[r.set] = out.get(r.set, 0) + 1
-    return out
+def _counts(records: Sequence[Record]) -> Counter[str]:
+    return Counter(r.set for r in records)
 
 
 @dataclass
-class Ranked:
+class Scored:
     """A record as ranked by a ranker: question features, first quote right."""
 
     record: Record
@@ -203,15 +209,13 @@ class Ranked:
     highlight1: bool
 
 
-def rank(records: Sequence[Record], ranker: LinearModel) -> list[Ranked]:
+def rank(records: Sequence[Record], ranker: LinearModel) -> list[Scored]:
     out = []
     for r in records:
         if len(r.features) == 0:
             continue
         scores = ranker.logits(r.features)
         order = np.argsort(-scores, kind="stable")
-        from index.features import SentenceFeatures
-
         feats = SentenceFeatures(*[r.features[order, j] for j in range(len(SENTENCE_FEATURES))])
         qf = question_features(
             scores[order],
@@ -223,18 +227,16 @@ def rank(records: Sequence[Record], ranker: LinearModel) -> list[Ranked]:
             follow_up=r.follow_up,
         )
         first = int(order[0])
-        out.append(Ranked(r, qf.vector(), bool(r.quote[first]), bool(r.highlight[first])))
+        out.append(Scored(r, qf.vector(), bool(r.quote[first]), bool(r.highlight[first])))
     return out
 
 
-def train_question_models(ranked: Sequence[Ranked]) -> tuple[LinearModel, LinearModel, float]:
+def train_question_models(ranked: Sequence[Scored]) -> tuple[LinearModel, LinearModel, float]:
     x = np.stack([r.question for r in ranked])
     in_corpus = np.array([r.record.in_corpus for r in ranked])
     correct = np.array([r.quote1 for r in ranked])
     groups = [(r.record.set, r.record.mode, r.record.in_corpus) for r in ranked]
-    size: dict[tuple[str, str, bool], int] = {}
-    for g in groups:
-        size[g] = size.get(g, 0) + 1
+    size = Counter(groups)
     sets = {r.record.set for r in ranked}
     w = np.array([1.0 / size[g] / len(sets) for g in groups], dtype=np.float32)
     answerable = _fit(x, in_corpus, w, QUESTION_FEATURES, 1.0)
@@ -242,29 +244,18 @@ def train_question_models(ranked: Sequence[Ranked]) -> tuple[LinearModel, Linear
     return answerable, correct_model, choose_threshold(ranked, answerable)
 
 
-def choose_threshold(ranked: Sequence[Ranked], model: LinearModel) -> float:
+def choose_threshold(ranked: Sequence[Scored], model: LinearModel) -> float:
     """The threshold maximising the mean, over (set, mode) with both kinds of question, of
     min(out-of-corpus declined, in-corpus answered)."""
     p = model.proba(np.stack([r.question for r in ranked]))
-    keys = sorted({(r.record.set, r.record.mode) for r in ranked})
+    groups: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+    for prob, r in zip(p, ranked, strict=True):
+        inside, outside = groups.setdefault((r.record.set, r.record.mode), ([], []))
+        (inside if r.record.in_corpus else outside).append(float(prob))
+    both = [(np.array(i), np.array(o)) for i, o in groups.values() if i and o]
     best, best_t = -1.0, 0.5
     for t in np.linspace(0.02, 0.98, 97):
-        values = []
-        for key in keys:
-            inside = [
-                p[i]
-                for i, r in enumerate(ranked)
-                if (r.record.set, r.record.mode) == key and r.record.in_corpus
-            ]
-            outside = [
-                p[i]
-                for i, r in enumerate(ranked)
-                if (r.record.set, r.record.mode) == key and not r.record.in_corpus
-            ]
-            if inside and outside:
-                answered = float(np.mean(np.array(inside) >= t))
-                declined = float(np.mean(np.array(outside) < t))
-                values.append(min(answered, declined))
+        values = [min(float(np.mean(i >= t)), float(np.mean(o < t))) for i, o in both]
         score = float(np.mean(values)) if values else 0.0
         if score > best:
             best, best_t = score, float(t)

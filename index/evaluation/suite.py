@@ -8,8 +8,9 @@ real ingestion and index build, and the questions to ask of it.
   rate (abstention on); ``is_impossible`` questions are reported as a decline rate.
 * ``per-doc`` (SQuAD-format sets): one index per article, as the bot over one document; its
   own questions, then questions written for other sets' documents, which must be declined.
-* ``conversation`` (``.jsonl``): one index over every document; the earlier questions are asked
-  in order, then the follow-up, whose first passage must hold the gold span. Beside the naive
+* ``conversation`` (``.jsonl``): one index over every document; the follow-up is asked with
+  the earlier questions as its history (the answerer keeps no other state), and its first
+  passage must hold the gold span. Beside the naive
   baseline asked the follow-up alone and with every earlier question before it.
 * ``abstention`` (multi-document modes): the articles are split into folds; each fold is left
   out of an index over the others in turn. Its questions must be declined, the others answered.
@@ -219,15 +220,11 @@ def build_answerer(
 
 
 def verbatim_system(answerer: Answerer, *, with_history: bool = True) -> System:
-    """The answerer, asked the earlier questions in order, then the question (ranking with
+    """The answerer, given the conversation's earlier questions as its history (ranking with
     abstention off; ``answered`` says whether it would have answered)."""
 
     def run(case: Case) -> Ranking:
-        history: list[str] = []
-        if with_history:
-            for earlier in case.history:
-                answerer.answer(earlier, history, k=1)
-                history.append(earlier)
+        history = list(case.history) if with_history else []
         forced = answerer.answer(case.question, history, k=10, force=True)
         passages = tuple(p.text for p in forced.passages)
         return Ranking(
