@@ -56,6 +56,12 @@ class BotSettings(BaseSettings):
     max_messages_per_second: int = Field(
         default=30, ge=1, le=1000, validation_alias="VERBATIM_MAX_MESSAGES_PER_SECOND"
     )
+    #: a declined question whose nearest passage has at least this confidence (the calibrated
+    #: probability that it holds the answer) offers it under a "Closest passage" button; 1
+    #: turns the button off
+    closest_passage_confidence: float = Field(
+        default=0.25, ge=0, le=1, validation_alias="VERBATIM_CLOSEST_PASSAGE_CONFIDENCE"
+    )
 
     @field_validator("admin_ids", "allowed_chat_ids", mode="before")
     @classmethod
@@ -108,6 +114,7 @@ _ENV_NAMES = {
     "reload_seconds": "VERBATIM_RELOAD_SECONDS",
     "typing_after_seconds": "VERBATIM_TYPING_AFTER_SECONDS",
     "max_messages_per_second": "VERBATIM_MAX_MESSAGES_PER_SECOND",
+    "closest_passage_confidence": "VERBATIM_CLOSEST_PASSAGE_CONFIDENCE",
 }
 
 

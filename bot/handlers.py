@@ -49,6 +49,11 @@ _MORE_STEP = 3
 _INLINE_RESULTS = 10
 _INLINE_MAX_CHARS = 256  # Telegram's own limit: a longer inline query is not from Telegram
 _MAX_MORE_SHOWN = 30  # "More" stops here, whatever offset a button claims
+CLOSEST_BUTTON = "Closest passage"
+CLOSEST_INTRO = (
+    "<i>Not a sure answer — this is the passage that came closest. Check that it says what "
+    "you asked.</i>"
+)
 APOLOGY = "Sorry — something went wrong while answering. Please try again in a moment."
 PRIVATE = "Sorry, this bot is private."
 SLOW_DOWN = (
@@ -323,6 +328,11 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     )
     await service.note_question(record)
     markup = _keyboard(qid, 1) if answer.answered else None
+    if not answer.answered and answer.confidence >= _settings(context).closest_passage_confidence:
+        # Not sure enough to answer, but not a dead end: the nearest passage, on request.
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(CLOSEST_BUTTON, callback_data=f"more:{qid}:0")]]
+        )
     await reply_html(message, answer_html(answer), markup)
 
 
@@ -449,7 +459,7 @@ async def on_callback(update: Update, context: Context) -> None:
         chat_id = query.message.chat.id if query.message is not None else 0
         passages = record.get("passages") or []
         if not passages:
-            answer = await service.ask(record["question"], record["history"], k=1)
+            answer = await service.ask(record["question"], record["history"], k=1, force=True)
             passages = [_passage_id(p.doc_id, p.start, p.end) for p in answer.passages]
         service.record_feedback(
             Feedback(record["question"], passages, arg, chat_hash(chat_id), now_iso())
@@ -471,14 +481,15 @@ async def on_callback(update: Update, context: Context) -> None:
             await query.answer("No more passages for this question.")
             return
         await query.answer()
+        if shown == 0:  # "Closest passage" under a declined question: one, said to be unsure
+            new = new[:1]
         extra = Answer(answer.question, True, new, answer.resolved_question, answer.confidence)
+        parts = answer_html(extra, first_number=None if shown == 0 else shown + 1)
+        if shown == 0:
+            parts[0] = f"{CLOSEST_INTRO}\n\n{parts[0]}"
         message = query.message
         if isinstance(message, Message):
-            await reply_html(
-                message,
-                answer_html(extra, first_number=shown + 1),
-                _keyboard(qid, shown + len(new)),
-            )
+            await reply_html(message, parts, _keyboard(qid, shown + len(new)))
         return
     await query.answer("This button is not recognised.")
 

@@ -260,6 +260,9 @@ class Answerer:
 
     def _rank(self, text: str, topic: str | None) -> tuple[str, Ranked]:
         """The question as resolved against its topic, and its ranked candidates."""
+        # Misspelt words are searched as the documents' words they stand for (index.spelling)
+        text = self.retriever.speller.correct(text)
+        topic = self.retriever.speller.correct(topic) if topic else topic
         resolved = f"{topic} {text}" if topic else text
         tokens = tokenize(text) * 2 + tokenize(topic) if topic else tokenize(text)
         query_vector, dense = self._dense((text, topic))

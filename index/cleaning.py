@@ -110,3 +110,69 @@ def clean_lines(lines: list[str]) -> list[str]:
             continue
         kept.append(line)
     return kept
+
+
+# -- hard-wrapped text ---------------------------------------------------------------------------
+
+_WRAP_MIN_LINES = 8
+_WRAP_MAX_WIDTH = 100  # wider lines are paragraphs of their own (soft-wrapped text)
+_WRAP_LONG = 0.75  # a line this close to the width was broken by the wrapping
+_SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]\s*$")
+_BLOCK_START = re.compile(r"^\s*(?:[-*+•#>|`=]|\d{1,3}[.)]\s|[A-Za-z][.)]\s)")
+
+
+def unwrap_lines(lines: list[str]) -> list[str]:
+    """Join the lines of hard-wrapped text (e-mails, plain-text papers and books broken at
+    about 72-80 columns) back into their paragraphs, so that every line is not a paragraph of
+    its own and quotes span whole paragraphs. Text whose lines are not of one wrapping width
+    is returned as it is.
+
+    A text is wrapped when most lines that continue into another line are prose close to one
+    width (at most ``_WRAP_MAX_WIDTH``). There a line is joined to the next when it comes
+    close to the width, or when it ends mid-sentence and the next goes on in lower case;
+    never into a blank line, a list item, a heading or a quote line. A word hyphenated across
+    the break is joined without its hyphen."""
+    width = _wrap_width(lines)
+    if width is None:
+        return lines
+    out: list[str] = []
+    previous = ""  # the last line as it was, before any joining
+    for raw in lines:
+        line = raw.strip()
+        if previous and line and _joins(previous, line, width):
+            joined = out[-1].rstrip()
+            if joined.endswith("-") and joined[-2:-1].isalpha() and line[:1].islower():
+                out[-1] = joined[:-1] + line
+            else:
+                out[-1] = joined + " " + line
+        else:
+            out.append(raw.rstrip())
+        previous = line
+    return out
+
+
+def _joins(previous: str, line: str, width: int) -> bool:
+    if _BLOCK_START.match(line) or previous.startswith("#"):
+        return False
+    if len(previous) >= _WRAP_LONG * width:
+        return True  # broken by the wrapping
+    return not _SENTENCE_END.search(previous) and line[:1].islower()
+
+
+def _wrap_width(lines: list[str]) -> int | None:
+    """The wrapping width of hard-wrapped text, or None for text that is not wrapped."""
+    lengths = [len(line.rstrip()) for line in lines]
+    continued = [lengths[i] for i in range(len(lines) - 1) if lengths[i] and lines[i + 1].strip()]
+    if len(continued) < _WRAP_MIN_LINES:
+        return None
+    ordered = sorted(continued)
+    width = ordered[int(0.9 * (len(ordered) - 1))]
+    if width > _WRAP_MAX_WIDTH or width < 30:
+        return None
+    near = [
+        lines[i]
+        for i in range(len(lines) - 1)
+        if lengths[i] >= _WRAP_LONG * width and lines[i + 1].strip()
+    ]
+    prose = sum(len(line.split()) >= 6 for line in near)
+    return width if len(near) >= 0.6 * len(continued) and prose >= 0.8 * len(near) else None

@@ -291,11 +291,13 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         clean_question(args.question, _settings(args).max_question_chars)  # fail fast
     engine = _open_engine(args)
     assert isinstance(engine, Engine)
-    questions: Iterable[str] = [args.question] if args.question is not None else _stdin_lines()
+    requests: Iterable[str] = [args.question] if args.question is not None else _stdin_lines()
     status = 0
-    for question in questions:
+    for line in requests:
+        question = line
         try:
-            answer = engine.answer(question, k=args.k)
+            question, history = _request(line) if args.question is None else (line, [])
+            answer = engine.answer(question, history, k=args.k)
         except QuestionError as exc:
             if args.question is not None:
                 raise
@@ -315,6 +317,26 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                 print()
         sys.stdout.flush()
     return status
+
+
+def _request(line: str) -> tuple[str, list[str]]:
+    """A stdin line: a plain question, or a JSON object ``{"question": str, "history": [str,
+    ...]}`` with the conversation's earlier questions, oldest first."""
+    if not line.lstrip().startswith("{"):
+        return line, []
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise QuestionError(f"the line starts with '{{' but is not valid JSON: {exc}") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("question"), str):
+        raise QuestionError('a JSON line needs a "question" string: {"question": "...", ...}')
+    history = obj.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+        raise QuestionError('"history" must be a list of strings (earlier questions, oldest first)')
+    unknown = set(obj) - {"question", "history"}
+    if unknown:
+        raise QuestionError(f"unknown field(s) in the JSON line: {', '.join(sorted(unknown))}")
+    return obj["question"], history
 
 
 def _stdin_lines() -> Iterable[str]:

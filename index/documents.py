@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.cleaning import clean_lines
+from index.cleaning import clean_lines, unwrap_lines
 from index.errors import CorpusError, DocumentError
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def _first_line_title(paragraphs: list[str]) -> str:
 
 def _read_txt(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
     lines, url = _split_url(_decode_text(raw, source).splitlines())
-    paragraphs = clean_lines(lines)
+    paragraphs = clean_lines(unwrap_lines(lines))
     return _first_line_title(paragraphs), paragraphs, url
 
 
@@ -142,7 +142,7 @@ def _read_markdown(raw: bytes, source: str) -> tuple[str, list[str], str | None]
     lines, url = _split_url(_decode_text(raw, source).splitlines())
     title = ""
     plain: list[str] = []
-    for line in lines:
+    for line in unwrap_lines(lines):
         if _MD_RULE.match(line):
             continue
         if _MD_HEADING.match(line):

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 _META = "verbatim.json"
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 # English function words plus question words: they carry no evidence of an answer.
 _STOPWORDS = frozenset(
@@ -182,7 +182,7 @@ def _stemmer() -> object:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stop-word-free, stemmed word tokens."""
-    words = [w for w in _WORD.findall(text.casefold().replace("’", "'")) if w not in _STOPWORDS]
+    words = [w for w in WORD.findall(text.casefold().replace("’", "'")) if w not in _STOPWORDS]
     if not words:
         return []
     stems: list[str] = _stemmer().stemWords(words)  # type: ignore[attr-defined]
@@ -204,7 +204,7 @@ def tokenizer_id() -> str:
         stemmer = version("PyStemmer")
     except PackageNotFoundError:  # pragma: no cover - a dependency
         stemmer = "unknown"
-    words = "\n".join([_WORD.pattern, *sorted(_STOPWORDS)]).encode()
+    words = "\n".join([WORD.pattern, *sorted(_STOPWORDS)]).encode()
     return f"{TOKENIZER_VERSION}/PyStemmer-{stemmer}/{hashlib.sha256(words).hexdigest()[:12]}"
 
 

@@ -29,6 +29,7 @@ from index.documents import Document
 from index.features import SENTENCE_FEATURES, SentenceFeatures, text_features
 from index.lexical import Bm25, tokenize
 from index.scorer import Scorer, load_scorer
+from index.spelling import WORDS_FILE, Speller
 from index.store import StoredIndex
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,9 @@ class Retriever:
         self.sentence_bm25, self.chunk_bm25 = _load_lexical(
             stored.path / LEXICAL_DIR, len(sents), len(stored.chunks)
         ) or _lexical_indexes(self.sentence_texts, self.chunk_sentences, stored.chunks)
+        self.speller = _load_speller(stored.path / LEXICAL_DIR) or Speller.from_texts(
+            self.sentence_texts
+        )
         doc_of = sents[:, 0] if len(sents) else np.zeros(0, dtype=np.int64)
         self.same_doc_prev = np.zeros(len(sents), dtype=bool)
         self.same_doc_next = np.zeros(len(sents), dtype=bool)
@@ -288,6 +292,19 @@ def save_lexical(
     ):
         (folder / name).mkdir(parents=True)
         bm25.save(folder / name)
+    Speller.from_texts(texts).save(folder / WORDS_FILE)
+
+
+def _load_speller(folder: Path) -> Speller | None:
+    """The saved vocabulary, or None (an older version without it, or a damaged one)."""
+    path = folder / WORDS_FILE
+    if not path.is_file():
+        return None
+    try:
+        return Speller.load(path)
+    except Exception as exc:  # any damage: count the words again rather than fail
+        log.warning("cannot read %s (%s): counting the documents' words in memory", path, exc)
+        return None
 
 
 def _load_lexical(folder: Path, sentences: int, chunks: int) -> tuple[Bm25, Bm25] | None:

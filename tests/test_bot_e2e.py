@@ -120,6 +120,27 @@ async def test_a_question_the_documents_do_not_answer_is_declined(bot: RunningBo
     assert "reply_markup" not in reply
 
 
+async def test_a_near_miss_offers_the_closest_passage_on_request(bot: RunningBot) -> None:
+    """Declined, but not a dead end: the nearest passage comes under a button, marked as
+    unsure, with the usual buttons under it."""
+    reply = await ask_private(bot, READER, "Who wrote the article?")
+    assert "could not find" in reply["text"]
+    (button,) = reply["reply_markup"]["inline_keyboard"][0]
+    assert button["text"] == "Closest passage"
+    bot.api.press(reply, user(READER), button["callback_data"])
+    closest = (await bot.replies(READER, 2))[1]
+    assert "Not a sure answer" in closest["text"]
+    assert html_of(closest).count("<blockquote>") == 1
+    assert "Vasyl Kolomiiets" in closest["text"]
+    assert [b["text"] for b in closest["reply_markup"]["inline_keyboard"][0]] == [
+        "More",
+        "👍",
+        "👎",
+    ]
+    answered = await bot.calls("answerCallbackQuery", 1)
+    assert len(answered) == 1  # the press is answered once
+
+
 async def test_start_help_and_sources(bot: RunningBot) -> None:
     start = await ask_private(bot, READER, "/start")
     assert "2 document(s)" in start["text"]

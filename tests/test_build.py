@@ -12,6 +12,7 @@ from index.embedding import Vectors
 from index.errors import CorpusError, IndexLoadError
 from index.lexical import tokenize
 from index.retrieval import LEXICAL_DIR, Retriever
+from index.spelling import WORDS_FILE
 from index.store import current_version_path, load_version
 from tests.conftest import CountingEmbedder, make_pdf
 
@@ -249,3 +250,22 @@ def test_bm25_indexes_are_saved_with_the_version_and_rebuilt_when_damaged(
     assert "building the BM25 indexes in memory" in caplog.text
     shutil.rmtree(lexical)
     assert scores(Retriever(stored)) == saved
+
+
+def test_the_documents_words_are_saved_with_the_version_and_counted_when_damaged(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The vocabulary that misspelt questions are corrected against (index.spelling) is
+    counted at build time; a version without it, or with a damaged one, counts it again."""
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    stored = load_version(index)
+    words = stored.path / LEXICAL_DIR / WORDS_FILE
+    saved = Retriever(stored).speller.counts
+    assert words.is_file() and saved["koryolink"] >= 1
+    words.write_text("{broken", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="index.retrieval"):
+        assert Retriever(stored).speller.counts == saved
+    assert "counting the documents' words" in caplog.text
+    words.unlink()
+    assert Retriever(stored).speller.counts == saved

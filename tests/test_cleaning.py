@@ -1,4 +1,6 @@
-from index.cleaning import clean_lines, is_furniture
+from pathlib import Path
+
+from index.cleaning import clean_lines, is_furniture, unwrap_lines
 from index.documents import read_document
 from tests.conftest import ARTICLE
 
@@ -47,3 +49,58 @@ def test_bundled_article_is_cleaned() -> None:
     assert "Vasyl Kolomiiets" in doc.text  # the author line survives
     assert "Koryolink was established in 2008" in doc.text
     assert doc.title == "North Korea Upgrades Mobile Networks with Huawei Equipment Imports"
+
+
+WRAPPED = """\
+Glaciers of the Alps
+
+The glaciers of the Alps have lost about half of their volume since the
+middle of the nineteenth century, and the loss has quickened since the
+1980s. Measurements on the Rhone glacier show a retreat of about forty
+metres a year in the last decade, the fastest since records began in
+1879.
+
+Causes
+- warmer summers, which melt more ice than the winters bring as new snow,
+  and lower albedo
+- soot and dust on the ice
+
+The smaller glaciers will have disappeared by the end of the century; the
+largest, the Aletsch, will keep a part of its tongue only if emissions fall
+quickly. A glacier that has retreated does not come back within a human life-
+time, even in a run of cold years.
+"""
+
+
+def test_hard_wrapped_text_is_joined_into_its_paragraphs() -> None:
+    lines = unwrap_lines(WRAPPED.splitlines())
+    paragraphs = [line for line in lines if line.strip()]
+    assert paragraphs[0] == "Glaciers of the Alps"
+    assert paragraphs[1].startswith("The glaciers of the Alps have lost")
+    assert paragraphs[1].endswith("the fastest since records began in 1879.")
+    assert "since the middle of the nineteenth century" in paragraphs[1]
+    assert paragraphs[2] == "Causes"  # a heading stays a line of its own
+    assert paragraphs[3] == (
+        "- warmer summers, which melt more ice than the winters bring as new snow, and lower albedo"
+    )
+    assert paragraphs[4] == "- soot and dust on the ice"  # list items stay apart
+    assert "within a human lifetime, even in a run of cold years." in paragraphs[5]
+    assert len(paragraphs) == 6
+
+
+def test_text_that_is_not_wrapped_stays_as_it_is() -> None:
+    article = ARTICLE.read_text(encoding="utf-8").splitlines()
+    assert unwrap_lines(article) == article  # long soft-wrapped paragraphs
+    verse = ["Roses are red,", "violets are blue", "sugar is sweet", "and so are you"] * 4
+    assert unwrap_lines(verse) == verse  # short lines: no wrapping width
+    table = [f"2024-01-{d:02d};station {d};{d * 1.5:.1f};{d * 3}" for d in range(1, 20)]
+    assert unwrap_lines(table) == table  # lines of one length, but not prose
+
+
+def test_a_wrapped_text_file_is_read_as_paragraphs(tmp_path: Path) -> None:
+    path = tmp_path / "glaciers.txt"
+    path.write_text(WRAPPED, encoding="utf-8")
+    doc = read_document(path, tmp_path)
+    assert doc.title == "Glaciers of the Alps"
+    assert "show a retreat of about forty metres a year" in doc.text
+    assert doc.text.count("\n\n") == 5

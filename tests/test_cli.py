@@ -65,6 +65,26 @@ def test_ask_reads_questions_from_stdin(env: dict[str, str]) -> None:
     assert result.returncode == 1  # one question could not be asked
 
 
+def test_ask_reads_json_requests_with_history_from_stdin(env: dict[str, str]) -> None:
+    lines = [
+        json.dumps({"question": "And Eyjafjallajökull?", "history": ["When did Hekla erupt?"]}),
+        "And Eyjafjallajökull?",  # the same follow-up without its history
+        '{"question": "When did Hekla erupt?", "history": "not a list"}',
+        '{"question": broken',
+        json.dumps({"question": "When did Hekla erupt?", "histroy": []}),
+    ]
+    result = run(["ask", "--json", "-k", "1"], env, stdin="\n".join(lines) + "\n")
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 5
+    assert out[0]["answered"] is True and "2010" in out[0]["passages"][0]["highlight"]
+    assert out[0]["question"] == "And Eyjafjallajökull?"
+    assert "error" not in out[1]
+    assert "list of strings" in out[2]["error"]
+    assert "not valid JSON" in out[3]["error"]
+    assert "histroy" in out[4]["error"]
+    assert result.returncode == 1
+
+
 def test_chat_keeps_the_conversation(env: dict[str, str]) -> None:
     result = run(["chat"], env, stdin="When did Hekla erupt?\nAnd Eyjafjallajökull?\n/quit\n")
     assert result.returncode == 0, result.stderr

@@ -83,6 +83,23 @@ def test_bundled_article_questions_are_quoted(
     assert first.highlight in first.text
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("wich compnay equipmnt is north korea imprting?", "Huawei"),
+        ("When was Koryolnk establshed?", "2008"),
+        ("Which citeis will be modernised first?", "Pyongyang"),
+    ],
+)
+def test_misspelt_questions_are_quoted(
+    article_engine: Engine, question: str, expected: str
+) -> None:
+    answer = article_engine.answer(question)
+    assert answer.answered, answer
+    assert expected in answer.passages[0].text
+    assert answer.question == question  # the question as asked; searched as corrected
+
+
 def test_follow_up_read_alone_only_where_the_conversation_points(article_engine: Engine) -> None:
     """Read alone, "Is it new?" matches some sentence about something new; in the light of the
     previous question it points elsewhere, so nothing is quoted ("second-hand" is the answer,

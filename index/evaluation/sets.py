@@ -83,6 +83,7 @@ class Budget:
     off_topic_per_document: int = 5
     folds: int = 5
     abstention: int = 300  # held-out and in-index questions per set
+    typos: int = 200  # answerable questions asked again with one word misspelt
     seed: int = 0
 
 
@@ -179,3 +180,32 @@ def sample(items: Sequence[Case], n: int, seed: int) -> list[Case]:
 def off_topic(case: Case) -> Case:
     """A question of another set, asked of a document it was not written for."""
     return replace(case, article=-1, answers=(), impossible=False, context="")
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def misspell(case: Case, seed: int) -> Case:
+    """The question with one word of five letters or more misspelt as people do: a letter
+    dropped, doubled, replaced or two neighbours swapped (never the first letter). Fixed by
+    ``seed`` and the question; a question without such a word is returned as it is."""
+    import re
+
+    rng = random.Random(f"{seed}:{case.question}")
+    words = [m for m in re.finditer(r"[A-Za-z]{5,}", case.question)]
+    if not words:
+        return case
+    word = rng.choice(words)
+    text = word.group()
+    at = rng.randrange(1, len(text) - 1)
+    edit = rng.choice(("drop", "double", "replace", "swap"))
+    if edit == "drop":
+        typo = text[:at] + text[at + 1 :]
+    elif edit == "double":
+        typo = text[:at] + text[at] + text[at:]
+    elif edit == "replace":
+        typo = text[:at] + rng.choice(_LETTERS.replace(text[at].lower(), "")) + text[at + 1 :]
+    else:
+        typo = text[:at] + text[at + 1] + text[at] + text[at + 2 :]
+    question = case.question[: word.start()] + typo + case.question[word.end() :]
+    return replace(case, question=question)

@@ -12,6 +12,8 @@ real ingestion and index build, and the questions to ask of it.
   the earlier questions as its history (the answerer keeps no other state), and its first
   passage must hold the gold span. Beside the naive
   baseline asked the follow-up alone and with every earlier question before it.
+* ``typos`` (SQuAD-format sets): the index of ``all``, asked a sample of its answerable questions
+  again with one word misspelt in each (``sets.misspell``): the ranking figures, as in ``all``.
 * ``abstention`` (multi-document modes): the articles are split into folds; each fold is left
   out of an index over the others in turn. Its questions must be declined, the others answered.
 
@@ -31,7 +33,7 @@ from index.answering import Answerer
 from index.build import build_index
 from index.config import ChunkingSettings
 from index.evaluation.baseline import CachingEmbedder, NaiveBaseline, Ranking
-from index.evaluation.sets import Budget, Case, EvalSet, off_topic, sample
+from index.evaluation.sets import Budget, Case, EvalSet, misspell, off_topic, sample
 from index.store import StoredIndex, load_version
 
 #: Makes the answerer for a loaded index; the set's name lets a caller pick a scorer that
@@ -63,6 +65,8 @@ def scenarios(data: EvalSet, others: Sequence[EvalSet], budget: Budget) -> Itera
         return
     impossible = sample(data.impossible, budget.impossible, budget.seed)
     yield Scenario(data, "all", "ranking", everything, tuple(answerable + impossible))
+    misspelt = [misspell(c, budget.seed) for c in sample(answerable, budget.typos, budget.seed)]
+    yield Scenario(data, "typos", "ranking", everything, tuple(misspelt))
     yield from _leave_out(data, "all", budget)
     yield from _per_document(data, others, budget)
 
