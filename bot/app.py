@@ -28,10 +28,10 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot import handlers
 from bot.config import BotSettings, load_bot_settings
+from bot.delivery import Outage, SendRequest, UpdatesRequest
 from bot.examples import example_questions
 from bot.service import AnswerService
 from index.config import Settings
@@ -123,34 +123,6 @@ class _RedactingRecordFactory:
 _REDACTOR = RedactSecrets()
 
 
-class SkipUnreadableUpdates(HTTPXRequest):
-    """The request ``getUpdates`` goes through. An update python-telegram-bot cannot read (a
-    newer or older Bot API than it expects: PTB 22.8 requires fields Bot API 9.6 added to
-    polls) would fail the whole batch; PTB then fetches the same batch again, forever, and the
-    bot stops answering. Here such an update becomes an empty one (its ``update_id`` only, which
-    no handler matches) with a warning, and the others go on."""
-
-    @staticmethod
-    def parse_json_payload(payload: bytes) -> dict[str, Any]:
-        data = HTTPXRequest.parse_json_payload(payload)
-        if isinstance(data.get("result"), list):
-            data["result"] = [readable_update(raw) for raw in data["result"]]
-        return data
-
-
-def readable_update(raw: Any) -> Any:
-    """``raw`` if PTB can read it as an Update, else ``{"update_id": ...}`` (see above)."""
-    if not isinstance(raw, dict) or "update_id" not in raw:
-        return raw
-    try:
-        Update.de_json(raw, None)
-    except Exception as exc:
-        kinds = ",".join(sorted(k for k in raw if k != "update_id")) or "nothing"
-        log.warning("skipped update %s (%s) that cannot be read: %s", raw["update_id"], kinds, exc)
-        return {"update_id": raw["update_id"]}
-    return raw
-
-
 def secrets_of(bot_settings: BotSettings) -> list[str]:
     """What must never be logged: the token, its secret half on its own (after the colon),
     the webhook secret."""
@@ -194,7 +166,10 @@ def build_application(
     embedder: Embedder | None = None,
     *,
     timeouts: Timeouts | None = None,
+    outage: Outage | None = None,
 ) -> Application:  # type: ignore[type-arg]
+    """The Application: handlers registered, requests through ``bot.delivery`` (``outage``:
+    how long a reply that cannot reach the Bot API is retried)."""
     service = AnswerService(settings, embedder)
     timeouts = timeouts or Timeouts()
 
@@ -227,13 +202,18 @@ def build_application(
         )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .connect_timeout(timeouts.connect)
-        .read_timeout(timeouts.read)
-        .write_timeout(timeouts.write)
-        .pool_timeout(timeouts.pool)
-        .connection_pool_size(64)
+        .request(
+            SendRequest(
+                outage=outage,
+                connection_pool_size=64,
+                connect_timeout=timeouts.connect,
+                read_timeout=timeouts.read,
+                write_timeout=timeouts.write,
+                pool_timeout=timeouts.pool,
+            )
+        )
         .get_updates_request(
-            SkipUnreadableUpdates(
+            UpdatesRequest(
                 connect_timeout=timeouts.connect,
                 read_timeout=timeouts.updates_read,
                 write_timeout=timeouts.write,

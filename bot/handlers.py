@@ -20,6 +20,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
+    LinkPreviewOptions,
     Message,
     MessageEntity,
     Update,
@@ -208,7 +209,7 @@ async def on_sources(update: Update, context: Context) -> None:
     blocks = [f"<b>{len(lines)} document(s)</b>", *lines]
     for part in pack(["\n".join(blocks)] if len("\n".join(blocks)) < 4000 else blocks):
         await update.effective_message.reply_text(
-            part, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+            part, parse_mode=ParseMode.HTML, link_preview_options=no_preview(part)
         )
 
 
@@ -336,6 +337,16 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     await reply_html(message, answer_html(answer), markup)
 
 
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def no_preview(html: str) -> LinkPreviewOptions | None:
+    """Link previews off where the message has a link (a source under a quote); no option
+    at all where it has none: an option a reply does not need is one more field a Bot API
+    server may mishandle (one echoes it back in a form python-telegram-bot cannot read)."""
+    return _NO_PREVIEW if "<a " in html or "http" in html else None
+
+
 def _sentence(text: str) -> str:
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
@@ -358,7 +369,7 @@ async def reply_html(
                 part,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup if last else None,
-                disable_web_page_preview=True,
+                link_preview_options=no_preview(part),
                 do_quote=i == 0,
             )
         except BadRequest as exc:
@@ -536,7 +547,9 @@ async def on_inline(update: Update, context: Context) -> None:
                 title=p.title[:100],
                 description=p.highlight[:200],
                 input_message_content=InputTextMessageContent(
-                    passage_html(p), parse_mode=ParseMode.HTML, disable_web_page_preview=True
+                    passage_html(p),
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=no_preview(passage_html(p)),
                 ),
             )
         )

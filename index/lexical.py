@@ -180,17 +180,34 @@ def _stemmer() -> object:
     return Stemmer.Stemmer("english")
 
 
+# Words the Snowball stemmer folds into an unrelated word's stem ("authorities" into "author",
+# so "Who is the author?" matched a sentence about the authorities): they keep a stem of their
+# own. The same kind of list as Lucene's StemmerOverrideFilter; only clear collisions.
+_OVERRIDES = {
+    **dict.fromkeys(
+        ["authority", "authorities", "authoritative", "authorize", "authorized", "authorise"],
+        "authorit",
+    ),
+    **dict.fromkeys(["authorization", "authorizations", "authorised"], "authorit"),
+    **dict.fromkeys(["experience", "experiences", "experienced", "experiencing"], "experienc"),
+    **dict.fromkeys(["executive", "executives"], "executiv"),
+    **dict.fromkeys(["business", "businesses"], "business"),
+    **dict.fromkeys(["animation", "animations", "animated"], "animat"),
+    "ironic": "ironic",
+}
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stop-word-free, stemmed word tokens."""
     words = [w for w in WORD.findall(text.casefold().replace("’", "'")) if w not in _STOPWORDS]
     if not words:
         return []
     stems: list[str] = _stemmer().stemWords(words)  # type: ignore[attr-defined]
-    return stems
+    return [_OVERRIDES.get(w, stem) for w, stem in zip(words, stems, strict=True)]
 
 
 # Bump when ``tokenize`` changes: a BM25 index saved with another tokenizer is not reused.
-TOKENIZER_VERSION = 1
+TOKENIZER_VERSION = 2  # 2: stem overrides (_OVERRIDES)
 _EMPTY = "\u2205"  # stands in for a text without tokens (bm25s needs one per text)
 
 
@@ -204,7 +221,9 @@ def tokenizer_id() -> str:
         stemmer = version("PyStemmer")
     except PackageNotFoundError:  # pragma: no cover - a dependency
         stemmer = "unknown"
-    words = "\n".join([WORD.pattern, *sorted(_STOPWORDS)]).encode()
+    words = "\n".join(
+        [WORD.pattern, *sorted(_STOPWORDS), *(f"{w}={s}" for w, s in sorted(_OVERRIDES.items()))]
+    ).encode()
     return f"{TOKENIZER_VERSION}/PyStemmer-{stemmer}/{hashlib.sha256(words).hexdigest()[:12]}"
 
 

@@ -21,6 +21,7 @@ from telegram.ext import Application
 from bot import handlers
 from bot.app import Backoff, Timeouts, Webhook, build_application, serve
 from bot.config import BotSettings
+from bot.delivery import Outage
 from index.config import Settings
 from index.embedding import Embedder
 from tests.fakebotapi import FakeBotApi
@@ -107,6 +108,7 @@ async def serving_bot(
     webhook: Webhook | None = None,
     backoff: Backoff | None = None,
     timeouts: Timeouts | None = None,
+    outage: Outage | None = None,
     poll_timeout: float = 1.0,
     stop_timeout: float = 20.0,
     **env: str,
@@ -115,7 +117,7 @@ async def serving_bot(
     at once: the bot may still be reaching the Bot API (``await bot.running()``). On exit,
     stops it (within ``stop_timeout``) and re-raises what ``serve`` raised, if anything."""
     bot_settings = bot_settings_for(api, **env)
-    app = build_application(settings, bot_settings, embedder, timeouts=timeouts)
+    app = build_application(settings, bot_settings, embedder, timeouts=timeouts, outage=outage)
     stop = asyncio.Event()
     task = asyncio.create_task(
         serve(

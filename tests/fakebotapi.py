@@ -53,6 +53,24 @@ _INT_FIELDS = {
     "timeout",
     "reply_to_message_id",
 }
+#: How the npm ``telegram-test-api`` emulator (4.2.1, a third-party Bot API server) differs
+#: from Telegram, as measured against it; ``FakeBotApi(emulate=EMULATOR)`` behaves the same:
+#:
+#: * ``echo``: ``sendMessage`` answers with the request's own fields echoed back as sent
+#:   (form-encoded, so ``link_preview_options`` and ``reply_parameters`` come back as strings,
+#:   ``chat_id`` as a string), a ``date`` in milliseconds and no ``from``;
+#: * ``bare-get-me``: ``getMe`` has no ``is_bot``;
+#: * ``instant-updates``: ``getUpdates`` answers at once, never holding a long poll;
+#: * ``null-results``: ``answerCallbackQuery`` and ``editMessageText`` answer ``null``;
+#: * ``bare-callbacks``: a button press has no ``chat_instance``, and its ``message`` is only
+#:   ``message_id``, ``chat`` and ``from`` (no ``date``, no text);
+#: * ``missing-methods``: ``sendChatAction`` and ``setMyCommands`` answer 500.
+EMULATOR = frozenset(
+    {"echo", "bare-get-me", "instant-updates", "null-results", "bare-callbacks", "missing-methods"}
+)
+_MISSING_METHODS = {"sendChatAction", "setMyCommands"}
+_NULL_RESULTS = {"answerCallbackQuery", "editMessageText"}
+
 _ALLOWED_TAGS = {
     "a",
     "b",
@@ -167,6 +185,9 @@ class FakeBotApi:
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _closed: bool = False
+    _connections: set[socket.socket] = field(default_factory=set)
+    emulate: frozenset[str] = frozenset()  # quirks of other servers (EMULATOR); none: strict
+    _down_on: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -294,6 +315,10 @@ class FakeBotApi:
 
     def handle(self, method: str, params: dict[str, Any]) -> Any:
         with self._cond:
+            if method == self._down_on and isinstance(self, PortFakeBotApi):
+                self._down_on = None
+                threading.Thread(target=self.down, daemon=True).start()
+                raise ApiError(0, "down")
             self.calls.append(Call(method, params, time.monotonic()))
             self._cond.notify_all()
             failures = self._failures.get(method)
@@ -309,16 +334,25 @@ class FakeBotApi:
             raise ApiError(failure.status, failure.description, parameters)
         if method == "getUpdates":
             return self._get_updates(params)
+        if "missing-methods" in self.emulate and method in _MISSING_METHODS:
+            raise ApiError(500, f"API method '{method}' is not supported")
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
             raise ApiError(404, "Not Found: method not found")
         with self._cond:
-            return handler(params)
+            result = handler(params)
+        if "null-results" in self.emulate and method in _NULL_RESULTS:
+            return None
+        if "echo" in self.emulate and method == "sendMessage":
+            return _echoed(params, result)
+        return result
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = min(float(params.get("timeout") or 0), MAX_POLL_SECONDS)
+        if "instant-updates" in self.emulate:
+            timeout = 0.0
         deadline = time.monotonic() + timeout
         with self._cond:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
@@ -330,6 +364,8 @@ class FakeBotApi:
             return list(self._updates[:limit])
 
     def _m_getme(self, params: dict[str, Any]) -> dict[str, Any]:
+        if "bare-get-me" in self.emulate:
+            return {"id": BOT_ID, "first_name": "Verbatim", "username": BOT_USERNAME}
         return {
             "id": BOT_ID,
             "is_bot": True,
@@ -528,13 +564,20 @@ class FakeBotApi:
 
     def press(self, message: dict[str, Any], sender: dict[str, Any], data: str) -> int:
         """A button press on ``message`` (one the bot sent)."""
-        query = {
+        query: dict[str, Any] = {
             "id": f"cb-{next(self._ids)}",
             "from": sender,
             "chat_instance": "instance",
             "message": message,
             "data": data,
         }
+        if "bare-callbacks" in self.emulate:
+            del query["chat_instance"]
+            query["message"] = {
+                "message_id": message["message_id"],
+                "chat": message["chat"],
+                "from": sender,
+            }
         return self.push({"callback_query": query})
 
     def inline(self, sender: dict[str, Any], query: str) -> int:
@@ -574,6 +617,23 @@ class FakeBotApi:
         """A callback query with any fields (``data``, ``message``, ``inline_message_id``...)."""
         query = {"id": f"cb-{next(self._ids)}", "from": sender, "chat_instance": "i", **fields}
         return self.push({"callback_query": query})
+
+
+def _echoed(params: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    """What the emulator answers to ``sendMessage`` (see ``EMULATOR``): the request's fields as
+    they were sent in the form (only ``reply_markup`` parsed), and a few of its own."""
+    form = {
+        k: json.dumps(v) if isinstance(v, dict | list) and k != "reply_markup" else v
+        for k, v in params.items()
+    }
+    if "chat_id" in form:
+        form["chat_id"] = str(form["chat_id"])
+    return {
+        **form,
+        "message_id": message["message_id"],
+        "date": message["date"] * 1000,
+        "chat": {"id": message["chat"]["id"], "first_name": "Bot", "type": "private"},
+    }
 
 
 def user(uid: int, name: str = "Ada") -> dict[str, Any]:
@@ -651,6 +711,14 @@ def _make_handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
 
         def setup(self) -> None:
             super().setup()
+            with api._cond:
+                api._connections.add(self.connection)
+
+        def finish(self) -> None:
+            with api._cond:
+                api._connections.discard(self.connection)
+            with contextlib.suppress(OSError):
+                super().finish()
             # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's
             # algorithm and the client's delayed ACK add ~40 ms to every response.
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -767,6 +835,35 @@ class PortFakeBotApi(FakeBotApi):
     @property
     def listening(self) -> bool:
         return self._server is not None and not self._closed
+
+    def down(self) -> None:
+        """An outage: stop listening and cut every open connection (a client then gets
+        "connection refused" until ``up``). Updates queued meanwhile are kept."""
+        server = self._server
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            connections = list(self._connections)
+            self._connections.clear()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        self._server = None
+
+    def down_on(self, method: str) -> None:
+        """Go ``down`` as the next call of ``method`` arrives (its connection is cut, it gets
+        no answer): an outage that starts while replies are being sent."""
+        with self._cond:
+            self._down_on = method
+
+    def up(self) -> None:
+        """The end of the outage: listening again on the same port."""
+        with self._cond:
+            self._closed = False
+        self.start()
 
     def failures_left(self, method: str) -> int:
         """How many calls of ``method`` will still fail (see ``fail``)."""

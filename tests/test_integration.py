@@ -100,6 +100,17 @@ def test_misspelt_questions_are_quoted(
     assert answer.question == question  # the question as asked; searched as corrected
 
 
+@pytest.mark.parametrize("question", ["Who is the author?", "Who wrote the article?"])
+def test_the_author_question_never_quotes_the_authorities(
+    article_engine: Engine, question: str
+) -> None:
+    """Snowball stems "authorities" as "author": kept apart, the nearest passage (offered as
+    "Closest passage" when declined) is the journalist's own line."""
+    answer = article_engine.answer(question, force=True)
+    assert "Kolomiiets" in answer.passages[0].text
+    assert all("authorities" not in p.highlight for p in answer.passages[:1])
+
+
 def test_follow_up_read_alone_only_where_the_conversation_points(article_engine: Engine) -> None:
     """Read alone, "Is it new?" matches some sentence about something new; in the light of the
     previous question it points elsewhere, so nothing is quoted ("second-hand" is the answer,

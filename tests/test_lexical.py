@@ -98,3 +98,12 @@ def test_a_saved_index_loads_with_the_same_scores(tmp_path: Path) -> None:
     meta.write_text(json.dumps({**data, "tokenizer": "0/PyStemmer-0/000000000000"}))
     with pytest.raises(ValueError, match="tokenizer"):
         Bm25.load(tmp_path)
+
+
+def test_stems_that_snowball_folds_together_are_kept_apart() -> None:
+    assert tokenize("author authors") == ["author", "author"]
+    assert tokenize("the authorities") == ["authorit"]
+    assert tokenize("Who is the author?") != tokenize("the authority")
+    assert tokenize("experiment") != tokenize("experience")
+    assert tokenize("busy") != tokenize("business")
+    assert tokenize("networks network") == ["network", "network"]  # the rest as before

@@ -22,6 +22,7 @@ import pytest
 from telegram.error import Forbidden, NetworkError, RetryAfter
 
 from bot.app import Backoff, BotApiError, Timeouts, Webhook, _retrying
+from bot.delivery import Outage
 from index.config import Settings
 from tests.botharness import ServedBot, serving_bot, settle
 from tests.fakebotapi import FakeBotApi, PortFakeBotApi, free_port, private, user
@@ -245,3 +246,50 @@ async def test_retry_after_beyond_the_rate_limiter_is_honoured_at_start(
 
     with pytest.raises(BotApiError, match="testing: the Bot API server refused it: Forbidden"):
         await asyncio.wait_for(_retrying("testing", refused, Backoff(first=0.05)), 10)
+
+
+async def test_replies_in_flight_during_an_outage_are_sent_when_it_ends(
+    api: PortFakeBotApi, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """20 users ask at once; as the first answer is sent, the server goes down (connections
+    refused, open ones cut) for 3 s, then comes back. A reply that never
+    reached the server is sent again with backoff: every user gets exactly one answer."""
+    with api:
+        async with serving_bot(
+            api, settings, outage=Outage(first=0.1, cap=0.5), VERBATIM_TYPING_AFTER_SECONDS="0"
+        ) as bot:
+            await bot.running()
+            api.down_on("sendMessage")
+            users = ask_many(api, 20)
+            await wait_until(lambda: not api.listening, "the outage")
+            await asyncio.sleep(3.0)
+            api.up()
+            await assert_one_reply_each(bot, users, timeout=30)
+    resent = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "bot.delivery" and "did not reach the Bot API" in r.getMessage()
+    ]
+    assert resent and all("sendMessage" in m or "answer" in m for m in resent), resent[:3]
+    assert not [r for r in caplog.records if "given up" in r.getMessage()]
+
+
+async def test_a_reply_that_cannot_reach_the_server_is_given_up_after_the_bound(
+    api: PortFakeBotApi, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An outage longer than the bound: the reply is given up with one error line (and no
+    apology is attempted for ever)."""
+    with api:
+        async with serving_bot(
+            api, settings, outage=Outage(first=0.1, cap=0.2, give_up_after=1.0)
+        ) as bot:
+            await bot.running()
+            api.down_on("sendMessage")
+            users = ask_many(api, 1)
+            await wait_until(
+                lambda: any("given up" in r.getMessage() for r in caplog.records), "giving up"
+            )
+            api.up()
+    lost = [r.getMessage() for r in caplog.records if "given up" in r.getMessage()]
+    assert lost and "sendMessage" in lost[0]
+    assert not api.sent(users[0]) or len(api.sent(users[0])) == 1
