@@ -49,6 +49,11 @@ class BotSettings(BaseSettings):
     )
     flood_messages: int = Field(default=8, ge=1, validation_alias="VERBATIM_FLOOD_MESSAGES")
     flood_seconds: float = Field(default=20.0, gt=0, validation_alias="VERBATIM_FLOOD_SECONDS")
+    #: a user's questions wait their turn, answered in order; beyond this many waiting, one
+    #: reply asks them to go on later
+    queue_per_user: int = Field(
+        default=20, ge=1, le=1000, validation_alias="VERBATIM_QUEUE_PER_USER"
+    )
     reload_seconds: float = Field(default=2.0, gt=0, validation_alias="VERBATIM_RELOAD_SECONDS")
     typing_after_seconds: float = Field(
         default=0.5, ge=0, le=10, validation_alias="VERBATIM_TYPING_AFTER_SECONDS"
@@ -111,6 +116,7 @@ _ENV_NAMES = {
     "max_upload_bytes": "VERBATIM_MAX_UPLOAD_BYTES",
     "flood_messages": "VERBATIM_FLOOD_MESSAGES",
     "flood_seconds": "VERBATIM_FLOOD_SECONDS",
+    "queue_per_user": "VERBATIM_QUEUE_PER_USER",
     "reload_seconds": "VERBATIM_RELOAD_SECONDS",
     "typing_after_seconds": "VERBATIM_TYPING_AFTER_SECONDS",
     "max_messages_per_second": "VERBATIM_MAX_MESSAGES_PER_SECOND",

@@ -11,11 +11,13 @@ import time
 import unicodedata
 import uuid
 from collections import OrderedDict, deque
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -30,7 +32,15 @@ from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot.config import BotSettings
-from bot.render import NOT_FOUND, answer_html, pack, passage_html
+from bot.render import (
+    MESSAGE_LIMIT,
+    NOT_FOUND,
+    answer_html,
+    cut_utf16,
+    pack,
+    passage_html,
+    utf16_len,
+)
 from bot.service import AnswerService, Feedback, QuestionRecord, now_iso
 from index.answering import Answer, clean_question
 from index.documents import SUPPORTED_SUFFIXES, read_document, sha256_bytes
@@ -44,6 +54,7 @@ SETTINGS = "bot_settings"
 EXAMPLES = "examples"
 QUESTIONS = "questions"
 _HISTORY = "history"
+_TURNS = "turns"
 _HISTORY_TURNS = 5
 _MAX_REMEMBERED_QUESTIONS = 2000
 _MORE_STEP = 3
@@ -54,6 +65,10 @@ CLOSEST_BUTTON = "Closest passage"
 CLOSEST_INTRO = (
     "<i>Not a sure answer — this is the passage that came closest. Check that it says what "
     "you asked.</i>"
+)
+QUEUE_FULL = (
+    "You have sent more questions than I can keep up with — I will answer the ones I have; "
+    "send the rest in a minute."
 )
 APOLOGY = "Sorry — something went wrong while answering. Please try again in a moment."
 PRIVATE = "Sorry, this bot is private."
@@ -109,13 +124,14 @@ def _is_private(update: Update) -> bool:
     return chat is not None and chat.type == ChatType.PRIVATE
 
 
-async def _admit(update: Update, context: Context) -> bool:
+async def _admit(update: Update, context: Context, *, question: bool = False) -> bool:
     """Should the bot handle this message? Flood control, then the allow-list. At most one
     reply: "slow down" once per burst, "this bot is private" in private chats; in groups a
-    refused message gets no reply at all."""
+    refused message gets no reply at all. A question is not flood-limited here: it waits its
+    turn in the user's queue (``ask_in_turn``), which has its own bound."""
     message = update.effective_message
     allowed = _allowed(update, context)
-    limited, warn = _flooding(update, context)
+    limited, warn = (False, False) if question else _flooding(update, context)
     if limited:
         if warn and message is not None and (allowed or _is_private(update)):
             await message.reply_text(SLOW_DOWN)
@@ -207,7 +223,7 @@ async def on_sources(update: Update, context: Context) -> None:
             title = f'<a href="{escape(str(d["url"]), quote=True)}">{title}</a>'
         lines.append(f"• {title} — {d['chunks']} chunks, indexed {escape(str(d['indexed']))}")
     blocks = [f"<b>{len(lines)} document(s)</b>", *lines]
-    for part in pack(["\n".join(blocks)] if len("\n".join(blocks)) < 4000 else blocks):
+    for part in pack(["\n".join(blocks)] if utf16_len("\n".join(blocks)) < 4000 else blocks):
         await update.effective_message.reply_text(
             part, parse_mode=ParseMode.HTML, link_preview_options=no_preview(part)
         )
@@ -223,13 +239,13 @@ async def on_reset(update: Update, context: Context) -> None:
 
 async def on_ask_command(update: Update, context: Context) -> None:
     message = update.effective_message
-    if message is None or not await _admit(update, context):
+    if message is None or not await _admit(update, context, question=True):
         return
     question = " ".join(context.args or [])
     if not question.strip():
         await message.reply_text("Usage: /ask your question — for example /ask Who wrote it?")
         return
-    await answer_question(update, context, question)
+    await ask_in_turn(update, context, question)
 
 
 # -- questions -----------------------------------------------------------------------------------
@@ -259,12 +275,63 @@ async def on_text(update: Update, context: Context) -> None:
         if addressed is None:
             return  # not addressed to the bot
         question = addressed
-    if not await _admit(update, context):
+    if not await _admit(update, context, question=True):
         return
     if chat.type != ChatType.PRIVATE and not question.strip():
         await message.reply_text("Yes? Ask me a question about the documents.")
         return
-    await answer_question(update, context, question)
+    await ask_in_turn(update, context, question)
+
+
+@dataclass
+class _Turns:
+    """One user's questions: the last one's task (the next waits for it), how many wait or
+    run, and whether the one "too many" reply of this burst was sent."""
+
+    last: asyncio.Task[None] | None = None
+    waiting: int = 0
+    warned: bool = False
+
+
+def questions_waiting(application: Any) -> int:
+    """Questions queued or being answered, over all users (for tests and shutdown logs)."""
+    return sum(
+        turns.waiting
+        for data in application.user_data.values()
+        if isinstance(turns := data.get(_TURNS), _Turns)
+    )
+
+
+async def ask_in_turn(update: Update, context: Context, question: str) -> None:
+    """Answer ``question`` after the user's earlier ones, in order, one at a time: a person
+    typing quickly is answered, not ignored. The handler returns at once (the question waits
+    in a task, not in one of python-telegram-bot's update slots); its errors reach the error
+    handler with its update. Beyond ``VERBATIM_QUEUE_PER_USER`` waiting questions (a flood
+    no person types), one reply says when to go on and the excess is dropped."""
+    message = update.effective_message
+    if message is None:
+        return
+    data: dict[str, Any] = context.user_data if context.user_data is not None else {}
+    turns = data.setdefault(_TURNS, _Turns())
+    if turns.waiting >= _settings(context).queue_per_user:
+        if not turns.warned:
+            turns.warned = True
+            await message.reply_text(QUEUE_FULL)
+        return
+    turns.waiting += 1
+    before = turns.last
+
+    async def in_turn() -> None:
+        try:
+            if before is not None:
+                await asyncio.gather(before, return_exceptions=True)
+            await answer_question(update, context, question)
+        finally:
+            turns.waiting -= 1
+            if turns.waiting == 0:
+                turns.warned = False
+
+    turns.last = context.application.create_task(in_turn(), update=update)
 
 
 _LINK = re.compile(r"(?:https?|tg|ftp)://\S+|www\.\S+", re.IGNORECASE)
@@ -308,7 +375,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     answer = await asking
     latency_ms = (time.perf_counter() - started) * 1000
     chat_data[_HISTORY] = ([*history, question])[-_HISTORY_TURNS:]
-    qid = _remember(context, chat.id, question, history, answer)
+    qid, asked = _remember(context, chat.id, question, history, answer)
     passages = tuple(_passage_id(p.doc_id, p.start, p.end) for p in answer.passages)
     log.info(
         "question chat=%s answered=%s latency_ms=%.0f confidence=%.3f passage=%s",
@@ -334,7 +401,9 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         markup = InlineKeyboardMarkup(
             [[InlineKeyboardButton(CLOSEST_BUTTON, callback_data=f"more:{qid}:0")]]
         )
-    await reply_html(message, answer_html(answer), markup)
+    sent = await reply_html(message, answer_html(answer), markup)
+    if sent is not None:
+        asked.messages.add(sent)
 
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -358,13 +427,15 @@ def _thread(message: Message) -> int | None:
 
 async def reply_html(
     message: Message, parts: list[str], markup: InlineKeyboardMarkup | None = None
-) -> None:
-    """Reply with HTML parts (the keyboard goes under the last one). If Telegram rejects the
-    markup, the same text is sent without formatting rather than not at all."""
+) -> int | None:
+    """Reply with HTML parts (the keyboard goes under the last one); the id of the message
+    with the keyboard (None if the server did not say). If Telegram rejects the markup, the
+    same text is sent without formatting rather than not at all."""
+    last_id: int | None = None
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         try:
-            await _send_retrying_once(
+            sent = await _send_retrying_once(
                 message,
                 part,
                 parse_mode=ParseMode.HTML,
@@ -379,29 +450,33 @@ async def reply_html(
             plain = re.sub(r"<[^>]+>", "", part)
             from html import unescape
 
-            await message.reply_text(
-                unescape(plain)[:4096], reply_markup=markup if last else None, do_quote=i == 0
+            sent = await message.reply_text(
+                cut_utf16(unescape(plain), MESSAGE_LIMIT),
+                reply_markup=markup if last else None,
+                do_quote=i == 0,
             )
+        last_id = sent.message_id if isinstance(sent, Message) else None
+    return last_id
 
 
 # How httpx (through PTB's NetworkError) reports a connection that broke before any answer.
 _DROPPED_CONNECTION = ("ReadError", "RemoteProtocolError", "ConnectionResetError")
 
 
-async def _send_retrying_once(message: Message, text: str, **kwargs: Any) -> None:
+async def _send_retrying_once(message: Message, text: str, **kwargs: Any) -> Message:
     """``reply_text``, sent again once after a second when the connection broke before any
     answer came (a dropped keep-alive connection: the request most likely never arrived).
     A timeout is not retried — the first send may have been delivered — and neither is an
     answer from the server (5xx, 4xx): those reach the error handler."""
     try:
-        await message.reply_text(text, **kwargs)
+        return await message.reply_text(text, **kwargs)
     except NetworkError as exc:
         dropped = any(kind in str(exc) for kind in _DROPPED_CONNECTION)
         if isinstance(exc, TimedOut | BadRequest) or not dropped:
             raise
         log.warning("sending failed (%s); trying once more", exc)
         await asyncio.sleep(1.0)
-        await message.reply_text(text, **kwargs)
+        return await message.reply_text(text, **kwargs)
 
 
 # -- buttons -------------------------------------------------------------------------------------
@@ -419,25 +494,62 @@ def _keyboard(qid: str, shown: int) -> InlineKeyboardMarkup:
     )
 
 
+@dataclass
+class _Asked:
+    """What an answer's buttons need: the question and its history, the chat it was answered
+    in and the messages that carry its buttons (a button from anywhere else has expired), how
+    many passages the chat has seen (More goes on from there), and each user's vote."""
+
+    question: str
+    history: list[str]
+    chat: int
+    passages: list[str]
+    messages: set[int] = field(default_factory=set)
+    shown: int = 0
+    votes: dict[int, str] = field(default_factory=dict)
+
+
 def _remember(
     context: Context, chat_id: int, question: str, history: list[str], answer: Answer
-) -> str:
+) -> tuple[str, _Asked]:
     """Keep what a button needs (bounded). Buttons also work after a restart: they fall back
     to the question the answer replied to."""
     qid = hashlib.sha256(f"{chat_id}\0{question}\0{uuid.uuid4()}".encode()).hexdigest()[:12]
-    store: OrderedDict[str, dict[str, Any]] = context.bot_data.setdefault(QUESTIONS, OrderedDict())
-    store[qid] = {
-        "question": question,
-        "history": history,
-        "passages": [_passage_id(p.doc_id, p.start, p.end) for p in answer.passages],
-    }
+    asked = _Asked(
+        question,
+        history,
+        chat_id,
+        [_passage_id(p.doc_id, p.start, p.end) for p in answer.passages],
+        shown=len(answer.passages) if answer.answered else 0,
+    )
+    _store(context)[qid] = asked
+    return qid, asked
+
+
+def _store(context: Context) -> OrderedDict[str, _Asked]:
+    store: OrderedDict[str, _Asked] = context.bot_data.setdefault(QUESTIONS, OrderedDict())
     while len(store) > _MAX_REMEMBERED_QUESTIONS:
         store.popitem(last=False)
-    return qid
+    return store
 
 
 def _passage_id(doc_id: str, start: int, end: int) -> str:
     return f"{doc_id}:{start}-{end}"
+
+
+_ANSWERED = "answered_presses"
+_MAX_ANSWERED = 5000
+
+
+async def _answer_press(
+    context: Context, query: CallbackQuery, text: str | None = None, *, show_alert: bool = False
+) -> None:
+    """Answer a button press (once: the error handler then replies in the chat instead)."""
+    answered: OrderedDict[str, None] = context.bot_data.setdefault(_ANSWERED, OrderedDict())
+    answered[query.id] = None
+    while len(answered) > _MAX_ANSWERED:
+        answered.popitem(last=False)
+    await query.answer(text, show_alert=show_alert)
 
 
 _CALLBACK = re.compile(r"^(more|vote):([0-9a-f]{12}):(\d{1,3}|up|down)$")
@@ -448,68 +560,93 @@ async def on_callback(update: Update, context: Context) -> None:
     if query is None:
         return
     if not _allowed(update, context):
-        await query.answer(PRIVATE)
+        await _answer_press(context, query, PRIVATE)
         return
     limited, _warn = _flooding(update, context)
     if limited:
-        await query.answer("Too many presses — please wait a few seconds.")
+        await _answer_press(context, query, "Too many presses — please wait a few seconds.")
         return
     match = _CALLBACK.match(query.data or "")
     if match is None:
-        await query.answer("This button is not recognised.")
+        await _answer_press(context, query, "This button is not recognised.")
         return
     kind, qid, arg = match.groups()
-    record = _recall(context, qid, query.message)
-    if record is None:
-        await query.answer(
-            "This button has expired — please ask your question again.", show_alert=True
+    message = query.message
+    record = _recall(context, qid, message, arg)
+    if record is None or not isinstance(message, Message) or not _bound(record, message):
+        await _answer_press(
+            context,
+            query,
+            "This button has expired — please ask your question again.",
+            show_alert=True,
         )
         return
     service = _service(context)
     if kind == "vote" and arg in ("up", "down"):
-        chat_id = query.message.chat.id if query.message is not None else 0
-        passages = record.get("passages") or []
+        voter = query.from_user.id
+        before = record.votes.get(voter)
+        if before == arg:
+            await _answer_press(context, query, "You have voted on this answer already.")
+            return
+        record.votes[voter] = arg  # one vote per user and answer: a change replaces it
+        passages = record.passages
         if not passages:
-            answer = await service.ask(record["question"], record["history"], k=1, force=True)
+            answer = await service.ask(record.question, record.history, k=1, force=True)
             passages = [_passage_id(p.doc_id, p.start, p.end) for p in answer.passages]
-        service.record_feedback(
-            Feedback(record["question"], passages, arg, chat_hash(chat_id), now_iso())
+        await service.note_feedback(
+            Feedback(
+                record.question,
+                passages,
+                arg,
+                chat_hash(message.chat.id),
+                now_iso(),
+                answer=qid,
+                user=chat_hash(voter),
+            )
         )
-        await query.answer("Thanks for the feedback!")
+        await _answer_press(
+            context, query, "Vote changed — thanks!" if before else "Thanks for the feedback!"
+        )
         return
     if kind == "more" and arg.isdigit():
-        shown = int(arg)
-        if shown >= _MAX_MORE_SHOWN:
-            await query.answer("No more passages for this question.")
+        # More goes on from what the chat has been shown (pressing one twice, or an older
+        # one, never repeats passages); "Closest passage" (0) shows the first, once.
+        start = record.shown
+        step = 1 if start == 0 else _MORE_STEP
+        if start >= _MAX_MORE_SHOWN:
+            await _answer_press(context, query, "No more passages for this question.")
             return
+        record.shown = start + step  # taken now: a second press meanwhile gets the next ones
         # The user asked for more: the next passages by relevance, even below the bar a
         # first answer must clear (they are numbered, after the confident one).
-        answer = await service.ask(
-            record["question"], record["history"], k=shown + _MORE_STEP, force=True
-        )
-        new = answer.passages[shown:]
+        answer = await service.ask(record.question, record.history, k=start + step, force=True)
+        new = answer.passages[start : start + step]
         if not new:
-            await query.answer("No more passages for this question.")
+            await _answer_press(context, query, "No more passages for this question.")
             return
-        await query.answer()
-        if shown == 0:  # "Closest passage" under a declined question: one, said to be unsure
-            new = new[:1]
+        await _answer_press(context, query)
         extra = Answer(answer.question, True, new, answer.resolved_question, answer.confidence)
-        parts = answer_html(extra, first_number=None if shown == 0 else shown + 1)
-        if shown == 0:
+        parts = answer_html(extra, first_number=None if start == 0 else start + 1)
+        if start == 0:
             parts[0] = f"{CLOSEST_INTRO}\n\n{parts[0]}"
-        message = query.message
-        if isinstance(message, Message):
-            await reply_html(message, parts, _keyboard(qid, shown + len(new)))
+        sent = await reply_html(message, parts, _keyboard(qid, start + len(new)))
+        if sent is not None:
+            record.messages.add(sent)
         return
-    await query.answer("This button is not recognised.")
+    await _answer_press(context, query, "This button is not recognised.")
 
 
-def _recall(context: Context, qid: str, message: object) -> dict[str, Any] | None:
-    store = context.bot_data.get(QUESTIONS) or {}
+def _bound(record: _Asked, message: Message) -> bool:
+    """Is the button under one of the answer's own messages, in its chat?"""
+    if message.chat.id != record.chat:
+        return False
+    return not record.messages or message.message_id in record.messages
+
+
+def _recall(context: Context, qid: str, message: object, arg: str) -> _Asked | None:
+    store = _store(context)
     if qid in store:
-        record: dict[str, Any] = store[qid]
-        return record
+        return store[qid]
     # After a restart: the answer replied to the question, which is still there.
     if isinstance(message, Message) and message.reply_to_message is not None:
         text = message.reply_to_message.text or ""
@@ -517,7 +654,11 @@ def _recall(context: Context, qid: str, message: object) -> dict[str, Any] | Non
             text = re.sub(re.escape("@" + context.bot.username), " ", text, flags=re.IGNORECASE)
         text = re.sub(r"^/ask(@\w+)?\s+", "", text.strip())
         if text.strip():
-            return {"question": text.strip(), "history": [], "passages": []}
+            shown = int(arg) if arg.isdigit() else 1  # the button says how far it had got
+            store[qid] = _Asked(
+                text.strip(), [], message.chat.id, [], {message.message_id}, shown=shown
+            )
+            return store[qid]
     return None
 
 
@@ -690,10 +831,10 @@ async def _rebuild_and_report(status: Message, service: AnswerService) -> None:
         if summary.failed:
             text += "\nProblems:\n" + "\n".join(f"• {f}" for f in summary.failed[:10])
     try:
-        await status.edit_text(text[:4096])
+        await status.edit_text(cut_utf16(text, MESSAGE_LIMIT))
     except TelegramError as exc:  # e.g. the message was deleted meanwhile: say it anew
         log.info("could not edit the status message (%s); sending a new one", exc)
-        await status.reply_text(text[:4096])
+        await status.reply_text(cut_utf16(text, MESSAGE_LIMIT))
 
 
 # -- everything else -----------------------------------------------------------------------------
@@ -742,8 +883,12 @@ async def on_error(update: object, context: Context) -> None:
     if not isinstance(update, Update):
         return
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(APOLOGY)
+        query = update.callback_query
+        if query is not None and query.id not in context.bot_data.get(_ANSWERED, {}):
+            await query.answer(APOLOGY)
+        elif query is not None:  # answered already: a press is answered once, say it here
+            if isinstance(query.message, Message):
+                await query.message.reply_text(APOLOGY)
         elif update.effective_message is not None and update.inline_query is None:
             await update.effective_message.reply_text(APOLOGY)
     except Exception as exc:  # the Bot API itself may be what failed

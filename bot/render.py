@@ -2,7 +2,9 @@
 
 Every piece of document or user text goes through ``html.escape``. Long output is split into
 messages at block (paragraph) boundaries, then sentence, then word boundaries; each message is
-valid HTML on its own because markup is applied per piece, never across a split.
+valid HTML on its own because markup is applied per piece, never across a split. Telegram
+counts a message's length in UTF-16 code units (an emoji such as 🚀 is two): so does
+``utf16_len``, and every limit here is in those units.
 """
 
 from __future__ import annotations
@@ -51,6 +53,29 @@ def answer_html(answer: Answer, first_number: int | None = None) -> list[str]:
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
+def utf16_len(text: str) -> int:
+    """The length Telegram counts: UTF-16 code units (characters beyond U+FFFF are two)."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def cut_utf16(text: str, limit: int) -> str:
+    """The longest start of ``text`` within ``limit`` UTF-16 code units (never half a
+    character)."""
+    return text[: _chars_within(text, limit)]
+
+
+def _chars_within(text: str, limit: int) -> int:
+    """How many characters of ``text`` fit in ``limit`` UTF-16 code units."""
+    if len(text) <= limit and utf16_len(text) <= limit:
+        return len(text)
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
+
+
 def pack(blocks: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     """Join HTML blocks with blank lines into as few messages as fit under ``limit``.
 
@@ -61,13 +86,14 @@ def pack(blocks: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     current = ""
     for block in blocks:
         candidate = f"{current}\n\n{block}" if current else block
-        if len(candidate) <= limit:
+        if utf16_len(candidate) <= limit:
             current = candidate
             continue
         if current:
             messages.append(current)
-        current = block if len(block) <= limit else ""
-        if len(block) > limit:
+        fits = utf16_len(block) <= limit
+        current = block if fits else ""
+        if not fits:
             messages.extend(split_plain_html(block, limit))
     if current:
         messages.append(current)
@@ -84,14 +110,15 @@ def split_plain_html(escaped: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     boundaries, never inside an ``&amp;``-style entity."""
     text = re.sub(r"<[^>]+>", "", escaped)  # a block too long for one message loses its markup
     out: list[str] = []
-    while len(text) > limit:
-        window = text[:limit]
+    while utf16_len(text) > limit:
+        size = _chars_within(text, limit)
+        window = text[:size]
         cut = window.rfind("\n\n")
-        if cut < limit // 2:
+        if cut < size // 2:
             ends = [m.end() for m in _SENTENCE_END.finditer(window)]
-            cut = ends[-1] if ends and ends[-1] >= limit // 2 else window.rfind(" ")
+            cut = ends[-1] if ends and ends[-1] >= size // 2 else window.rfind(" ")
         if cut <= 0:
-            cut = limit
+            cut = size
         amp = text.rfind("&", 0, cut)
         if amp != -1 and ";" not in text[amp:cut]:
             cut = amp  # do not split an entity

@@ -120,6 +120,12 @@ class AnswerService:
     def index_version(self) -> Path | None:
         return current_version_path(self.settings.index_dir)
 
+    async def note_feedback(self, feedback: Feedback) -> None:
+        """``record_feedback`` off the event loop, on the service's own threads."""
+        await asyncio.get_running_loop().run_in_executor(
+            self._executor, self.record_feedback, feedback
+        )
+
     def record_feedback(self, feedback: Feedback) -> None:
         """Append the vote to ``feedback.jsonl`` next to the index (see ``index.journal``)."""
         journal.append(self.settings.index_dir / journal.FEEDBACK_FILE, feedback)

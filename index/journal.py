@@ -3,7 +3,8 @@
 * ``questions.jsonl`` — one record per answered question (``QuestionRecord``): time, hashed
   chat id, the question, answered or not, confidence, latency, the quoted passage ids.
   Written unless ``VERBATIM_RECORD_QUESTIONS=false``.
-* ``feedback.jsonl`` — one record per 👍/👎 (``Feedback``).
+* ``feedback.jsonl`` — one record per 👍/👎 (``Feedback``); when a user changes their vote on an
+  answer, the summary counts the last one only.
 
 Each record is appended with a single ``write`` on an ``O_APPEND`` descriptor, so concurrent
 writers never interleave and a crash leaves at most one partial last line, which the readers
@@ -46,6 +47,8 @@ class Feedback:
     vote: str  # "up" or "down"
     chat: str  # hashed chat id
     time: str
+    answer: str = ""  # the answer's id: one vote per user and answer, the last one counts
+    user: str = ""  # hashed user id
 
 
 def now_iso() -> str:
@@ -120,7 +123,17 @@ def feedback(index_dir: Path, limit: int = 10) -> FeedbackSummary:
     votes: dict[str, Counter[str]] = {}
     up = down = 0
     downs: list[str] = []
+    # A user who changed their mind: only their last vote on that answer counts.
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    records: list[dict[str, Any]] = []
     for record in read(index_dir / FEEDBACK_FILE):
+        key = (str(record.get("answer") or ""), str(record.get("user") or ""))
+        if all(key):
+            last.pop(key, None)
+            last[key] = record
+        else:
+            records.append(record)  # older records, without the keys: each counts
+    for record in [*records, *last.values()]:
         vote = record.get("vote")
         if vote not in ("up", "down"):
             continue

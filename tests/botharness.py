@@ -149,8 +149,9 @@ async def serving_bot(
 
 
 async def settle(bot: RunningBot, quiet: float = 0.15, timeout: float = 20.0) -> None:
-    """Wait until the bot has fetched and handled every queued update, no rebuild is running
-    and it made no Bot API call for ``quiet`` seconds."""
+    """Wait until the bot has fetched and handled every queued update and answered every
+    question waiting its turn, no rebuild is running and it made no Bot API call for
+    ``quiet`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     service = bot.app.bot_data[handlers.SERVICE]
@@ -162,7 +163,11 @@ async def settle(bot: RunningBot, quiet: float = 0.15, timeout: float = 20.0) ->
         if service.rebuilding or time.monotonic() - bot.api.last_call_at() < quiet:
             await asyncio.sleep(0.05)
             continue
-        if not bot.api.pending() and bot.app.update_processor.current_concurrent_updates == 0:
+        if (
+            not bot.api.pending()
+            and bot.app.update_processor.current_concurrent_updates == 0
+            and handlers.questions_waiting(bot.app) == 0
+        ):
             return
     raise TimeoutError("the bot did not settle")
 

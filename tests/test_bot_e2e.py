@@ -178,6 +178,66 @@ async def test_more_shows_further_passages_and_votes_are_recorded(bot: RunningBo
     assert record["passages"] and str(READER) not in record["chat"]
 
 
+@pytest.fixture
+async def lenient_bot(
+    template: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> AsyncIterator[RunningBot]:
+    """The bot with a flood limit no test reaches: button presses are all handled."""
+    root = tmp_path / "data"
+    shutil.copytree(template, root, symlinks=True)
+    with FakeBotApi() as api:
+        async with running_bot(
+            api, _settings(root), real_embedder, VERBATIM_FLOOD_MESSAGES="1000"
+        ) as running:
+            yield running
+
+
+async def test_more_pressed_twice_never_repeats_and_votes_count_once(
+    lenient_bot: RunningBot,
+) -> None:
+    """The same More twice: the second goes on from where the chat is. Twenty quick 👍 on one
+    answer: one vote; a change of mind replaces it."""
+    bot = lenient_bot
+    reply = await ask_private(bot, READER, "What will Huawei equipment be used for?")
+    more, up, down = reply["reply_markup"]["inline_keyboard"][0]
+    bot.api.press(reply, user(READER), more["callback_data"])
+    bot.api.press(reply, user(READER), more["callback_data"])
+    further = sorted(m["text"] for m in (await bot.replies(READER, 3))[1:])
+    assert further[0].startswith("2. ") and further[1].startswith("5. ")  # no repeats
+
+    for _ in range(20):
+        bot.api.press(reply, user(READER), up["callback_data"])
+    await bot.calls("answerCallbackQuery", 22)
+    bot.api.press(reply, user(READER), down["callback_data"])
+    await bot.calls("answerCallbackQuery", 23)
+    lines = (bot.settings.index_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    votes = [json.loads(line)["vote"] for line in lines]
+    assert votes == ["up", "down"]  # one write per change of mind
+    texts = [c.params.get("text") for c in bot.api.calls_of("answerCallbackQuery")]
+    assert texts.count("Thanks for the feedback!") == 1
+    assert texts.count("You have voted on this answer already.") == 19
+    assert texts[-1] == "Vote changed — thanks!"
+    from index.journal import feedback
+
+    summary = feedback(bot.settings.index_dir)
+    assert (summary.up, summary.down) == (0, 1)  # the last vote counts
+
+
+async def test_a_button_from_another_chat_has_expired(bot: RunningBot) -> None:
+    """Callback data copied into another chat (or under another message) gets nothing of
+    the first chat's: not its passages, not a vote under its question."""
+    reply = await ask_private(bot, READER, "What will Huawei equipment be used for?")
+    more, up, _down = reply["reply_markup"]["inline_keyboard"][0]
+    other = ADMIN
+    elsewhere = {**reply, "chat": private(other)}
+    bot.api.press(elsewhere, user(other), more["callback_data"])
+    bot.api.press(elsewhere, user(other), up["callback_data"])
+    answers = await bot.calls("answerCallbackQuery", 2)
+    assert all("expired" in str(a.params.get("text")) for a in answers[-2:])
+    assert bot.api.sent(other) == []
+    assert not (bot.settings.index_dir / "feedback.jsonl").exists()
+
+
 async def test_buttons_survive_a_restart_and_forged_data_is_refused(bot: RunningBot) -> None:
     reply = await ask_private(bot, READER, "When was Koryolink established?")
     more = reply["reply_markup"]["inline_keyboard"][0][0]["callback_data"]

@@ -10,7 +10,15 @@ import pytest
 from bot.app import RedactSecrets
 from bot.config import load_bot_settings
 from bot.handlers import sanitise_filename
-from bot.render import MESSAGE_LIMIT, answer_html, pack, passage_html, plain_blocks
+from bot.render import (
+    MESSAGE_LIMIT,
+    answer_html,
+    cut_utf16,
+    pack,
+    passage_html,
+    plain_blocks,
+    utf16_len,
+)
 from index.answering import Answer, Passage
 from index.errors import ConfigError
 
@@ -76,6 +84,25 @@ def test_long_output_is_split_into_valid_messages() -> None:
     assert all(len(p) <= MESSAGE_LIMIT for p in pieces)
     assert all(not p.endswith("&amp") for p in pieces)
     assert "".join(pieces).count("&amp;") == 400
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def test_messages_are_measured_as_telegram_counts_them_in_utf16() -> None:
+    """A passage full of emoji is twice as long to Telegram as len() says: three of them no
+    longer fit in one message, and a plain text cut never splits an emoji."""
+    emoji = "🚀🔥 " * 200  # 600 characters, 1,000 UTF-16 code units
+    assert utf16_len(emoji) == _utf16(emoji) == 1000
+    blocks = [passage_html(_passage(emoji * 2, "🚀🔥")) for _ in range(3)]
+    assert len("\n\n".join(blocks)) <= MESSAGE_LIMIT < _utf16("\n\n".join(blocks))
+    parts = pack(blocks)
+    assert len(parts) >= 2 and all(_utf16(p) <= MESSAGE_LIMIT for p in parts)
+    pieces = plain_blocks("🚀" * 5000)
+    assert all(_utf16(p) <= MESSAGE_LIMIT for p in pieces)
+    assert "".join(pieces) == "🚀" * 5000
+    assert cut_utf16("a🚀b", 2) == "a" and cut_utf16("a🚀b", 3) == "a🚀"
 
 
 @pytest.mark.parametrize(

@@ -506,10 +506,6 @@ async def test_message(
 # -- a burst from one user -----------------------------------------------------------------------
 
 BURSTS = [
-    pytest.param(lambda api: api.text(private(READER), user(READER), QUESTION), id="questions"),
-    pytest.param(
-        lambda api: api.text(private(READER), user(READER), "\u200b"), id="empty-questions"
-    ),
     pytest.param(
         lambda api: api.message(private(READER), user(READER), sticker=STICKER), id="stickers"
     ),
@@ -539,6 +535,48 @@ async def test_a_fast_burst_gets_one_slow_down(
         await assert_still_answers(bot)  # another user is not affected
 
 
+async def test_a_quick_typist_gets_every_question_answered_in_order(
+    template: Path,
+    tmp_path: Path,
+    real_embedder: SentenceTransformerEmbedder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """30 questions in 1.5 s (faster than anyone types; once 8 were answered and 21 ignored),
+    empty ones among them: each gets its own reply, in the order asked; nothing is dropped."""
+    async with start_bot(template, tmp_path, real_embedder) as bot:
+        count = 30
+        asked = [QUESTION if n % 4 else "\u200b" for n in range(count)]
+        for n, text in enumerate(asked):
+            bot.api.text(private(READER), user(READER), f"{text} {n}" if n % 4 else text)
+            await asyncio.sleep(0.05)
+        await settle(bot)
+        sent = bot.api.sent(READER)
+        assert len(sent) == count, [m["text"][:40] for m in sent]
+        assert not any(says(m["text"], SLOW_DOWN) for m in sent)
+        asked_in = [m["reply_to_message"]["message_id"] for m in sent if "reply_to_message" in m]
+        assert len(asked_in) >= count // 2 and asked_in == sorted(asked_in)  # in order asked
+        assert sum("empty" in m["text"] for m in sent) == len(range(0, count, 4))
+        assert_no_errors(caplog)
+
+
+async def test_a_flood_beyond_any_typist_gets_one_reply_saying_when_to_go_on(
+    template: Path,
+    tmp_path: Path,
+    real_embedder: SentenceTransformerEmbedder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with start_bot(template, tmp_path, real_embedder, VERBATIM_QUEUE_PER_USER="5") as bot:
+        for n in range(40):  # fetched in one batch: far beyond human speed
+            bot.api.text(private(READER), user(READER), f"{QUESTION} {n}")
+        await settle(bot)
+        texts = [m["text"] for m in bot.api.sent(READER)]
+        full = [t for t in texts if "more questions than I can keep up with" in t]
+        assert len(full) == 1
+        assert 5 <= len(texts) - 1 < 40  # the queue's worth answered, the rest refused once
+        assert_no_errors(caplog)
+        await assert_still_answers(bot)  # another user is not affected
+
+
 async def test_operators_are_not_flood_limited(
     template: Path,
     tmp_path: Path,
@@ -557,6 +595,27 @@ async def test_operators_are_not_flood_limited(
 
 
 # -- buttons -------------------------------------------------------------------------------------
+
+
+async def test_a_press_whose_reply_fails_is_answered_once_and_apologised_for_in_the_chat(
+    template: Path,
+    tmp_path: Path,
+    real_embedder: SentenceTransformerEmbedder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """More is answered (the spinner stops) before its passages are sent; when sending them
+    fails, the press is not answered a second time (Telegram refuses that): the apology
+    comes as a message in the chat."""
+    async with start_bot(template, tmp_path, real_embedder) as bot:
+        bot.api.text(private(READER), user(READER), "What will Huawei equipment be used for?")
+        (reply,) = await bot.replies(READER, 1)
+        more = reply["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        bot.api.fail("sendMessage", 400, "Bad Request: message is too long")
+        bot.api.press(reply, user(READER), more)
+        await settle(bot)
+        assert len(bot.api.calls_of("answerCallbackQuery")) == 1
+        texts = [m["text"] for m in bot.api.sent(READER)]
+        assert len(texts) == 2 and texts[1].startswith("Sorry")
 
 
 def bot_message(chat: dict[str, Any], question: str | None = None) -> dict[str, Any]:
