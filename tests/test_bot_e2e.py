@@ -10,6 +10,7 @@ import asyncio
 import json
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,22 +47,30 @@ def template(
 _settings = template_settings
 
 
+@asynccontextmanager
+async def bot_on_copy(
+    template: Path, tmp_path: Path, embedder: SentenceTransformerEmbedder, **env: str
+) -> AsyncIterator[RunningBot]:
+    """The bot over its own copy of the template's corpus and index, on its own server."""
+    root = tmp_path / "data"
+    shutil.copytree(template, root, symlinks=True)
+    settings = {
+        "VERBATIM_ADMIN_IDS": str(ADMIN),
+        "VERBATIM_RELOAD_SECONDS": "0.2",
+        "VERBATIM_TYPING_AFTER_SECONDS": "0",  # always show "typing…", to test it
+        **env,
+    }
+    with FakeBotApi() as api:
+        async with running_bot(api, _settings(root), embedder, **settings) as running:
+            yield running
+
+
 @pytest.fixture
 async def bot(
     template: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
 ) -> AsyncIterator[RunningBot]:
-    root = tmp_path / "data"
-    shutil.copytree(template, root, symlinks=True)
-    with FakeBotApi() as api:
-        async with running_bot(
-            api,
-            _settings(root),
-            real_embedder,
-            VERBATIM_ADMIN_IDS=str(ADMIN),
-            VERBATIM_RELOAD_SECONDS="0.2",
-            VERBATIM_TYPING_AFTER_SECONDS="0",  # always show "typing…", to test it
-        ) as running:
-            yield running
+    async with bot_on_copy(template, tmp_path, real_embedder) as running:
+        yield running
 
 
 def html_of(message: dict[str, Any]) -> str:
@@ -183,13 +192,10 @@ async def lenient_bot(
     template: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
 ) -> AsyncIterator[RunningBot]:
     """The bot with a flood limit no test reaches: button presses are all handled."""
-    root = tmp_path / "data"
-    shutil.copytree(template, root, symlinks=True)
-    with FakeBotApi() as api:
-        async with running_bot(
-            api, _settings(root), real_embedder, VERBATIM_FLOOD_MESSAGES="1000"
-        ) as running:
-            yield running
+    async with bot_on_copy(
+        template, tmp_path, real_embedder, VERBATIM_FLOOD_MESSAGES="1000"
+    ) as running:
+        yield running
 
 
 async def test_more_pressed_twice_never_repeats_and_votes_count_once(
