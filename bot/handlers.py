@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
-import os
 import re
 import time
 import unicodedata
@@ -43,7 +43,7 @@ from bot.render import (
 )
 from bot.service import AnswerService, Feedback, QuestionRecord, now_iso
 from index.answering import Answer, clean_question
-from index.documents import SUPPORTED_SUFFIXES, read_document, sha256_bytes
+from index.documents import SUPPORTED_SUFFIXES
 from index.errors import DocumentError, QuestionError
 
 log = logging.getLogger(__name__)
@@ -552,7 +552,7 @@ async def _answer_press(
     await query.answer(text, show_alert=show_alert)
 
 
-_CALLBACK = re.compile(r"^(more|vote):([0-9a-f]{12}):(\d{1,3}|up|down)$")
+_CALLBACK = re.compile(r"^(more|vote|upload):([0-9a-f]{12}):(\d{1,3}|up|down|replace|both|cancel)$")
 
 
 async def on_callback(update: Update, context: Context) -> None:
@@ -571,6 +571,9 @@ async def on_callback(update: Update, context: Context) -> None:
         await _answer_press(context, query, "This button is not recognised.")
         return
     kind, qid, arg = match.groups()
+    if kind == "upload":
+        await _on_upload_choice(update, context, query, qid, arg)
+        return
     message = query.message
     record = _recall(context, qid, message, arg)
     if record is None or not isinstance(message, Message) or not _bound(record, message):
@@ -759,31 +762,103 @@ async def on_document(update: Update, context: Context) -> None:
     if len(data) > limit:  # the declared size was wrong
         await message.reply_text(_too_large(len(data), limit))
         return
-    corpus = service.settings.corpus_dir
-    corpus.mkdir(parents=True, exist_ok=True)
-    target = corpus / name
     try:
-        read_document(target, corpus, data)  # refuse what the index could not read
+        found = await service.check_upload(name, data)
     except DocumentError as exc:
         await message.reply_text(f"I cannot use that file: {exc}. Nothing was stored.")
         return
-    digest = sha256_bytes(data)
-    for existing in corpus.rglob("*"):
-        same_size = existing.is_file() and existing.stat().st_size == len(data)
-        if same_size and sha256_bytes(existing.read_bytes()) == digest:
-            await message.reply_text(f"That document is already in the corpus as {existing.name}.")
-            return
-    replaced = target.exists()
-    tmp = corpus / f".upload-{uuid.uuid4().hex}"
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    log.info("document saved: %s (%d bytes)", name, len(data))
-    verb = "Replaced" if replaced else "Saved"
-    status = await message.reply_text(f"{verb} {name}. Updating the index…")
+    if found.duplicate is not None:
+        await message.reply_text(f"That document is already in the corpus as {found.duplicate}.")
+        return
+    if found.exists:
+        # Never replace a document silently: ask, keeping the upload until the answer.
+        token = _pending_upload(context, _Upload(name, data, chat.id, message.message_id))
+        await message.reply_text(
+            f"A different document named {name} is already in the corpus. Replace it (the "
+            "old version is kept aside), keep both, or cancel?",
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton("Replace", callback_data=f"upload:{token}:replace"),
+                        InlineKeyboardButton("Keep both", callback_data=f"upload:{token}:both"),
+                        InlineKeyboardButton("Cancel", callback_data=f"upload:{token}:cancel"),
+                    ]
+                ]
+            ),
+        )
+        return
+    await _store_and_index(update, context, message, name, data, replace=False)
+
+
+async def _store_and_index(
+    update: Update,
+    context: Context,
+    message: Message,
+    name: str,
+    data: bytes,
+    *,
+    replace: bool,
+) -> None:
+    service = _service(context)
+    written, kept = await service.store_upload(name, data, replace=replace)
+    log.info("document saved: %s (%d bytes)", written, len(data))
+    verb = "Replaced" if kept else "Saved"
+    aside = f" (the old version is kept as {kept})" if kept else ""
+    status = await message.reply_text(f"{verb} {written}{aside}. Updating the index…")
     context.application.create_task(_rebuild_and_report(status, service), update=update)
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """An upload waiting for the operator's answer: replace, keep both or cancel."""
+
+    name: str
+    data: bytes
+    chat: int
+    message_id: int
+
+
+_UPLOADS = "pending_uploads"
+_MAX_PENDING_UPLOADS = 8  # each holds the file (at most VERBATIM_MAX_UPLOAD_BYTES) in memory
+
+
+def _pending_upload(context: Context, upload: _Upload) -> str:
+    pending: OrderedDict[str, _Upload] = context.bot_data.setdefault(_UPLOADS, OrderedDict())
+    token = uuid.uuid4().hex[:12]
+    pending[token] = upload
+    while len(pending) > _MAX_PENDING_UPLOADS:
+        pending.popitem(last=False)
+    return token
+
+
+async def _on_upload_choice(
+    update: Update, context: Context, query: CallbackQuery, token: str, choice: str
+) -> None:
+    if choice not in ("replace", "both", "cancel"):
+        await _answer_press(context, query, "This button is not recognised.")
+        return
+    pending: OrderedDict[str, _Upload] = context.bot_data.setdefault(_UPLOADS, OrderedDict())
+    upload = pending.get(token)
+    message = query.message
+    if (
+        upload is None
+        or not isinstance(message, Message)
+        or message.chat.id != upload.chat
+        or not _is_admin(update, context)
+    ):
+        await _answer_press(context, query, "This button has expired.", show_alert=True)
+        return
+    del pending[token]  # one answer per upload: a second press finds it gone
+    await _answer_press(context, query)
+    with contextlib.suppress(TelegramError):  # the question's buttons go: it is answered
+        await message.edit_reply_markup(None)
+    if choice == "cancel":
+        await message.reply_text(f"Cancelled: {upload.name} was not stored.")
+        return
+    if choice == "both":
+        await _store_and_index(update, context, message, upload.name, upload.data, replace=False)
+        return
+    await _store_and_index(update, context, message, upload.name, upload.data, replace=True)
 
 
 def _too_large(size: int, limit: int) -> str:

@@ -13,10 +13,12 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
+from bot import uploads
 from index import journal
 from index.answering import Answer
 from index.build import BuildSummary
@@ -28,6 +30,7 @@ from index.store import current_version_path
 from index.threads import single_threaded_faiss
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ASK_THREADS = 32
 
@@ -119,6 +122,21 @@ class AnswerService:
 
     def index_version(self) -> Path | None:
         return current_version_path(self.settings.index_dir)
+
+    async def check_upload(self, name: str, data: bytes) -> uploads.Checked:
+        """``uploads.check`` (parse, hash, look through the corpus) off the event loop."""
+        return await self._off_loop(uploads.check, self.settings.corpus_dir, name, data)
+
+    async def store_upload(
+        self, name: str, data: bytes, *, replace: bool
+    ) -> tuple[str, str | None]:
+        """``uploads.store`` off the event loop."""
+        return await self._off_loop(
+            functools.partial(uploads.store, replace=replace), self.settings.corpus_dir, name, data
+        )
+
+    async def _off_loop(self, work: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
 
     async def note_feedback(self, feedback: Feedback) -> None:
         """``record_feedback`` off the event loop, on the service's own threads."""

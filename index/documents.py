@@ -99,11 +99,10 @@ Reader = Callable[[bytes, str], tuple[str, list[str], str | None]]
 
 
 def _decode_text(raw: bytes, source: str) -> str:
-    if b"\x00" in raw[:8192]:
+    utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff")  # a BOM: NUL bytes are its ASCII's halves
+    if b"\x00" in raw[:8192] and not utf16:
         raise DocumentError(f"{source}: looks like a binary file, not text")
-    for encoding in (
-        ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",)
-    ):
+    for encoding in ("utf-16", "utf-8-sig") if utf16 else ("utf-8-sig",):
         try:
             text = raw.decode(encoding)
             break
@@ -159,7 +158,11 @@ def _read_html(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
 
     try:
         doc = trafilatura.bare_extraction(
-            raw, include_comments=False, include_tables=True, favor_precision=True
+            raw,
+            include_comments=False,
+            include_tables=True,
+            favor_precision=True,
+            with_metadata=True,
         )
     except Exception as exc:  # trafilatura raises many kinds on broken markup
         raise DocumentError(f"{source}: cannot parse HTML ({exc})") from None
@@ -169,7 +172,24 @@ def _read_html(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
     paragraphs = clean_lines(text.splitlines())
     title = (getattr(doc, "title", None) or "").strip()
     url = getattr(doc, "url", None) or None
-    return title or _first_line_title(paragraphs), paragraphs, url
+    return title or _first_line_title(paragraphs), _with_byline(paragraphs, doc, title), url
+
+
+def _with_byline(paragraphs: list[str], doc: object, title: str) -> list[str]:
+    """The page's author and date (trafilatura's metadata: the byline, ``<meta>``, JSON-LD)
+    as lines under the title, so that "Who wrote it?" and "When was it published?" have
+    something to quote; extraction keeps only the body, where the byline seldom is."""
+    author = " ".join(str(getattr(doc, "author", None) or "").split())
+    date = str(getattr(doc, "date", None) or "").strip()
+    lines = []
+    if author and author.casefold() not in "\n".join(paragraphs).casefold():
+        lines.append(f"By {author}")
+    if date and date not in "\n".join(paragraphs):
+        lines.append(f"Published {date}")
+    if not lines:
+        return paragraphs
+    at = 1 if paragraphs and title and paragraphs[0].strip() == title else 0
+    return paragraphs[:at] + lines + paragraphs[at:]
 
 
 def _read_pdf(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
@@ -196,11 +216,36 @@ def _read_pdf(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
     return title or _first_line_title(paragraphs), paragraphs, None
 
 
+_PDF_LINE_END = re.compile(r"[.!?:;,…\"”’)\]-]\s*$")
+
+
 def _pdf_paragraphs(page_text: str) -> list[str]:
-    """PDF text breaks lines inside sentences: join them, split paragraphs on blank lines."""
+    """PDF text breaks lines inside sentences: join them, split paragraphs on blank lines.
+    A heading or caption line keeps its own paragraph: a line much shorter than the block's
+    longest, without closing punctuation, before a line that starts with a capital ("Budget"
+    above "The first construction phase…" is not one sentence)."""
     text = re.sub(r"(\w)-\n(\w)", r"\1\2", page_text)
-    blocks = re.split(r"\n\s*\n", text)
-    return [" ".join(b.split()) for b in blocks if b.strip()]
+    paragraphs: list[str] = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [" ".join(line.split()) for line in block.splitlines() if line.strip()]
+        if not lines:
+            continue
+        width = max(len(line) for line in lines)
+        current: list[str] = []
+        for i, line in enumerate(lines):
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            if (
+                len(line) < 0.6 * width
+                and not _PDF_LINE_END.search(line)
+                and following[:1].isupper()
+            ):  # a heading: a paragraph of its own, apart from the text before and after
+                paragraphs.extend([" ".join(current), line] if current else [line])
+                current = []
+                continue
+            current.append(line)
+        if current:
+            paragraphs.append(" ".join(current))
+    return paragraphs
 
 
 def _fallback_title(path: Path) -> str:

@@ -332,6 +332,72 @@ async def test_admin_upload_makes_a_new_fact_answerable(bot: RunningBot) -> None
     assert len(bot.api.sent(ADMIN)) == 4
 
 
+async def test_an_upload_named_like_a_document_asks_before_replacing_it(bot: RunningBot) -> None:
+    """The bundled article's name with other content: never a silent replacement. Replace
+    keeps the old version aside (recoverable, not indexed); Keep both saves under a free
+    name; Cancel stores nothing; a second press of an answered question has expired."""
+    name = ARTICLE.name
+    article = ARTICLE.read_bytes()
+    uploads = [GEYSERS, GEYSERS + "\nA second version.\n", GEYSERS + "\nA third.\n"]
+
+    async def upload_and_choose(content: str, choice: str, count: int) -> dict[str, Any]:
+        bot.api.document(private(ADMIN), user(ADMIN), name, content.encode())
+        question: dict[str, Any] = (await bot.replies(ADMIN, count))[count - 1]
+        assert "already in the corpus" in question["text"]
+        labels = {
+            b["text"]: b["callback_data"] for b in question["reply_markup"]["inline_keyboard"][0]
+        }
+        assert list(labels) == ["Replace", "Keep both", "Cancel"]
+        assert (bot.settings.corpus_dir / name).read_bytes() != content.encode()  # not yet
+        bot.api.press(question, user(ADMIN), labels[choice])
+        return question
+
+    question = await upload_and_choose(uploads[0], "Cancel", 1)
+    cancelled = (await bot.replies(ADMIN, 2))[1]
+    assert "not stored" in cancelled["text"]
+    assert (bot.settings.corpus_dir / name).read_bytes() == article
+    bot.api.press(question, user(ADMIN), "upload:" + "0" * 12 + ":replace")
+    await bot.calls("answerCallbackQuery", 2)
+    assert "expired" in str(bot.api.calls_of("answerCallbackQuery")[-1].params.get("text"))
+
+    await upload_and_choose(uploads[1], "Keep both", 3)
+    both = await finished(bot, ADMIN, 4)
+    stem, suffix = name.rsplit(".", 1)
+    assert both["text"].startswith(f"Saved {stem}-2.{suffix}")
+    assert (bot.settings.corpus_dir / name).read_bytes() == article
+
+    await upload_and_choose(uploads[2], "Replace", 5)
+    replaced = await finished(bot, ADMIN, 6)
+    assert replaced["text"].startswith(f"Replaced {name} (the old version is kept as .replaced/")
+    assert (bot.settings.corpus_dir / name).read_text() == uploads[2]
+    (aside,) = (bot.settings.corpus_dir / ".replaced").iterdir()
+    assert aside.read_bytes() == article  # recoverable
+
+
+async def test_upload_work_runs_off_the_event_loop(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parsing, hashing and writing an upload (seconds for a 3,000-page PDF) never run on
+    the event loop's thread, where every other user's answer waits."""
+    import threading
+
+    from bot import uploads
+
+    threads: list[str] = []
+    for name in ("check", "store"):
+        original = getattr(uploads, name)
+
+        def recording(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            threads.append(threading.current_thread().name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(uploads, name, recording)
+    bot.api.document(private(ADMIN), user(ADMIN), "geysers.txt", GEYSERS.encode())
+    await finished(bot, ADMIN, 1)
+    loop_thread = threading.current_thread().name
+    assert len(threads) == 2 and loop_thread not in threads
+
+
 async def finished(bot: RunningBot, chat_id: int, count: int) -> dict[str, Any]:
     """The bot's ``count``-th message in the chat once it has been edited to say the index
     was updated."""

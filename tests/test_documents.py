@@ -101,3 +101,58 @@ def test_unsupported_files_are_skipped_with_a_warning(
 def test_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
         list(iter_corpus_files(tmp_path / "nope"))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_text_with_a_bom_is_read(tmp_path: Path, encoding: str) -> None:
+    """Notepad's "Unicode" is UTF-16 with a byte-order mark: its NUL bytes are the other
+    halves of ASCII characters, not a sign of a binary file."""
+    text = "Koryo notes\n\nKoryolink was established in 2008 — Pyongyang.\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    path = tmp_path / "notes.txt"
+    path.write_bytes(data)
+    doc = read_document(path, tmp_path)
+    assert doc.title == "Koryo notes"
+    assert "established in 2008 — Pyongyang." in doc.text
+    path.write_bytes(b"\x00\x01binary\x00" * 50)
+    with pytest.raises(DocumentError, match="binary"):
+        read_document(path, tmp_path)
+
+
+def test_an_html_pages_byline_and_date_are_kept_as_quotable_lines(tmp_path: Path) -> None:
+    html = (
+        "<html><head><title>Budget approved</title>"
+        '<meta name="author" content="Marta Quiroga">'
+        '<meta property="article:published_time" content="2026-03-04"></head><body>'
+        "<nav>Home | News</nav><article><h1>Budget approved</h1>"
+        '<p class="byline">By Marta Quiroga</p><time datetime="2026-03-04">4 March 2026</time>'
+        "<p>The city council approved the budget for the new bridge on Tuesday, after a long "
+        "debate about its cost and the route it will take across the river.</p>"
+        "<p>The first construction phase will start in June and last two years, the mayor "
+        "said at a press conference held after the vote.</p></article></body></html>"
+    )
+    doc = read_document(_write(tmp_path, "budget.html", html), tmp_path)
+    paragraphs = doc.text.split("\n\n")
+    assert paragraphs[:3] == ["Budget approved", "By Marta Quiroga", "Published 2026-03-04"]
+    assert paragraphs[3].startswith("The city council approved the budget")
+
+
+def test_pdf_headings_stay_apart_from_the_text_they_head(tmp_path: Path) -> None:
+    pdf = make_pdf(
+        [
+            "Budget",
+            "The first construction phase will start in June and last two years, the",
+            "mayor said at a press conference held after the vote on Tuesday.",
+            "Figure 2",
+            "Traffic on the old bridge has doubled since 2010, and repairs are due.",
+        ]
+    )
+    doc = read_document(_write(tmp_path, "b.pdf", pdf), tmp_path)
+    paragraphs = doc.text.split("\n\n")
+    assert "Budget" in paragraphs and "Figure 2" in paragraphs
+    assert (
+        "The first construction phase will start in June and last two years, the mayor said "
+        "at a press conference held after the vote on Tuesday."
+    ) in paragraphs
