@@ -130,6 +130,10 @@ def secrets_of(bot_settings: BotSettings) -> list[str]:
     secrets = [token, token.partition(":")[2]]
     if bot_settings.webhook_secret is not None:
         secrets.append(bot_settings.webhook_secret.get_secret_value())
+    if bot_settings.state_url is not None:  # the database password
+        password = re.search(r"://[^:/@]+:([^@]+)@", bot_settings.state_url.get_secret_value())
+        if password:
+            secrets.append(password.group(1))
     return secrets
 
 
@@ -170,7 +174,8 @@ def build_application(
 ) -> Application:  # type: ignore[type-arg]
     """The Application: handlers registered, requests through ``bot.delivery`` (``outage``:
     how long a reply that cannot reach the Bot API is retried)."""
-    service = AnswerService(settings, embedder)
+    state_url = bot_settings.state_url.get_secret_value() if bot_settings.state_url else None
+    service = AnswerService(settings, embedder, state_url=state_url)
     timeouts = timeouts or Timeouts()
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]

@@ -38,6 +38,9 @@ class BotSettings(BaseSettings):
     allowed_chat_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), validation_alias="VERBATIM_ALLOWED_CHAT_IDS"
     )
+    #: where conversations and buttons are kept (bot.state): an SQLite file next to the index
+    #: by default, or postgresql://user:password@host:port/db (several bot processes share it)
+    state_url: SecretStr | None = Field(default=None, validation_alias="VERBATIM_STATE_URL")
     webhook_secret: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
     )
@@ -113,6 +116,7 @@ _ENV_NAMES = {
     "admin_ids": "VERBATIM_ADMIN_IDS",
     "allowed_chat_ids": "VERBATIM_ALLOWED_CHAT_IDS",
     "webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
+    "state_url": "VERBATIM_STATE_URL",
     "max_upload_bytes": "VERBATIM_MAX_UPLOAD_BYTES",
     "flood_messages": "VERBATIM_FLOOD_MESSAGES",
     "flood_seconds": "VERBATIM_FLOOD_SECONDS",

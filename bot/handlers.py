@@ -11,7 +11,7 @@ import time
 import unicodedata
 import uuid
 from collections import OrderedDict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from bot.render import (
     utf16_len,
 )
 from bot.service import AnswerService, Feedback, QuestionRecord, now_iso
+from bot.state import Asked
 from index.answering import Answer, clean_question
 from index.documents import SUPPORTED_SUFFIXES
 from index.errors import DocumentError, QuestionError
@@ -52,11 +53,7 @@ Context = ContextTypes.DEFAULT_TYPE
 SERVICE = "service"
 SETTINGS = "bot_settings"
 EXAMPLES = "examples"
-QUESTIONS = "questions"
-_HISTORY = "history"
 _TURNS = "turns"
-_HISTORY_TURNS = 5
-_MAX_REMEMBERED_QUESTIONS = 2000
 _MORE_STEP = 3
 _INLINE_RESULTS = 10
 _INLINE_MAX_CHARS = 256  # Telegram's own limit: a longer inline query is not from Telegram
@@ -232,8 +229,9 @@ async def on_sources(update: Update, context: Context) -> None:
 async def on_reset(update: Update, context: Context) -> None:
     if update.effective_message is None or not await _admit(update, context):
         return
-    if context.chat_data is not None:
-        context.chat_data.pop(_HISTORY, None)
+    if update.effective_chat is not None:
+        service = _service(context)
+        await service.off_loop(service.state.forget, update.effective_chat.id)
     await update.effective_message.reply_text("Done — I have forgotten our conversation.")
 
 
@@ -350,8 +348,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     if message is None or chat is None:
         return
     service = _service(context)
-    chat_data: dict[str, Any] = context.chat_data if context.chat_data is not None else {}
-    history: list[str] = list(chat_data.get(_HISTORY, []))
+    history = await service.off_loop(service.state.history, chat.id)
     try:
         cleaned = clean_question(question, service.settings.max_question_chars)
     except QuestionError as exc:
@@ -374,8 +371,8 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             log.info("typing action failed: %s", exc)
     answer = await asking
     latency_ms = (time.perf_counter() - started) * 1000
-    chat_data[_HISTORY] = ([*history, question])[-_HISTORY_TURNS:]
-    qid, asked = _remember(context, chat.id, question, history, answer)
+    await service.off_loop(service.state.add_question, chat.id, question)
+    qid = await _remember(service, chat.id, question, history, answer)
     passages = tuple(_passage_id(p.doc_id, p.start, p.end) for p in answer.passages)
     log.info(
         "question chat=%s answered=%s latency_ms=%.0f confidence=%.3f passage=%s",
@@ -403,7 +400,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         )
     sent = await reply_html(message, answer_html(answer), markup)
     if sent is not None:
-        asked.messages.add(sent)
+        await service.off_loop(service.state.add_message, qid, sent)
 
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -494,43 +491,21 @@ def _keyboard(qid: str, shown: int) -> InlineKeyboardMarkup:
     )
 
 
-@dataclass
-class _Asked:
-    """What an answer's buttons need: the question and its history, the chat it was answered
-    in and the messages that carry its buttons (a button from anywhere else has expired), how
-    many passages the chat has seen (More goes on from there), and each user's vote."""
-
-    question: str
-    history: list[str]
-    chat: int
-    passages: list[str]
-    messages: set[int] = field(default_factory=set)
-    shown: int = 0
-    votes: dict[int, str] = field(default_factory=dict)
-
-
-def _remember(
-    context: Context, chat_id: int, question: str, history: list[str], answer: Answer
-) -> tuple[str, _Asked]:
-    """Keep what a button needs (bounded). Buttons also work after a restart: they fall back
-    to the question the answer replied to."""
+async def _remember(
+    service: AnswerService, chat_id: int, question: str, history: list[str], answer: Answer
+) -> str:
+    """Keep what the answer's buttons need (``bot.state``, shared by every bot process and
+    kept across restarts); its id, for the buttons' data."""
     qid = hashlib.sha256(f"{chat_id}\0{question}\0{uuid.uuid4()}".encode()).hexdigest()[:12]
-    asked = _Asked(
+    asked = Asked(
         question,
         history,
         chat_id,
         [_passage_id(p.doc_id, p.start, p.end) for p in answer.passages],
         shown=len(answer.passages) if answer.answered else 0,
     )
-    _store(context)[qid] = asked
-    return qid, asked
-
-
-def _store(context: Context) -> OrderedDict[str, _Asked]:
-    store: OrderedDict[str, _Asked] = context.bot_data.setdefault(QUESTIONS, OrderedDict())
-    while len(store) > _MAX_REMEMBERED_QUESTIONS:
-        store.popitem(last=False)
-    return store
+    await service.off_loop(service.state.remember, qid, asked)
+    return qid
 
 
 def _passage_id(doc_id: str, start: int, end: int) -> str:
@@ -575,7 +550,8 @@ async def on_callback(update: Update, context: Context) -> None:
         await _on_upload_choice(update, context, query, qid, arg)
         return
     message = query.message
-    record = _recall(context, qid, message, arg)
+    service = _service(context)
+    record = await _recall(context, qid, message, arg)
     if record is None or not isinstance(message, Message) or not _bound(record, message):
         await _answer_press(
             context,
@@ -584,14 +560,13 @@ async def on_callback(update: Update, context: Context) -> None:
             show_alert=True,
         )
         return
-    service = _service(context)
     if kind == "vote" and arg in ("up", "down"):
         voter = query.from_user.id
-        before = record.votes.get(voter)
+        # one vote per user and answer: a change replaces it
+        before = await service.off_loop(service.state.vote, qid, voter, arg)
         if before == arg:
             await _answer_press(context, query, "You have voted on this answer already.")
             return
-        record.votes[voter] = arg  # one vote per user and answer: a change replaces it
         passages = record.passages
         if not passages:
             answer = await service.ask(record.question, record.history, k=1, force=True)
@@ -614,12 +589,12 @@ async def on_callback(update: Update, context: Context) -> None:
     if kind == "more" and arg.isdigit():
         # More goes on from what the chat has been shown (pressing one twice, or an older
         # one, never repeats passages); "Closest passage" (0) shows the first, once.
-        start = record.shown
-        step = 1 if start == 0 else _MORE_STEP
-        if start >= _MAX_MORE_SHOWN:
+        step = 1 if record.shown == 0 else _MORE_STEP
+        if record.shown >= _MAX_MORE_SHOWN:
             await _answer_press(context, query, "No more passages for this question.")
             return
-        record.shown = start + step  # taken now: a second press meanwhile gets the next ones
+        # Taken now, atomically: a second press meanwhile (in any process) gets the next ones.
+        start = await service.off_loop(service.state.take_passages, qid, step)
         # The user asked for more: the next passages by relevance, even below the bar a
         # first answer must clear (they are numbered, after the confident one).
         answer = await service.ask(record.question, record.history, k=start + step, force=True)
@@ -634,23 +609,25 @@ async def on_callback(update: Update, context: Context) -> None:
             parts[0] = f"{CLOSEST_INTRO}\n\n{parts[0]}"
         sent = await reply_html(message, parts, _keyboard(qid, start + len(new)))
         if sent is not None:
-            record.messages.add(sent)
+            await service.off_loop(service.state.add_message, qid, sent)
         return
     await _answer_press(context, query, "This button is not recognised.")
 
 
-def _bound(record: _Asked, message: Message) -> bool:
+def _bound(record: Asked, message: Message) -> bool:
     """Is the button under one of the answer's own messages, in its chat?"""
     if message.chat.id != record.chat:
         return False
     return not record.messages or message.message_id in record.messages
 
 
-def _recall(context: Context, qid: str, message: object, arg: str) -> _Asked | None:
-    store = _store(context)
-    if qid in store:
-        return store[qid]
-    # After a restart: the answer replied to the question, which is still there.
+async def _recall(context: Context, qid: str, message: object, arg: str) -> Asked | None:
+    service = _service(context)
+    asked = await service.off_loop(service.state.recall, qid)
+    if asked is not None:
+        return asked
+    # An answer from before the store (or pruned from it): the answer replied to the
+    # question, which is still there.
     if isinstance(message, Message) and message.reply_to_message is not None:
         text = message.reply_to_message.text or ""
         if context.bot.username:
@@ -658,10 +635,9 @@ def _recall(context: Context, qid: str, message: object, arg: str) -> _Asked | N
         text = re.sub(r"^/ask(@\w+)?\s+", "", text.strip())
         if text.strip():
             shown = int(arg) if arg.isdigit() else 1  # the button says how far it had got
-            store[qid] = _Asked(
-                text.strip(), [], message.chat.id, [], {message.message_id}, shown=shown
-            )
-            return store[qid]
+            asked = Asked(text.strip(), [], message.chat.id, [], {message.message_id}, shown)
+            await service.off_loop(service.state.remember, qid, asked)
+            return asked
     return None
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot import uploads
+from bot.state import State
 from index import journal
 from index.answering import Answer
 from index.build import BuildSummary
@@ -36,8 +37,16 @@ ASK_THREADS = 32
 
 
 class AnswerService:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        *,
+        state_url: str | None = None,
+    ) -> None:
         self.settings = settings
+        self._state_url = state_url
+        self._state: State | None = None
         self._embedder = embedder
         self._engine: Engine | None = None
         self._rebuild_lock = asyncio.Lock()
@@ -53,6 +62,8 @@ class AnswerService:
 
     async def start(self, reload_seconds: float = 2.0) -> None:
         """Load the model and the index (building it from the corpus if there is none)."""
+        self._state = await asyncio.to_thread(State, self._state_url, self.settings.index_dir)
+        log.info("conversations and buttons kept in %s", self._state.where)
         self._engine = await asyncio.to_thread(Engine.open, self.settings, self._embedder)
         engine = self._engine
         if not engine.has_index():
@@ -68,6 +79,8 @@ class AnswerService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
         self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._state is not None:
+            self._state.close()
 
     @property
     def engine(self) -> Engine:
@@ -125,18 +138,27 @@ class AnswerService:
 
     async def check_upload(self, name: str, data: bytes) -> uploads.Checked:
         """``uploads.check`` (parse, hash, look through the corpus) off the event loop."""
-        return await self._off_loop(uploads.check, self.settings.corpus_dir, name, data)
+        return await self.off_loop(uploads.check, self.settings.corpus_dir, name, data)
 
     async def store_upload(
         self, name: str, data: bytes, *, replace: bool
     ) -> tuple[str, str | None]:
         """``uploads.store`` off the event loop."""
-        return await self._off_loop(
+        return await self.off_loop(
             functools.partial(uploads.store, replace=replace), self.settings.corpus_dir, name, data
         )
 
-    async def _off_loop(self, work: Callable[..., T], *args: object) -> T:
+    async def off_loop(self, work: Callable[..., T], *args: object) -> T:
+        """``work(*args)`` on the service's threads: blocking work (files, the state store)
+        never runs on the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
+
+    @property
+    def state(self) -> State:
+        """The conversation and button store (``bot.state``), opened by ``start``."""
+        if self._state is None:
+            raise RuntimeError("the service is not started")
+        return self._state
 
     async def note_feedback(self, feedback: Feedback) -> None:
         """``record_feedback`` off the event loop, on the service's own threads."""

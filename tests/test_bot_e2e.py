@@ -244,13 +244,39 @@ async def test_a_button_from_another_chat_has_expired(bot: RunningBot) -> None:
     assert not (bot.settings.index_dir / "feedback.jsonl").exists()
 
 
-async def test_buttons_survive_a_restart_and_forged_data_is_refused(bot: RunningBot) -> None:
+async def test_buttons_and_conversations_survive_a_restart(
+    template: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    """The bot stops and starts again (same index folder, so the same state.sqlite): a
+    follow-up is understood in the light of the question asked before, and the old answer's
+    More goes on from where the chat was."""
+    root = tmp_path / "data"
+    shutil.copytree(template, root, symlinks=True)
+    with FakeBotApi() as api:
+        async with running_bot(api, _settings(root), real_embedder) as first:
+            reply = await ask_private(first, READER, "When was Koryolink established?")
+        assert (root / "index" / "state.sqlite").is_file()
+        async with running_bot(api, _settings(root), real_embedder) as second:
+            follow = await ask_private(second, READER, "And Kang Song NET?")
+            assert "2015" in html_of(follow).split("<b>", 1)[1].split("</b>", 1)[0]
+            more = reply["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+            api.press(reply, user(READER), more)
+            further = (await second.replies(READER, 3))[2]
+            assert further["text"].startswith("2. ")
+
+
+async def test_a_button_the_store_lost_falls_back_and_forged_data_is_refused(
+    bot: RunningBot,
+) -> None:
+    import sqlite3
+
     reply = await ask_private(bot, READER, "When was Koryolink established?")
     more = reply["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    bot.app.bot_data.pop("questions")  # what a restart loses
+    with sqlite3.connect(bot.settings.index_dir / "state.sqlite") as db:
+        db.execute("DELETE FROM answers")  # pruned, or from before the store
     bot.api.press(reply, user(READER), more)
     further = (await bot.replies(READER, 2))[1]
-    assert "<blockquote>" in html_of(further)
+    assert "<blockquote>" in html_of(further)  # from the question the answer replied to
 
     bot.api.press(reply, user(READER), "more:../../etc/passwd:1")
     bot.api.press({**reply, "reply_to_message": None}, user(READER), "vote:0123456789ab:up")

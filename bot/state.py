@@ -1,0 +1,231 @@
+"""What the bot remembers between messages, in a store that survives restarts and that several
+bot processes can share: each chat's recent questions (follow-ups), what each answer's
+buttons need (``Asked``), and each user's vote on each answer.
+
+Two back-ends, the same SQL: an embedded SQLite file next to the index by default
+(``state.sqlite``, WAL mode, set once at creation), or PostgreSQL when ``VERBATIM_STATE_URL``
+says so (``postgresql://user:password@host:port/db``; the password never appears in a log or an
+error). Upserts are ``INSERT … ON CONFLICT … DO UPDATE``. Every call blocks: the bot makes them
+off the event loop (``AnswerService``). Not python-telegram-bot's pickle persistence, which
+one process owns and writes whole.
+
+The flood window and the per-user question queue stay in each process's memory: they are
+seconds long, and the queue is that process's own tasks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.errors import ConfigError
+
+STATE_FILE = "state.sqlite"
+HISTORY_TURNS = 5
+#: answers whose buttons are kept (the oldest go first)
+MAX_ANSWERS = 20_000
+
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS history (
+        chat_id BIGINT PRIMARY KEY,
+        questions TEXT NOT NULL,
+        updated DOUBLE PRECISION NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS answers (
+        qid TEXT PRIMARY KEY,
+        chat_id BIGINT NOT NULL,
+        data TEXT NOT NULL,
+        shown INTEGER NOT NULL,
+        updated DOUBLE PRECISION NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS votes (
+        qid TEXT NOT NULL,
+        user_id BIGINT NOT NULL,
+        vote TEXT NOT NULL,
+        PRIMARY KEY (qid, user_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS answers_updated ON answers (updated)",
+]
+
+
+@dataclass
+class Asked:
+    """What an answer's buttons need: the question and its history, the chat it was answered
+    in and the messages that carry its buttons (a button from anywhere else has expired), and
+    how many passages the chat has seen (More goes on from there)."""
+
+    question: str
+    history: list[str]
+    chat: int
+    passages: list[str]
+    messages: set[int] = field(default_factory=set)
+    shown: int = 0
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["messages"] = sorted(self.messages)
+        del data["shown"]  # a column of its own: More moves it atomically
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_row(cls, data: str, shown: int) -> Asked:
+        raw = json.loads(data)
+        return cls(
+            str(raw["question"]),
+            [str(h) for h in raw["history"]],
+            int(raw["chat"]),
+            [str(p) for p in raw["passages"]],
+            {int(m) for m in raw["messages"]},
+            int(shown),
+        )
+
+
+class State:
+    """The store (see the module's docstring). Thread-safe: one connection, one lock."""
+
+    def __init__(self, url: str | None, index_dir: Path) -> None:
+        self._lock = threading.Lock()
+        if url and url.startswith(("postgresql://", "postgres://")):
+            import psycopg
+
+            try:
+                self._conn: Any = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            except psycopg.Error as exc:
+                raise StateError(
+                    f"cannot connect to VERBATIM_STATE_URL ({_redact(exc, url)})"
+                ) from None
+            self._param = "%s"
+            self.where = f"PostgreSQL {_redact_url(url)}"
+        elif url and not url.startswith("sqlite:"):
+            raise StateError("VERBATIM_STATE_URL must start with postgresql:// or sqlite:///")
+        else:
+            path = Path(url.removeprefix("sqlite:///")) if url else index_dir / STATE_FILE
+            path.parent.mkdir(parents=True, exist_ok=True)
+            new = not path.exists()
+            self._conn = sqlite3.connect(
+                path, check_same_thread=False, isolation_level=None, timeout=10
+            )
+            if new:
+                self._conn.execute("PRAGMA journal_mode=WAL")  # once: it sticks to the file
+            self._param = "?"
+            self.where = str(path)
+        with self._cursor() as cur:
+            for statement in _SCHEMA:
+                cur.execute(statement)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+
+    def _sql(self, statement: str) -> str:
+        return statement if self._param == "?" else statement.replace("?", "%s")
+
+    def _run(self, statement: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        with self._cursor() as cur:
+            cur.execute(self._sql(statement), tuple(params))
+            return list(cur.fetchall()) if cur.description else []
+
+    # -- conversations -------------------------------------------------------------------------
+
+    def history(self, chat_id: int) -> list[str]:
+        rows = self._run("SELECT questions FROM history WHERE chat_id = ?", [chat_id])
+        return [str(q) for q in json.loads(rows[0][0])] if rows else []
+
+    def add_question(self, chat_id: int, question: str) -> None:
+        """Append to the chat's history (its last ``HISTORY_TURNS`` questions)."""
+        kept = [*self.history(chat_id), question][-HISTORY_TURNS:]
+        self._run(
+            "INSERT INTO history (chat_id, questions, updated) VALUES (?, ?, ?) "
+            "ON CONFLICT (chat_id) DO UPDATE SET questions = excluded.questions, "
+            "updated = excluded.updated",
+            [chat_id, json.dumps(kept, ensure_ascii=False), time.time()],
+        )
+
+    def forget(self, chat_id: int) -> None:
+        self._run("DELETE FROM history WHERE chat_id = ?", [chat_id])
+
+    # -- buttons -------------------------------------------------------------------------------
+
+    def remember(self, qid: str, asked: Asked) -> None:
+        self._run(
+            "INSERT INTO answers (qid, chat_id, data, shown, updated) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (qid) DO UPDATE SET data = excluded.data, updated = excluded.updated",
+            [qid, asked.chat, asked.to_json(), asked.shown, time.time()],
+        )
+        if hash(qid) % 100 == 0:  # now and then: keep the newest MAX_ANSWERS
+            self._run(
+                "DELETE FROM answers WHERE qid IN (SELECT qid FROM answers "
+                "ORDER BY updated DESC LIMIT -1 OFFSET ?)"
+                if self._param == "?"
+                else "DELETE FROM answers WHERE qid IN (SELECT qid FROM answers "
+                "ORDER BY updated DESC OFFSET ?)",
+                [MAX_ANSWERS],
+            )
+
+    def recall(self, qid: str) -> Asked | None:
+        rows = self._run("SELECT data, shown FROM answers WHERE qid = ?", [qid])
+        return Asked.from_row(rows[0][0], rows[0][1]) if rows else None
+
+    def add_message(self, qid: str, message_id: int) -> None:
+        """One more message carries the answer's buttons."""
+        asked = self.recall(qid)
+        if asked is not None:
+            asked.messages.add(message_id)
+            self.remember(qid, asked)
+
+    def take_passages(self, qid: str, step: int) -> int:
+        """Reserve the next ``step`` passages of an answer for a More press: the first one's
+        position (what the chat had seen). Atomic, across processes too."""
+        rows = self._run(
+            "UPDATE answers SET shown = shown + ? WHERE qid = ? RETURNING shown", [step, qid]
+        )
+        return int(rows[0][0]) - step if rows else 0
+
+    def vote(self, qid: str, user_id: int, vote: str) -> str | None:
+        """Record the user's vote on the answer; the vote it replaces (None: a first vote), or
+        ``vote`` itself when it is the same as before (nothing changed)."""
+        rows = self._run("SELECT vote FROM votes WHERE qid = ? AND user_id = ?", [qid, user_id])
+        before = str(rows[0][0]) if rows else None
+        if before != vote:
+            self._run(
+                "INSERT INTO votes (qid, user_id, vote) VALUES (?, ?, ?) "
+                "ON CONFLICT (qid, user_id) DO UPDATE SET vote = excluded.vote",
+                [qid, user_id, vote],
+            )
+        return before
+
+
+class StateError(ConfigError):
+    """The state store cannot be used (the message names the setting, never a password)."""
+
+
+_PASSWORD = re.compile(r"(://[^:/@]+:)[^@]*@")
+
+
+def _redact_url(url: str) -> str:
+    return _PASSWORD.sub(r"\1***@", url)
+
+
+def _redact(exc: BaseException, url: str) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    password = re.search(r"://[^:/@]+:([^@]*)@", url)
+    if password and password.group(1):
+        text = text.replace(password.group(1), "***")
+    return text.replace(url, _redact_url(url))
