@@ -11,7 +11,8 @@ Printed, in the same run: the baseline (one user alone, same path), then the loa
 ``--think`` and a saturation run with no think time — first with the default outgoing limit of
 30 messages/s (Telegram's limit for a bot, enforced by PTB's ``AIORateLimiter``), then with it
 raised to 1000/s (``VERBATIM_MAX_MESSAGES_PER_SECOND``, for a self-hosted Bot API server), which
-shows the bot's own capacity: questions answered exactly once / lost /
+shows the bot's own capacity; and the load run again with the Bot API down for ``--outage``
+seconds (5) from ``--outage-at`` seconds (4) into it: questions answered exactly once / lost /
 answered twice, p50 and p95 from the update being queued at the server to the reply reaching
 it, and the rate of answers per second. Bounded: every wait has a timeout.
 
@@ -45,16 +46,16 @@ from index.config import Settings  # noqa: E402
 from index.embedding import Embedder, SentenceTransformerEmbedder  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from tests.botharness import running_bot  # noqa: E402
-from tests.fakebotapi import FakeBotApi, private, user  # noqa: E402
+from tests.fakebotapi import FakeBotApi, PortFakeBotApi, private, user  # noqa: E402
 
 
-class TimingApi(FakeBotApi):
+class TimingApi(PortFakeBotApi):
     """The fake server, noting when each user message got its reply (and how many), and
     waking the simulated user's coroutine (no thread blocked per waiting user: those would
     compete with the bot for the event loop's default executor)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__()
+        super().__init__(at_port=0)
         self.loop = loop
         self.replied: dict[int, list[float]] = {}
         self.waiting: dict[int, asyncio.Future[None]] = {}
@@ -98,8 +99,16 @@ def corpus_and_questions(folder: Path) -> list[str]:
 
 
 async def simulate(
-    api: TimingApi, users: int, per_user: int, think: float, pool: list[str], seed: int
+    api: TimingApi,
+    users: int,
+    per_user: int,
+    think: float,
+    pool: list[str],
+    seed: int,
+    outage: tuple[float, float] | None = None,
 ) -> dict[str, float]:
+    """``outage``: (after how many seconds, for how many) the server is down: connections
+    refused and open ones cut, while users go on asking (their questions wait at the server)."""
     rng = random.Random(seed)
     latencies: list[float] = []
     sent_ids: list[int] = []
@@ -122,8 +131,15 @@ async def simulate(
             if think:
                 await asyncio.sleep(rng.uniform(0, 2 * think))
 
+    async def go_down(at: float, seconds: float) -> None:
+        await asyncio.sleep(at)
+        await asyncio.to_thread(api.down)
+        await asyncio.sleep(seconds)
+        await asyncio.to_thread(api.up)
+
     start = time.monotonic()
-    await asyncio.gather(*(one_user(100_000 + u) for u in range(users)))
+    outages = [go_down(*outage)] if outage else []
+    await asyncio.gather(*(one_user(100_000 + u) for u in range(users)), *outages)
     elapsed = time.monotonic() - start
     await asyncio.sleep(0.5)  # let any duplicate reply arrive before counting
     counts = Counter(len(api.replied.get(m, [])) for m in sent_ids)
@@ -140,14 +156,16 @@ async def simulate(
     }
 
 
-async def users_process(users: int, per_user: int, think: float, seed: int) -> None:
+async def users_process(
+    users: int, per_user: int, think: float, seed: int, outage: tuple[float, float] | None
+) -> None:
     """The child: serve the fake Bot API, print its port, wait for "go" on stdin (the bot is
     polling), simulate the users, print the result as JSON, serve until "stop"."""
     pool = json.loads(sys.stdin.readline())
     with TimingApi(asyncio.get_running_loop()) as api:
         print(json.dumps({"port": api.port}), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-        result = await simulate(api, users, per_user, think, pool, seed)
+        result = await simulate(api, users, per_user, think, pool, seed, outage)
         print(json.dumps(result), flush=True)
         # Serve until the bot has stopped polling ("stop"), so that it never sees the server go.
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
@@ -173,7 +191,11 @@ async def one_run(
     per_user: int,
     think: float,
     rate: int,
+    outage: tuple[float, float] | None = None,
 ) -> dict[str, float]:
+    down = (
+        ["--outage-at", str(outage[0]), "--outage", str(outage[1])] if outage else ["--outage", "0"]
+    )
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         __file__,
@@ -184,6 +206,7 @@ async def one_run(
         str(per_user),
         "--think",
         str(think),
+        *down,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
@@ -221,18 +244,21 @@ async def run(args: argparse.Namespace) -> None:
         Engine(settings, model).build()
         rows = []
         n, q, think = args.users, args.questions, args.think
-        runs = [  # label, users, questions each, think time, outgoing messages/s allowed
-            ("baseline: 1 user alone", 1, q, 0.0, 30),
-            (f"{n} users, think ~{think:g} s", n, q, think, 30),
-            (f"{n} users, no think time", n, q, 0.0, 30),
-            (f"{n} users, think ~{think:g} s, limit 1000/s", n, q, think, 1000),
-            (f"{n} users, no think time, limit 1000/s", n, q, 0.0, 1000),
+        down = (args.outage_at, args.outage)
+        # label, users, questions each, think time, outgoing messages/s allowed, outage
+        runs: list[tuple[str, int, int, float, int, tuple[float, float] | None]] = [
+            ("baseline: 1 user alone", 1, q, 0.0, 30, None),
+            (f"{n} users, think ~{think:g} s", n, q, think, 30, None),
+            (f"{n} users, no think time", n, q, 0.0, 30, None),
+            (f"{n} users, think ~{think:g} s, limit 1000/s", n, q, think, 1000, None),
+            (f"{n} users, no think time, limit 1000/s", n, q, 0.0, 1000, None),
+            (f"{n} users, think ~{think:g} s, API down {down[1]:g} s", n, q, think, 30, down),
         ]
-        for label, users, per_user, pause, rate in runs:
+        for label, users, per_user, pause, rate, outage in runs:
             root = Path(tmp) / f"run{len(rows)}"
             shutil.copytree(Path(tmp) / "index", root / "index", symlinks=True)
             run_settings = Settings(corpus_dir=settings.corpus_dir, index_dir=root / "index")
-            result = await one_run(run_settings, model, pool, users, per_user, pause, rate)
+            result = await one_run(run_settings, model, pool, users, per_user, pause, rate, outage)
             rows.append((label, result))
     base = rows[0][1]
     print(f"index: 5 SQuAD articles; {len(pool)} distinct questions to draw from")
@@ -252,10 +278,13 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--think", type=float, default=1.0)
+    parser.add_argument("--outage", type=float, default=5.0, help="seconds the API is down")
+    parser.add_argument("--outage-at", type=float, default=4.0, help="seconds into the run")
     parser.add_argument("--users-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.users_process:
-        asyncio.run(users_process(args.users, args.questions, args.think, seed=11))
+        outage = (args.outage_at, args.outage) if args.outage > 0 else None
+        asyncio.run(users_process(args.users, args.questions, args.think, 11, outage))
     else:
         asyncio.run(run(args))
     return 0

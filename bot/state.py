@@ -199,17 +199,30 @@ class State:
         return int(rows[0][0]) - step if rows else 0
 
     def vote(self, qid: str, user_id: int, vote: str) -> str | None:
-        """Record the user's vote on the answer; the vote it replaces (None: a first vote), or
-        ``vote`` itself when it is the same as before (nothing changed)."""
-        rows = self._run("SELECT vote FROM votes WHERE qid = ? AND user_id = ?", [qid, user_id])
-        before = str(rows[0][0]) if rows else None
-        if before != vote:
-            self._run(
-                "INSERT INTO votes (qid, user_id, vote) VALUES (?, ?, ?) "
-                "ON CONFLICT (qid, user_id) DO UPDATE SET vote = excluded.vote",
-                [qid, user_id, vote],
-            )
-        return before
+        """Record the user's vote (``up`` or ``down``) on the answer; the vote it replaces
+        (None: a first vote), or ``vote`` itself when it is the same as before (nothing
+        changed). Each step is one atomic statement, so twenty quick presses — from any
+        number of threads or processes — record one vote."""
+        first = self._count(
+            "INSERT INTO votes (qid, user_id, vote) VALUES (?, ?, ?) "
+            "ON CONFLICT (qid, user_id) DO NOTHING",
+            [qid, user_id, vote],
+        )
+        if first:
+            return None
+        changed = self._count(
+            "UPDATE votes SET vote = ? WHERE qid = ? AND user_id = ? AND vote <> ?",
+            [vote, qid, user_id, vote],
+        )
+        if changed:
+            return "down" if vote == "up" else "up"
+        return vote
+
+    def _count(self, statement: str, params: Sequence[object]) -> int:
+        """Run a write; how many rows it changed."""
+        with self._cursor() as cur:
+            cur.execute(self._sql(statement), tuple(params))
+            return int(cur.rowcount)
 
 
 class StateError(ConfigError):

@@ -711,7 +711,10 @@ def _make_handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
 
         def setup(self) -> None:
             super().setup()
-            with api._cond:
+            # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's
+            # algorithm and the client's delayed ACK add ~40 ms to every response.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with api._cond:  # an outage (``down``) cuts open connections too
                 api._connections.add(self.connection)
 
         def finish(self) -> None:
@@ -719,9 +722,6 @@ def _make_handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
                 api._connections.discard(self.connection)
             with contextlib.suppress(OSError):
                 super().finish()
-            # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's
-            # algorithm and the client's delayed ACK add ~40 ms to every response.
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: Any) -> None:
             return

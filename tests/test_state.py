@@ -76,6 +76,10 @@ def test_one_vote_per_user_and_answer(state: State) -> None:
     assert state.vote("q" * 12, 6, "up") is None
     rows = state._run("SELECT user_id, vote FROM votes ORDER BY user_id")
     assert [tuple(r) for r in rows] == [(5, "down"), (6, "up")]
+    # Twenty presses at once: one first vote, nineteen "the same as before".
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: state.vote("r" * 12, 9, "up"), range(20)))
+    assert results.count(None) == 1 and results.count("up") == 19
 
 
 def test_sqlite_is_in_wal_mode_next_to_the_index(tmp_path: Path) -> None:
