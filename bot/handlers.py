@@ -10,7 +10,7 @@ import re
 import time
 import unicodedata
 import uuid
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -128,7 +128,7 @@ async def _admit(update: Update, context: Context, *, question: bool = False) ->
     turn in the user's queue (``ask_in_turn``), which has its own bound."""
     message = update.effective_message
     allowed = _allowed(update, context)
-    limited, warn = (False, False) if question else _flooding(update, context)
+    limited, warn = (False, False) if question else await _flooding(update, context)
     if limited:
         if warn and message is not None and (allowed or _is_private(update)):
             await message.reply_text(SLOW_DOWN)
@@ -140,24 +140,18 @@ async def _admit(update: Update, context: Context, *, question: bool = False) ->
     return True
 
 
-def _flooding(update: Update, context: Context) -> tuple[bool, bool]:
-    """(limited, warn): too many messages from one user in the window. Operators are not
-    limited (they may send a batch of documents)."""
-    if _is_admin(update, context):
+async def _flooding(update: Update, context: Context) -> tuple[bool, bool]:
+    """(limited, warn): too many messages from one user in the window (counted in the state
+    store, so across restarts and bot processes). Operators are not limited (they may send a
+    batch of documents)."""
+    user = update.effective_user
+    if user is None or _is_admin(update, context):
         return False, False
     settings = _settings(context)
-    data: dict[str, Any] = context.user_data if context.user_data is not None else {}
-    recent: deque[float] = data.setdefault("recent", deque())
-    now = time.monotonic()
-    while recent and now - recent[0] > settings.flood_seconds:
-        recent.popleft()
-    if len(recent) >= settings.flood_messages:
-        warn = not data.get("flood_warned", False)
-        data["flood_warned"] = True
-        return True, warn
-    recent.append(now)
-    data["flood_warned"] = False
-    return False, False
+    service = _service(context)
+    return await service.off_loop(
+        service.state.flooding, user.id, settings.flood_messages, settings.flood_seconds
+    )
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -537,7 +531,7 @@ async def on_callback(update: Update, context: Context) -> None:
     if not _allowed(update, context):
         await _answer_press(context, query, PRIVATE)
         return
-    limited, _warn = _flooding(update, context)
+    limited, _warn = await _flooding(update, context)
     if limited:
         await _answer_press(context, query, "Too many presses — please wait a few seconds.")
         return

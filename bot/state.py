@@ -9,8 +9,9 @@ error). Upserts are ``INSERT … ON CONFLICT … DO UPDATE``. Every call blocks:
 off the event loop (``AnswerService``). Not python-telegram-bot's pickle persistence, which
 one process owns and writes whole.
 
-The flood window and the per-user question queue stay in each process's memory: they are
-seconds long, and the queue is that process's own tasks.
+The flood window (how many messages each user sent lately, and whether they were told to
+slow down) is kept here too, so a user who floods two processes is counted once. The per-user
+question queue stays in each process: it is that process's own tasks.
 """
 
 from __future__ import annotations
@@ -53,6 +54,15 @@ _SCHEMA = [
         PRIMARY KEY (qid, user_id)
     )""",
     "CREATE INDEX IF NOT EXISTS answers_updated ON answers (updated)",
+    """CREATE TABLE IF NOT EXISTS flood (
+        user_id BIGINT NOT NULL,
+        at DOUBLE PRECISION NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS flood_user ON flood (user_id, at)",
+    """CREATE TABLE IF NOT EXISTS flood_warned (
+        user_id BIGINT PRIMARY KEY,
+        until DOUBLE PRECISION NOT NULL
+    )""",
 ]
 
 
@@ -92,7 +102,7 @@ class State:
     """The store (see the module's docstring). Thread-safe: one connection, one lock."""
 
     def __init__(self, url: str | None, index_dir: Path) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by steps that must not interleave
         if url and url.startswith(("postgresql://", "postgres://")):
             import psycopg
 
@@ -197,6 +207,31 @@ class State:
             "UPDATE answers SET shown = shown + ? WHERE qid = ? RETURNING shown", [step, qid]
         )
         return int(rows[0][0]) - step if rows else 0
+
+    # -- flood control ---------------------------------------------------------------------------
+
+    def flooding(self, user_id: int, limit: int, window: float) -> tuple[bool, bool]:
+        """(limited, warn) for one more message from the user: limited when ``limit``
+        messages came in the last ``window`` seconds; warn the first time in a burst."""
+        with self._lock:  # count and add as one step within this process
+            return self._flooding(user_id, limit, window)
+
+    def _flooding(self, user_id: int, limit: int, window: float) -> tuple[bool, bool]:
+        now = time.time()
+        self._run("DELETE FROM flood WHERE user_id = ? AND at < ?", [user_id, now - window])
+        rows = self._run("SELECT COUNT(*) FROM flood WHERE user_id = ?", [user_id])
+        if int(rows[0][0]) >= limit:
+            told = self._count(
+                "INSERT INTO flood_warned (user_id, until) VALUES (?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET until = excluded.until "
+                "WHERE flood_warned.until < ?",
+                [user_id, now + window, now],
+            )
+            return True, bool(told)
+        self._run("INSERT INTO flood (user_id, at) VALUES (?, ?)", [user_id, now])
+        if hash(user_id) % 50 == 0:  # now and then: the windows of users gone quiet
+            self._run("DELETE FROM flood WHERE at < ?", [now - 3600])
+        return False, False
 
     def vote(self, qid: str, user_id: int, vote: str) -> str | None:
         """Record the user's vote (``up`` or ``down``) on the answer; the vote it replaces

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -151,3 +152,18 @@ def test_a_follow_up_through_a_second_bot_process_resolves_against_the_first(
     assert all(where in log for log in logs), logs[0][-2000:]
     if url is None:
         assert (settings.index_dir / "state.sqlite").is_file()
+
+
+def test_the_flood_window_is_counted_in_the_store(state: State, tmp_path: Path) -> None:
+    """Limit 3 in 60 s: the fourth message is limited and told once; another user is not;
+    a second process on the same store counts the same messages."""
+    results = [state.flooding(11, 3, 60.0) for _ in range(5)]
+    assert results == [(False, False)] * 3 + [(True, True), (True, False)]
+    assert state.flooding(12, 3, 60.0) == (False, False)
+    if state.where.endswith("state.sqlite"):
+        other = State(None, tmp_path)  # another process's connection to the same file
+        assert other.flooding(11, 3, 60.0) == (True, False)
+        other.close()
+    assert state.flooding(13, 1, 0.05) == (False, False)
+    time.sleep(0.1)
+    assert state.flooding(13, 1, 0.05) == (False, False)  # the window has passed
