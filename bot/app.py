@@ -175,7 +175,9 @@ def build_application(
     """The Application: handlers registered, requests through ``bot.delivery`` (``outage``:
     how long a reply that cannot reach the Bot API is retried)."""
     state_url = bot_settings.state_url.get_secret_value() if bot_settings.state_url else None
-    service = AnswerService(settings, embedder, state_url=state_url)
+    service = AnswerService(
+        settings, embedder, state_url=state_url, record_questions=bot_settings.record_questions
+    )
     timeouts = timeouts or Timeouts()
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]

@@ -38,6 +38,8 @@ class BotSettings(BaseSettings):
     allowed_chat_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), validation_alias="VERBATIM_ALLOWED_CHAT_IDS"
     )
+    #: keep asked questions in ``questions.jsonl`` next to the index (``verbatim unanswered``)
+    record_questions: bool = Field(default=True, validation_alias="VERBATIM_RECORD_QUESTIONS")
     #: where conversations and buttons are kept (bot.state): an SQLite file next to the index
     #: by default, or postgresql://user:password@host:port/db (several bot processes share it)
     state_url: SecretStr | None = Field(default=None, validation_alias="VERBATIM_STATE_URL")
@@ -117,6 +119,7 @@ _ENV_NAMES = {
     "allowed_chat_ids": "VERBATIM_ALLOWED_CHAT_IDS",
     "webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
     "state_url": "VERBATIM_STATE_URL",
+    "record_questions": "VERBATIM_RECORD_QUESTIONS",
     "max_upload_bytes": "VERBATIM_MAX_UPLOAD_BYTES",
     "flood_messages": "VERBATIM_FLOOD_MESSAGES",
     "flood_seconds": "VERBATIM_FLOOD_SECONDS",

@@ -18,15 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from bot import uploads
+from bot import journal, uploads
+from bot.journal import Feedback, QuestionRecord, now_iso
 from bot.state import State
-from index import journal
 from index.answering import Answer
 from index.build import BuildSummary
 from index.config import Settings
 from index.embedding import Embedder
 from index.engine import Engine
-from index.journal import Feedback, QuestionRecord, now_iso
 from index.store import current_version_path
 from index.threads import single_threaded_faiss
 
@@ -43,8 +42,10 @@ class AnswerService:
         embedder: Embedder | None = None,
         *,
         state_url: str | None = None,
+        record_questions: bool = True,
     ) -> None:
         self.settings = settings
+        self.record_questions = record_questions
         self._state_url = state_url
         self._state: State | None = None
         self._embedder = embedder
@@ -167,7 +168,7 @@ class AnswerService:
         )
 
     def record_feedback(self, feedback: Feedback) -> None:
-        """Append the vote to ``feedback.jsonl`` next to the index (see ``index.journal``)."""
+        """Append the vote to ``feedback.jsonl`` next to the index (see ``bot.journal``)."""
         journal.append(self.settings.index_dir / journal.FEEDBACK_FILE, feedback)
 
     async def note_question(self, record: QuestionRecord) -> None:
@@ -180,7 +181,7 @@ class AnswerService:
     def record_question(self, record: QuestionRecord) -> None:
         """Append to ``questions.jsonl`` unless VERBATIM_RECORD_QUESTIONS is false. A disk
         that refuses the write is logged, never the user's problem."""
-        if not self.settings.record_questions:
+        if not self.record_questions:
             return
         try:
             journal.append(self.settings.index_dir / journal.QUESTIONS_FILE, record)

@@ -1,4 +1,10 @@
-"""The ``verbatim`` command line: build and inspect the index, ask, chat, evaluate, serve."""
+"""The index's commands of the ``verbatim`` command line: build and inspect the index, ask,
+chat, evaluate. The bot adds its own (``serve``, ``unanswered``, ``feedback``) in ``bot.cli``,
+the entry point: this module never imports the bot.
+
+A set of commands is a ``Commands``: a function that registers them on the sub-command
+parser, and one that runs the parsed command (None: not one of these). ``main`` runs any
+list of them, with one error handling for all."""
 
 from __future__ import annotations
 
@@ -8,9 +14,10 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from index.answering import Answer, clean_question
 from index.config import Settings, chunking_settings, load_settings
@@ -51,14 +58,19 @@ def _configure_logging(verbose: bool) -> None:
         logging.getLogger(name).setLevel(logging.WARNING if verbose else logging.ERROR)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="verbatim",
-        description="Answers questions about documents by quoting them, word for word.",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+SubParsers = Any  # argparse's _SubParsersAction (a private name)
 
+
+@dataclass(frozen=True)
+class Commands:
+    """Some of the command line's commands: ``register`` adds them to the sub-command
+    parser; ``run`` runs a parsed one, or returns None when it is not one of them."""
+
+    register: Callable[[SubParsers], None]
+    run: Callable[[argparse.Namespace], int | None]
+
+
+def _register(sub: SubParsers) -> None:
     index = sub.add_parser("index", help="build or inspect the index")
     index_sub = index.add_subparsers(dest="index_command", required=True, metavar="ACTION")
     build = index_sub.add_parser("build", help="build or update the index from the corpus")
@@ -94,13 +106,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--questions",
-        type=_positive,
+        type=positive,
         default=Budget.questions,
         help=f"answerable questions asked per set and mode (default {Budget.questions})",
     )
     ev.add_argument(
         "--documents",
-        type=_positive,
+        type=positive,
         default=Budget.documents,
         help=f"indexes built per set in per-document mode (default {Budget.documents})",
     )
@@ -110,27 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--json", action="store_true", help="print the rows as JSON")
 
-    for name, text in [
-        ("unanswered", "the questions users asked that the documents did not answer"),
-        ("feedback", "the 👍/👎 votes: totals, most down-voted passages, latest 👎 questions"),
-    ]:
-        report = sub.add_parser(name, help=text)
-        report.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
-        report.add_argument(
-            "--limit", type=_positive, default=20, help="how many rows (default 20)"
-        )
-        report.add_argument("--json", action="store_true", help="print JSON")
 
-    serve = sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
-    serve.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
-    serve.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
-    serve.add_argument("--webhook-url", help="public HTTPS URL: webhook mode instead of polling")
-    serve.add_argument("--listen", default="127.0.0.1", help="webhook listen address")
-    serve.add_argument("--port", type=int, default=8443, help="webhook listen port")
-    return parser
-
-
-def _positive(text: str) -> int:
+def positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -140,11 +133,29 @@ def _positive(text: str) -> int:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def parser(commands: Sequence[Commands]) -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="verbatim",
+        description="Answers questions about documents by quoting them, word for word.",
+    )
+    top.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for some in commands:
+        some.register(sub)
+    return top
+
+
+def main(argv: Sequence[str] | None = None, commands: Sequence[Commands] | None = None) -> int:
+    """Run the command line with ``commands`` (default: the index's own)."""
+    commands = commands or [INDEX_COMMANDS]
+    args = parser(commands).parse_args(argv)
     _configure_logging(args.verbose)
     try:
-        return _dispatch(args)
+        for some in commands:
+            status = some.run(args)
+            if status is not None:
+                return status
+        raise AssertionError(args.command)  # pragma: no cover - argparse checked it
     except VerbatimError as exc:
         print(f"verbatim: {exc}", file=sys.stderr)
         return 2
@@ -153,80 +164,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings, with the folders given on the command line."""
     return load_settings(
         corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None)
     )
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int | None:
     if args.command == "index":
         if args.index_command == "build":
-            return _cmd_build(_settings(args), full=args.full)
-        return _cmd_info(_settings(args), as_json=args.json)
+            return _cmd_build(settings_of(args), full=args.full)
+        return _cmd_info(settings_of(args), as_json=args.json)
     if args.command == "ask":
         return _cmd_ask(args)
     if args.command == "chat":
         return _cmd_chat(args)
     if args.command == "eval":
         return _cmd_eval(args)
-    if args.command == "unanswered":
-        return _cmd_unanswered(_settings(args), args.limit, as_json=args.json)
-    if args.command == "feedback":
-        return _cmd_feedback(_settings(args), args.limit, as_json=args.json)
-    if args.command == "serve":
-        from bot.app import run
-
-        return run(_settings(args), args.webhook_url, args.listen, args.port)
-    raise AssertionError(args.command)  # pragma: no cover
-
-
-def _require_index_dir(settings: Settings) -> None:
-    """The journals live in the index folder: a mistyped one is an error, not "no data"."""
-    if not settings.index_dir.is_dir():
-        raise IndexLoadError(
-            f"no index folder {settings.index_dir} (VERBATIM_INDEX_DIR / --index): "
-            "the bot writes its journals next to its index"
-        )
-
-
-def _cmd_unanswered(settings: Settings, limit: int, *, as_json: bool) -> int:
-    from index import journal
-
-    _require_index_dir(settings)
-    rows = journal.unanswered(settings.index_dir, limit)
-    if as_json:
-        _print_json([{"count": n, "question": q, "last": t} for n, q, t in rows])
-        return 0
-    if not rows:
-        print(f"no unanswered questions recorded in {settings.index_dir}")
-        return 0
-    print(f"{'times':>5}  {'last asked':20}  question")
-    for n, question, last in rows:
-        print(f"{n:5d}  {last:20}  {question}")
-    return 0
-
-
-def _cmd_feedback(settings: Settings, limit: int, *, as_json: bool) -> int:
-    from dataclasses import asdict
-
-    from index import journal
-
-    _require_index_dir(settings)
-    summary = journal.feedback(settings.index_dir, limit)
-    if as_json:
-        _print_json(asdict(summary))
-        return 0
-    print(f"👍 {summary.up}   👎 {summary.down}")
-    if summary.worst:
-        print("\nmost down-voted passages (down, up, passage id):")
-        for down, up, passage in summary.worst:
-            print(f"  {down:4d} {up:4d}  {passage}")
-    if summary.recent_down:
-        print("\nlatest 👎 questions:")
-        for question in summary.recent_down:
-            print(f"  {question}")
-    return 0
+    return None
 
 
 def _cmd_build(settings: Settings, *, full: bool) -> int:
@@ -239,7 +195,6 @@ def _cmd_build(settings: Settings, *, full: bool) -> int:
 
 
 def _cmd_info(settings: Settings, *, as_json: bool) -> int:
-    from index.errors import IndexLoadError
     from index.store import Manifest, current_version_path
 
     path = current_version_path(settings.index_dir)
@@ -270,7 +225,7 @@ def _cmd_info(settings: Settings, *, as_json: bool) -> int:
 def _open_engine(args: argparse.Namespace) -> object:
     from index.engine import Engine
 
-    settings = _settings(args)
+    settings = settings_of(args)
     engine = Engine.open(settings)
     if not engine.has_index():
         print(
@@ -288,7 +243,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if args.k < 1 or args.k > 20:
         raise QuestionError("-k must be between 1 and 20")
     if args.question is not None:
-        clean_question(args.question, _settings(args).max_question_chars)  # fail fast
+        clean_question(args.question, settings_of(args).max_question_chars)  # fail fast
     engine = _open_engine(args)
     assert isinstance(engine, Engine)
     requests: Iterable[str] = [args.question] if args.question is not None else _stdin_lines()
@@ -303,14 +258,14 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                 raise
             status = 1
             if args.json:
-                _print_json(
+                print_json(
                     {"question": question, "answered": False, "passages": [], "error": str(exc)}
                 )
             else:
                 print(f"verbatim: {exc}", file=sys.stderr)
             continue
         if args.json:
-            _print_json(answer.to_json())
+            print_json(answer.to_json())
         else:
             print(render_answer(answer))
             if args.question is None:
@@ -345,7 +300,7 @@ def _stdin_lines() -> Iterable[str]:
             yield line.rstrip("\n")
 
 
-def _print_json(obj: object) -> None:
+def print_json(obj: object) -> None:
     print(json.dumps(obj, ensure_ascii=False), flush=True)
 
 
@@ -405,7 +360,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from index.embedding import load_embedder
     from index.evaluation import evaluate
 
-    settings = _settings(args)
+    settings = settings_of(args)
     budget = replace(Budget(), questions=args.questions, documents=args.documents, seed=args.seed)
     report = evaluate(
         args.data,
@@ -416,7 +371,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         progress=lambda msg: print(msg, file=sys.stderr),
     )
     if args.json:
-        _print_json(
+        print_json(
             {
                 "rows": [r.to_json() for r in report.rows],
                 "seconds": {k: round(v, 1) for k, v in report.seconds.items()},
@@ -426,6 +381,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print(report.format())
     return 0
 
+
+INDEX_COMMANDS = Commands(_register, _run)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -43,8 +43,6 @@ class Settings(BaseSettings):
     chunk_size: int = Field(default=500, ge=100, le=4000)
     chunk_overlap: int = Field(default=100, ge=0)
     max_question_chars: int = Field(default=1000, ge=10)
-    #: Keep asked questions in ``questions.jsonl`` next to the index (``verbatim unanswered``).
-    record_questions: bool = True
 
     @model_validator(mode="after")
     def _check_model(self) -> Self:

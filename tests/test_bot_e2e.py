@@ -223,7 +223,7 @@ async def test_more_pressed_twice_never_repeats_and_votes_count_once(
     assert texts.count("Thanks for the feedback!") == 1
     assert texts.count("You have voted on this answer already.") == 19
     assert texts[-1] == "Vote changed — thanks!"
-    from index.journal import feedback
+    from bot.journal import feedback
 
     summary = feedback(bot.settings.index_dir)
     assert (summary.up, summary.down) == (0, 1)  # the last vote counts

@@ -18,7 +18,7 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "VERBATIM_MODEL": "hashing-fake", **env_extra}
     return subprocess.run(
-        [sys.executable, "-m", "index.cli", *args],
+        [sys.executable, "-m", "bot.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -164,7 +164,7 @@ def test_index_from_another_model_says_how_to_rebuild(env: dict[str, str]) -> No
 
 
 def test_unanswered_and_feedback_reports(tmp_path: Path) -> None:
-    from index import journal
+    from bot import journal
 
     index = tmp_path / "index"
     for question, answered in [

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from index import journal
+from bot import journal
 from index.build import build_index
 from index.config import ChunkingSettings, Settings
 from index.engine import Engine

@@ -212,7 +212,7 @@ def test_cli_ask_json_with_the_real_model(tmp_path: Path) -> None:
     }
     env.pop("VERBATIM_MODEL", None)
     result = subprocess.run(
-        [sys.executable, "-m", "index.cli", "ask", "--json"],
+        [sys.executable, "-m", "bot.cli", "ask", "--json"],
         input="When was Koryolink established?\nWhat is the capital of France?\n",
         capture_output=True,
         text=True,

@@ -350,7 +350,7 @@ def cli_env(tmp_path: Path, corpus: Path, **env: str) -> dict[str, str]:
 
 def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "index.cli", *args],
+        [sys.executable, "-m", "bot.cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -437,7 +437,7 @@ def test_serve_waits_for_an_unreachable_api_and_stops_on_sigterm(
     once per attempt, without the token, and SIGTERM stops it cleanly (exit 0)."""
     env = cli_env(tmp_path, corpus, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_SECRET=SECRET)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "index.cli", "serve"],
+        [sys.executable, "-m", "bot.cli", "serve"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -114,7 +114,7 @@ def _serve(api: FakeBotApi, settings: Settings, state_url: str | None) -> subpro
     if state_url:
         env["VERBATIM_STATE_URL"] = state_url
     return subprocess.Popen(
-        [sys.executable, "-m", "index.cli", "serve"],
+        [sys.executable, "-m", "bot.cli", "serve"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

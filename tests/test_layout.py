@@ -1,0 +1,32 @@
+"""The house rules of the layout: the core (``index``) is a library that never imports the bot."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_the_index_never_imports_the_bot() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(m for m in _imports(path) if m.split(".")[0] == "bot")
+        for path in sorted((ROOT / "index").rglob("*.py"))
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_check_sees_imports_inside_functions(tmp_path: Path) -> None:
+    sample = tmp_path / "m.py"
+    sample.write_text("def f():\n    from bot.app import run\n    import bot\n", encoding="utf-8")
+    assert _imports(sample) == {"bot.app", "bot"}
