@@ -583,29 +583,55 @@ async def on_callback(update: Update, context: Context) -> None:
     if kind == "more" and arg.isdigit():
         # More goes on from what the chat has been shown (pressing one twice, or an older
         # one, never repeats passages); "Closest passage" (0) shows the first, once.
+        if arg == "0" and record.shown > 0:
+            await _answer_press(
+                context, query, "Shown already — More under it gives further passages."
+            )
+            return
         step = 1 if record.shown == 0 else _MORE_STEP
         if record.shown >= _MAX_MORE_SHOWN:
             await _answer_press(context, query, "No more passages for this question.")
             return
         # Taken now, atomically: a second press meanwhile (in any process) gets the next ones.
         start = await service.off_loop(service.state.take_passages, qid, step)
-        # The user asked for more: the next passages by relevance, even below the bar a
-        # first answer must clear (they are numbered, after the confident one).
-        answer = await service.ask(record.question, record.history, k=start + step, force=True)
-        new = answer.passages[start : start + step]
-        if not new:
-            await _answer_press(context, query, "No more passages for this question.")
-            return
-        await _answer_press(context, query)
-        extra = Answer(answer.question, True, new, answer.resolved_question, answer.confidence)
-        parts = answer_html(extra, first_number=None if start == 0 else start + 1)
-        if start == 0:
-            parts[0] = f"{CLOSEST_INTRO}\n\n{parts[0]}"
-        sent = await reply_html(message, parts, _keyboard(qid, start + len(new)))
-        if sent is not None:
-            await service.off_loop(service.state.add_message, qid, sent)
+        try:
+            await _send_more(context, query, message, record, qid, start, step)
+        except BaseException:
+            # Not delivered: the passages go back, for the next press (unless one came since).
+            await service.off_loop(service.state.give_back, qid, start, step)
+            raise
         return
     await _answer_press(context, query, "This button is not recognised.")
+
+
+async def _send_more(
+    context: Context,
+    query: CallbackQuery,
+    message: Message,
+    record: Asked,
+    qid: str,
+    start: int,
+    step: int,
+) -> None:
+    """Passages ``start`` to ``start + step`` of the answer, under a More (or the closest
+    passage under a declined question, when ``start`` is 0)."""
+    service = _service(context)
+    # The user asked for more: the next passages by relevance, even below the bar a first
+    # answer must clear (they are numbered, after the confident one).
+    answer = await service.ask(record.question, record.history, k=start + step, force=True)
+    new = answer.passages[start : start + step]
+    if not new:
+        await service.off_loop(service.state.give_back, qid, start, step)
+        await _answer_press(context, query, "No more passages for this question.")
+        return
+    await _answer_press(context, query)
+    extra = Answer(answer.question, True, new, answer.resolved_question, answer.confidence)
+    parts = answer_html(extra, first_number=None if start == 0 else start + 1)
+    if start == 0:
+        parts[0] = f"{CLOSEST_INTRO}\n\n{parts[0]}"
+    sent = await reply_html(message, parts, _keyboard(qid, start + len(new)))
+    if sent is not None:
+        await service.off_loop(service.state.add_message, qid, sent)
 
 
 def _bound(record: Asked, message: Message) -> bool:
@@ -638,19 +664,25 @@ async def _recall(context: Context, qid: str, message: object, arg: str) -> Aske
 # -- inline mode ---------------------------------------------------------------------------------
 
 
+def _personal(context: Context) -> bool:
+    """Inline results are cached by Telegram for everyone who types the same query, unless
+    personal: with an allow-list they must be, or a stranger would get an allowed user's."""
+    return bool(_settings(context).allowed_chat_ids)
+
+
 async def on_inline(update: Update, context: Context) -> None:
     query = update.inline_query
     if query is None:
         return
     text = query.query
     if not _allowed(update, context) or not text.strip() or len(text) > _INLINE_MAX_CHARS:
-        await query.answer([], cache_time=10, is_personal=False)
+        await query.answer([], cache_time=10, is_personal=_personal(context))
         return
     service = _service(context)
     try:
         answer = await service.ask(text, (), k=_INLINE_RESULTS)
     except QuestionError:
-        await query.answer([], cache_time=10, is_personal=False)
+        await query.answer([], cache_time=10, is_personal=_personal(context))
         return
     results = []
     for i, p in enumerate(answer.passages[:_INLINE_RESULTS]):
@@ -667,7 +699,7 @@ async def on_inline(update: Update, context: Context) -> None:
                 ),
             )
         )
-    await query.answer(results, cache_time=10, is_personal=False)
+    await query.answer(results, cache_time=10, is_personal=_personal(context))
 
 
 # -- operators -----------------------------------------------------------------------------------
@@ -807,16 +839,21 @@ async def _on_upload_choice(
     if choice not in ("replace", "both", "cancel"):
         await _answer_press(context, query, "This button is not recognised.")
         return
+    if not _is_admin(update, context):
+        await _answer_press(context, query, "Only the bot's operators can choose this.")
+        return
     pending: OrderedDict[str, _Upload] = context.bot_data.setdefault(_UPLOADS, OrderedDict())
     upload = pending.get(token)
     message = query.message
-    if (
-        upload is None
-        or not isinstance(message, Message)
-        or message.chat.id != upload.chat
-        or not _is_admin(update, context)
-    ):
-        await _answer_press(context, query, "This button has expired.", show_alert=True)
+    if upload is None or not isinstance(message, Message) or message.chat.id != upload.chat:
+        # Answered already, or the bot restarted since (the file is kept in memory only).
+        await _answer_press(
+            context,
+            query,
+            "This question has expired (answered already, or the bot restarted): if the "
+            "file was not stored, please send it again.",
+            show_alert=True,
+        )
         return
     del pending[token]  # one answer per upload: a second press finds it gone
     await _answer_press(context, query)

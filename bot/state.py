@@ -233,6 +233,13 @@ class State:
             self._run("DELETE FROM flood WHERE at < ?", [now - 3600])
         return False, False
 
+    def give_back(self, qid: str, start: int, step: int) -> None:
+        """Undo ``take_passages`` when those passages could not be sent — unless another
+        press has taken further ones since (then they stay taken: no passage twice)."""
+        self._run(
+            "UPDATE answers SET shown = ? WHERE qid = ? AND shown = ?", [start, qid, start + step]
+        )
+
     def vote(self, qid: str, user_id: int, vote: str) -> str | None:
         """Record the user's vote (``up`` or ``down``) on the answer; the vote it replaces
         (None: a first vote), or ``vote`` itself when it is the same as before (nothing

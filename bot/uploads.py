@@ -57,8 +57,8 @@ def store(corpus: Path, name: str, data: bytes, *, replace: bool) -> tuple[str, 
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         backup = corpus / REPLACED_DIR / f"{target.stem}.{stamp}{target.suffix}"
         backup.parent.mkdir(exist_ok=True)
-        os.replace(target, backup)
-        kept = backup.relative_to(corpus).as_posix()
+        kept = _set_aside(target, backup)
+        kept = corpus_relative(corpus, kept)
     elif target.exists():
         target = free_name(corpus, name)
     tmp = corpus / f".upload-{uuid.uuid4().hex}"
@@ -68,6 +68,30 @@ def store(corpus: Path, name: str, data: bytes, *, replace: bool) -> tuple[str, 
     finally:
         tmp.unlink(missing_ok=True)
     return target.name, kept
+
+
+def _set_aside(target: Path, backup: Path) -> str:
+    """Move ``target`` to ``backup``, or to ``stem-2``, ``stem-3``… beside it: an existing
+    backup (two replacements within a second) is never overwritten."""
+    stem, suffix = backup.stem, backup.suffix
+    for n in range(1, 10_000):
+        candidate = backup if n == 1 else backup.with_name(f"{stem}-{n}{suffix}")
+        try:
+            os.link(target, candidate)  # refuses an existing name, atomically
+        except FileExistsError:
+            continue
+        except OSError:  # a file system without hard links
+            if candidate.exists():
+                continue
+            os.replace(target, candidate)
+            return str(candidate)
+        target.unlink()
+        return str(candidate)
+    raise FileExistsError(f"no free name for a backup of {target}")
+
+
+def corpus_relative(corpus: Path, path: str) -> str:
+    return Path(path).relative_to(corpus).as_posix()
 
 
 def free_name(corpus: Path, name: str) -> Path:

@@ -244,15 +244,16 @@ class Answerer:
 
     def _may_be_elliptical(self, text: str) -> bool:
         """Could an unmarked question lean on the previous turn? Not when it names something
-        the documents never mention ("What is the capital of France?"), nor when none of its
-        several content words occur in them: then it is a new topic the documents lack."""
+        the documents never mention ("What is the capital of France?"), nor when it has
+        content words and none of them occurs in them ("Who wrote the article?" after a
+        question about an operator): then it is a new topic, which the documents lack."""
         words = text.split()
         names = [w for w in words[1:] if w[:1].isupper()]
         known = self.retriever.sentence_bm25.knows
         if any(not known(t) for name in names for t in tokenize(name)):
             return False
         content = tokenize(text)
-        return len(content) <= 2 or any(known(t) for t in content)
+        return not content or any(known(t) for t in content)
 
     def _answer(self, text: str, topic: str | None, k: int, force: bool) -> Answer:
         resolved, ranked = self._rank(text, topic)

@@ -150,6 +150,34 @@ async def test_a_near_miss_offers_the_closest_passage_on_request(bot: RunningBot
     assert len(answered) == 1  # the press is answered once
 
 
+async def test_closest_passage_pressed_again_is_not_a_more_button(bot: RunningBot) -> None:
+    reply = await ask_private(bot, READER, "Who wrote the article?")
+    (button,) = reply["reply_markup"]["inline_keyboard"][0]
+    bot.api.press(reply, user(READER), button["callback_data"])
+    await bot.replies(READER, 2)
+    bot.api.press(reply, user(READER), button["callback_data"])
+    answers = await bot.calls("answerCallbackQuery", 2)
+    assert "Shown already" in str(answers[-1].params.get("text"))
+    await bot.idle()
+    assert len(bot.api.sent(READER)) == 2
+
+
+async def test_more_whose_passages_could_not_be_sent_gives_them_next_time(
+    bot: RunningBot,
+) -> None:
+    """Sending More's passages fails (the server refuses): the next press shows them, it
+    does not skip them."""
+    reply = await ask_private(bot, READER, "What will Huawei equipment be used for?")
+    more = reply["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    bot.api.fail("sendMessage", 500, "Internal Server Error", times=2)  # passages, apology
+    bot.api.press(reply, user(READER), more)
+    await bot.calls("answerCallbackQuery", 1)
+    await bot.idle()
+    bot.api.press(reply, user(READER), more)
+    further = await bot.replies(READER, 2)
+    assert further[-1]["text"].startswith("2. ")
+
+
 async def test_start_help_and_sources(bot: RunningBot) -> None:
     start = await ask_private(bot, READER, "/start")
     assert "2 document(s)" in start["text"]
@@ -335,6 +363,20 @@ async def test_inline_query_offers_quotes(bot: RunningBot) -> None:
     assert empty.params["results"] == []
 
 
+async def test_inline_results_are_personal_when_there_is_an_allow_list(
+    template: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    """Telegram gives cached non-personal results to anyone typing the same query: with an
+    allow-list, a stranger would get an allowed user's passages without the bot being asked."""
+    async with bot_on_copy(
+        template, tmp_path, real_embedder, VERBATIM_ALLOWED_CHAT_IDS=str(READER)
+    ) as bot:
+        bot.api.inline(user(READER), "When did Eyjafjallajökull erupt?")
+        call = (await bot.calls("answerInlineQuery"))[0]
+        assert call.params["results"]
+        assert str(call.params.get("is_personal")).lower() == "true"
+
+
 # -- operators -----------------------------------------------------------------------------------
 
 
@@ -422,6 +464,19 @@ async def test_upload_work_runs_off_the_event_loop(
     await finished(bot, ADMIN, 1)
     loop_thread = threading.current_thread().name
     assert len(threads) == 2 and loop_thread not in threads
+
+
+async def test_only_an_operator_may_answer_the_replace_question(bot: RunningBot) -> None:
+    bot.api.document(private(ADMIN), user(ADMIN), ARTICLE.name, GEYSERS.encode())
+    (question,) = await bot.replies(ADMIN, 1)
+    replace = question["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    bot.api.press(question, user(READER), replace)
+    answers = await bot.calls("answerCallbackQuery", 1)
+    assert "Only the bot's operators" in str(answers[-1].params.get("text"))
+    assert (bot.settings.corpus_dir / ARTICLE.name).read_bytes() == ARTICLE.read_bytes()
+    bot.api.press(question, user(ADMIN), replace)  # still open for the operator
+    done = await finished(bot, ADMIN, 2)
+    assert done["text"].startswith("Replaced")
 
 
 async def finished(bot: RunningBot, chat_id: int, count: int) -> dict[str, Any]:

@@ -175,6 +175,16 @@ def test_unanswerable_question_after_history_is_still_declined(
     assert not answer.answered, answer.passages[:1]
 
 
+def test_a_question_on_words_the_documents_lack_is_not_read_as_a_follow_up(
+    article_engine: Engine,
+) -> None:
+    """Asked alone it is declined; after two questions about the operators it must not quote
+    the operators' passage."""
+    history = ["When was Koryolink established?", "And Kang Song NET?"]
+    answer = article_engine.answer("Who wrote the article?", history)
+    assert not answer.answered or "Kolomiiets" in answer.passages[0].text, answer.passages[:1]
+
+
 def test_new_topic_is_not_dragged_back(article_engine: Engine) -> None:
     answer = article_engine.answer(
         "Which cities will be modernized first?", ["When was Koryolink established?"]

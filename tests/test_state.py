@@ -167,3 +167,13 @@ def test_the_flood_window_is_counted_in_the_store(state: State, tmp_path: Path) 
     assert state.flooding(13, 1, 0.05) == (False, False)
     time.sleep(0.1)
     assert state.flooding(13, 1, 0.05) == (False, False)  # the window has passed
+
+
+def test_passages_that_could_not_be_sent_go_back(state: State) -> None:
+    state.remember("g" * 12, Asked("When?", [], 7, [], shown=1))
+    start = state.take_passages("g" * 12, 3)
+    state.give_back("g" * 12, start, 3)
+    assert state.take_passages("g" * 12, 3) == start  # the next press gets them
+    later = state.take_passages("g" * 12, 3)
+    state.give_back("g" * 12, start, 3)  # another press took more since: nothing goes back
+    assert state.take_passages("g" * 12, 3) == later + 3
