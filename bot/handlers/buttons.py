@@ -1,0 +1,204 @@
+"""The buttons under answers: More, Closest passage, 👍 / 👎 (and the upload question's, handed
+to ``operators``). Their state is in the store (``bot.state``)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import uuid
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from bot.handlers.common import (
+    _MAX_MORE_SHOWN,
+    _MORE_STEP,
+    CLOSEST_INTRO,
+    PRIVATE,
+    Context,
+    _allowed,
+    _answer_press,
+    _flooding,
+    _passage_id,
+    _service,
+    chat_hash,
+    reply_html,
+)
+from bot.handlers.operators import _on_upload_choice
+from bot.render import answer_html
+from bot.service import AnswerService, Feedback, now_iso
+from bot.state import Asked
+from index.answering import Answer
+
+log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the logs
+
+# -- buttons -------------------------------------------------------------------------------------
+
+
+def _keyboard(qid: str, shown: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("More", callback_data=f"more:{qid}:{shown}"),
+                InlineKeyboardButton("👍", callback_data=f"vote:{qid}:up"),
+                InlineKeyboardButton("👎", callback_data=f"vote:{qid}:down"),
+            ]
+        ]
+    )
+
+
+async def _remember(
+    service: AnswerService, chat_id: int, question: str, history: list[str], answer: Answer
+) -> str:
+    """Keep what the answer's buttons need (``bot.state``, shared by every bot process and
+    kept across restarts); its id, for the buttons' data."""
+    qid = hashlib.sha256(f"{chat_id}\0{question}\0{uuid.uuid4()}".encode()).hexdigest()[:12]
+    asked = Asked(
+        question,
+        history,
+        chat_id,
+        [_passage_id(p.doc_id, p.start, p.end) for p in answer.passages],
+        shown=len(answer.passages) if answer.answered else 0,
+    )
+    await service.off_loop(service.state.remember, qid, asked)
+    return qid
+
+
+_CALLBACK = re.compile(r"^(more|vote|upload):([0-9a-f]{12}):(\d{1,3}|up|down|replace|both|cancel)$")
+
+
+async def on_callback(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    if not _allowed(update, context):
+        await _answer_press(context, query, PRIVATE)
+        return
+    limited, _warn = await _flooding(update, context)
+    if limited:
+        await _answer_press(context, query, "Too many presses — please wait a few seconds.")
+        return
+    match = _CALLBACK.match(query.data or "")
+    if match is None:
+        await _answer_press(context, query, "This button is not recognised.")
+        return
+    kind, qid, arg = match.groups()
+    if kind == "upload":
+        await _on_upload_choice(update, context, query, qid, arg)
+        return
+    message = query.message
+    service = _service(context)
+    record = await _recall(context, qid, message, arg)
+    if record is None or not isinstance(message, Message) or not _bound(record, message):
+        await _answer_press(
+            context,
+            query,
+            "This button has expired — please ask your question again.",
+            show_alert=True,
+        )
+        return
+    if kind == "vote" and arg in ("up", "down"):
+        voter = query.from_user.id
+        # one vote per user and answer: a change replaces it
+        before = await service.off_loop(service.state.vote, qid, voter, arg)
+        if before == arg:
+            await _answer_press(context, query, "You have voted on this answer already.")
+            return
+        passages = record.passages
+        if not passages:
+            answer = await service.ask(record.question, record.history, k=1, force=True)
+            passages = [_passage_id(p.doc_id, p.start, p.end) for p in answer.passages]
+        await service.note_feedback(
+            Feedback(
+                record.question,
+                passages,
+                arg,
+                chat_hash(message.chat.id),
+                now_iso(),
+                answer=qid,
+                user=chat_hash(voter),
+            )
+        )
+        await _answer_press(
+            context, query, "Vote changed — thanks!" if before else "Thanks for the feedback!"
+        )
+        return
+    if kind == "more" and arg.isdigit():
+        # More goes on from what the chat has been shown (pressing one twice, or an older
+        # one, never repeats passages); "Closest passage" (0) shows the first, once.
+        if arg == "0" and record.shown > 0:
+            await _answer_press(
+                context, query, "Shown already — More under it gives further passages."
+            )
+            return
+        step = 1 if record.shown == 0 else _MORE_STEP
+        if record.shown >= _MAX_MORE_SHOWN:
+            await _answer_press(context, query, "No more passages for this question.")
+            return
+        # Taken now, atomically: a second press meanwhile (in any process) gets the next ones.
+        start = await service.off_loop(service.state.take_passages, qid, step)
+        try:
+            await _send_more(context, query, message, record, qid, start, step)
+        except BaseException:
+            # Not delivered: the passages go back, for the next press (unless one came since).
+            await service.off_loop(service.state.give_back, qid, start, step)
+            raise
+        return
+    await _answer_press(context, query, "This button is not recognised.")
+
+
+async def _send_more(
+    context: Context,
+    query: CallbackQuery,
+    message: Message,
+    record: Asked,
+    qid: str,
+    start: int,
+    step: int,
+) -> None:
+    """Passages ``start`` to ``start + step`` of the answer, under a More (or the closest
+    passage under a declined question, when ``start`` is 0)."""
+    service = _service(context)
+    # The user asked for more: the next passages by relevance, even below the bar a first
+    # answer must clear (they are numbered, after the confident one).
+    answer = await service.ask(record.question, record.history, k=start + step, force=True)
+    new = answer.passages[start : start + step]
+    if not new:
+        await service.off_loop(service.state.give_back, qid, start, step)
+        await _answer_press(context, query, "No more passages for this question.")
+        return
+    await _answer_press(context, query)
+    extra = Answer(answer.question, True, new, answer.resolved_question, answer.confidence)
+    parts = answer_html(extra, first_number=None if start == 0 else start + 1)
+    if start == 0:
+        parts[0] = f"{CLOSEST_INTRO}\n\n{parts[0]}"
+    sent = await reply_html(message, parts, _keyboard(qid, start + len(new)))
+    if sent is not None:
+        await service.off_loop(service.state.add_message, qid, sent)
+
+
+def _bound(record: Asked, message: Message) -> bool:
+    """Is the button under one of the answer's own messages, in its chat?"""
+    if message.chat.id != record.chat:
+        return False
+    return not record.messages or message.message_id in record.messages
+
+
+async def _recall(context: Context, qid: str, message: object, arg: str) -> Asked | None:
+    service = _service(context)
+    asked = await service.off_loop(service.state.recall, qid)
+    if asked is not None:
+        return asked
+    # An answer from before the store (or pruned from it): the answer replied to the
+    # question, which is still there.
+    if isinstance(message, Message) and message.reply_to_message is not None:
+        text = message.reply_to_message.text or ""
+        if context.bot.username:
+            text = re.sub(re.escape("@" + context.bot.username), " ", text, flags=re.IGNORECASE)
+        text = re.sub(r"^/ask(@\w+)?\s+", "", text.strip())
+        if text.strip():
+            shown = int(arg) if arg.isdigit() else 1  # the button says how far it had got
+            asked = Asked(text.strip(), [], message.chat.id, [], {message.message_id}, shown)
+            await service.off_loop(service.state.remember, qid, asked)
+            return asked
+    return None

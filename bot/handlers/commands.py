@@ -1,0 +1,149 @@
+"""The commands (/start, /help, /sources, /reset, /ask), anything else a user sends, and
+unknown commands."""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from telegram import MessageEntity, Update
+from telegram.constants import ChatType, ParseMode
+
+from bot.handlers.common import (
+    EXAMPLES,
+    ONLY_TEXT,
+    Context,
+    _admit,
+    _is_admin,
+    _service,
+    no_preview,
+)
+from bot.handlers.questions import ask_in_turn, on_text
+from bot.render import pack, utf16_len
+
+log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the logs
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+async def on_start(update: Update, context: Context) -> None:
+    if update.effective_message is None or not await _admit(update, context):
+        return
+    service = _service(context)
+    docs = service.documents()
+    titles = "\n".join(f"• {escape(str(d['title']))}" for d in docs[:10])
+    if len(docs) > 10:
+        titles += f"\n• … and {len(docs) - 10} more (/sources)"
+    examples = context.bot_data.get(EXAMPLES) or []
+    tries = "\n".join(f"• <code>{escape(q)}</code>" for q in examples)
+    text = (
+        "Hello! I answer questions about a set of documents by <b>quoting them word for "
+        "word</b>, with the source. I never make anything up: if the documents do not say, "
+        f"I tell you.\n\nI know {len(docs)} document(s):\n{titles}"
+    )
+    if tries:
+        text += f"\n\nTry asking:\n{tries}"
+    text += "\n\nFollow-up questions work too. /help for more."
+    for part in pack([text]):
+        await update.effective_message.reply_text(part, parse_mode=ParseMode.HTML)
+
+
+HELP = (
+    "<b>How to use me</b>\n"
+    "Send a question in words; I reply with the passage that answers it, the key sentence in "
+    "bold, and its source. Buttons: <b>More</b> shows further passages, 👍/👎 tell the "
+    "operators whether the quote helped.\n\n"
+    "Follow-ups: after “When was Koryolink established?” you can ask “And Kang Song NET?”.\n\n"
+    "In groups, mention me (@{name} your question), reply to one of my messages, or use "
+    "/ask your question.\n"
+    "Inline: type @{name} and a question in any chat to pick a quote to send.\n\n"
+    "/sources — the documents I know\n/reset — forget this conversation\n/help — this message"
+)
+
+
+async def on_help(update: Update, context: Context) -> None:
+    if update.effective_message is None or not await _admit(update, context):
+        return
+    text = HELP.format(name=escape(context.bot.username or "bot"))
+    if _is_admin(update, context):
+        text += (
+            "\n\n<b>Operators</b>: send me a .txt, .md, .html or .pdf file to add it; "
+            "/reindex rebuilds the index from the corpus folder."
+        )
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+async def on_sources(update: Update, context: Context) -> None:
+    if update.effective_message is None or not await _admit(update, context):
+        return
+    lines = []
+    for d in _service(context).documents():
+        title = escape(str(d["title"]))
+        if d.get("url"):
+            title = f'<a href="{escape(str(d["url"]), quote=True)}">{title}</a>'
+        lines.append(f"• {title} — {d['chunks']} chunks, indexed {escape(str(d['indexed']))}")
+    blocks = [f"<b>{len(lines)} document(s)</b>", *lines]
+    for part in pack(["\n".join(blocks)] if utf16_len("\n".join(blocks)) < 4000 else blocks):
+        await update.effective_message.reply_text(
+            part, parse_mode=ParseMode.HTML, link_preview_options=no_preview(part)
+        )
+
+
+async def on_reset(update: Update, context: Context) -> None:
+    if update.effective_message is None or not await _admit(update, context):
+        return
+    if update.effective_chat is not None:
+        service = _service(context)
+        await service.off_loop(service.state.forget, update.effective_chat.id)
+    await update.effective_message.reply_text("Done — I have forgotten our conversation.")
+
+
+async def on_ask_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or not await _admit(update, context, question=True):
+        return
+    question = " ".join(context.args or [])
+    if not question.strip():
+        await message.reply_text("Usage: /ask your question — for example /ask Who wrote it?")
+        return
+    await ask_in_turn(update, context, question)
+
+
+# -- everything else -----------------------------------------------------------------------------
+
+
+async def on_other(update: Update, context: Context) -> None:
+    """Stickers, photos, voice, locations...: a hint in private chats, silence in groups."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or chat.type != ChatType.PRIVATE:
+        return
+    if message.text is not None:  # an empty text (no filter calls it text): "empty"
+        await on_text(update, context)
+        return
+    if not await _admit(update, context):
+        return
+    await message.reply_text(ONLY_TEXT)
+
+
+async def on_unknown_command(update: Update, context: Context) -> None:
+    """A command the bot does not have: a pointer to /help in private chats, or in groups when
+    it names this bot (``/foo@thisbot``); commands meant for other bots are not ours."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or not message.text:
+        return
+    commands = message.parse_entities([MessageEntity.BOT_COMMAND])
+    command = next(iter(commands.values()), "") or message.text.split(maxsplit=1)[0]
+    _name, at, target = command.partition("@")
+    ours = (context.bot.username or "").casefold()
+    if at and target.casefold() != ours:
+        return
+    if chat.type != ChatType.PRIVATE and not at:
+        return
+    if not await _admit(update, context):
+        return
+    await message.reply_text(
+        f"I do not know the command {command[:40]}. /help lists what I can do; to ask "
+        "something, just write your question."
+    )

@@ -1,0 +1,193 @@
+"""Questions: addressed or not, waiting their turn per user, answered with one reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.constants import ChatAction, ChatType
+from telegram.error import TelegramError
+
+from bot.handlers.buttons import _keyboard, _remember
+from bot.handlers.common import (
+    _TURNS,
+    CLOSEST_BUTTON,
+    NO_LINKS,
+    QUEUE_FULL,
+    Context,
+    _admit,
+    _passage_id,
+    _sentence,
+    _service,
+    _settings,
+    _thread,
+    chat_hash,
+    reply_html,
+)
+from bot.render import answer_html
+from bot.service import QuestionRecord, now_iso
+from index.answering import clean_question
+from index.errors import QuestionError
+
+log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the logs
+
+# -- questions -----------------------------------------------------------------------------------
+
+
+def _addressed_question(message: Message, bot_username: str, bot_id: int) -> str | None:
+    """In groups: the question when the bot is mentioned or replied to, else None."""
+    text = message.text or ""
+    mention = f"@{bot_username}".casefold()
+    for value in message.parse_entities([MessageEntity.MENTION]).values():
+        if value.casefold() == mention:
+            return re.sub(re.escape(value), " ", text, count=1, flags=re.IGNORECASE).strip()
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
+        return text
+    return None
+
+
+async def on_text(update: Update, context: Context) -> None:
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or message.text is None:
+        return
+    question = message.text
+    if chat.type != ChatType.PRIVATE:
+        addressed = _addressed_question(message, context.bot.username, context.bot.id)
+        if addressed is None:
+            return  # not addressed to the bot
+        question = addressed
+    if not await _admit(update, context, question=True):
+        return
+    if chat.type != ChatType.PRIVATE and not question.strip():
+        await message.reply_text("Yes? Ask me a question about the documents.")
+        return
+    await ask_in_turn(update, context, question)
+
+
+@dataclass
+class _Turns:
+    """One user's questions: the last one's task (the next waits for it), how many wait or
+    run, and whether the one "too many" reply of this burst was sent."""
+
+    last: asyncio.Task[None] | None = None
+    waiting: int = 0
+    warned: bool = False
+
+
+def questions_waiting(application: Any) -> int:
+    """Questions queued or being answered, over all users (for tests and shutdown logs)."""
+    return sum(
+        turns.waiting
+        for data in application.user_data.values()
+        if isinstance(turns := data.get(_TURNS), _Turns)
+    )
+
+
+async def ask_in_turn(update: Update, context: Context, question: str) -> None:
+    """Answer ``question`` after the user's earlier ones, in order, one at a time: a person
+    typing quickly is answered, not ignored. The handler returns at once (the question waits
+    in a task, not in one of python-telegram-bot's update slots); its errors reach the error
+    handler with its update. Beyond ``VERBATIM_QUEUE_PER_USER`` waiting questions (a flood
+    no person types), one reply says when to go on and the excess is dropped."""
+    message = update.effective_message
+    if message is None:
+        return
+    data: dict[str, Any] = context.user_data if context.user_data is not None else {}
+    turns = data.setdefault(_TURNS, _Turns())
+    if turns.waiting >= _settings(context).queue_per_user:
+        if not turns.warned:
+            turns.warned = True
+            await message.reply_text(QUEUE_FULL)
+        return
+    turns.waiting += 1
+    before = turns.last
+
+    async def in_turn() -> None:
+        try:
+            if before is not None:
+                await asyncio.gather(before, return_exceptions=True)
+            await answer_question(update, context, question)
+        finally:
+            turns.waiting -= 1
+            if turns.waiting == 0:
+                turns.warned = False
+
+    turns.last = context.application.create_task(in_turn(), update=update)
+
+
+_LINK = re.compile(r"(?:https?|tg|ftp)://\S+|www\.\S+", re.IGNORECASE)
+
+
+def _only_links(text: str) -> bool:
+    """Is the question nothing but links? (Word by word: no regex backtracking over it.)"""
+    words = text.split()
+    return bool(words) and all(_LINK.fullmatch(word) for word in words)
+
+
+async def answer_question(update: Update, context: Context, question: str) -> None:
+    """Answer ``question`` (already admitted: see ``_admit``) with one reply."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None:
+        return
+    service = _service(context)
+    history = await service.off_loop(service.state.history, chat.id)
+    try:
+        cleaned = clean_question(question, service.settings.max_question_chars)
+    except QuestionError as exc:
+        await message.reply_text(_sentence(str(exc)))
+        return
+    if _only_links(cleaned):
+        await message.reply_text(NO_LINKS)
+        return
+    started = time.perf_counter()
+    asking = asyncio.ensure_future(service.ask(question, history, k=1))
+    # "typing…" only when the answer takes a while: a quick answer arrives before it would
+    # show, and every call counts against Telegram's ~30 messages/s for the whole bot.
+    done, _ = await asyncio.wait({asking}, timeout=_settings(context).typing_after_seconds)
+    if not done:
+        try:
+            await context.bot.send_chat_action(
+                chat.id, ChatAction.TYPING, message_thread_id=_thread(message)
+            )
+        except TelegramError as exc:  # cosmetic: never let it block the answer
+            log.info("typing action failed: %s", exc)
+    answer = await asking
+    latency_ms = (time.perf_counter() - started) * 1000
+    await service.off_loop(service.state.add_question, chat.id, question)
+    qid = await _remember(service, chat.id, question, history, answer)
+    passages = tuple(_passage_id(p.doc_id, p.start, p.end) for p in answer.passages)
+    log.info(
+        "question chat=%s answered=%s latency_ms=%.0f confidence=%.3f passage=%s",
+        chat_hash(chat.id),
+        answer.answered,
+        latency_ms,
+        answer.confidence,
+        passages[0] if passages else "-",
+    )
+    record = QuestionRecord(
+        now_iso(),
+        chat_hash(chat.id),
+        answer.question,
+        answer.answered,
+        round(answer.confidence, 4),
+        round(latency_ms, 1),
+        passages,
+    )
+    await service.note_question(record)
+    markup = _keyboard(qid, 1) if answer.answered else None
+    if not answer.answered and answer.confidence >= _settings(context).closest_passage_confidence:
+        # Not sure enough to answer, but not a dead end: the nearest passage, on request.
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(CLOSEST_BUTTON, callback_data=f"more:{qid}:0")]]
+        )
+    sent = await reply_html(message, answer_html(answer), markup)
+    if sent is not None:
+        await service.off_loop(service.state.add_message, qid, sent)
