@@ -34,6 +34,7 @@ from bot.config import BotSettings, load_bot_settings
 from bot.delivery import Outage, SendRequest, UpdatesRequest
 from bot.examples import example_questions
 from bot.service import AnswerService
+from bot.state import password_in
 from index.config import Settings
 from index.embedding import Embedder
 from index.errors import ConfigError, VerbatimError
@@ -131,9 +132,9 @@ def secrets_of(bot_settings: BotSettings) -> list[str]:
     if bot_settings.webhook_secret is not None:
         secrets.append(bot_settings.webhook_secret.get_secret_value())
     if bot_settings.state_url is not None:  # the database password
-        password = re.search(r"://[^:/@]+:([^@]+)@", bot_settings.state_url.get_secret_value())
+        password = password_in(bot_settings.state_url.get_secret_value())
         if password:
-            secrets.append(password.group(1))
+            secrets.append(password)
     return secrets
 
 

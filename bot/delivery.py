@@ -150,7 +150,8 @@ def _warn_once(what: str, message: str, *args: object) -> None:
 
 
 def readable_result(method: str, result: Any) -> Any:
-    """A successful call's ``result`` as python-telegram-bot can read it (see ``post``)."""
+    """A successful call's ``result`` as python-telegram-bot can read it (see the module's
+    docstring)."""
     if method == "getMe" and isinstance(result, dict) and "is_bot" not in result:
         _warn_once("is_bot", "the Bot API server's getMe has no is_bot: taken as a bot")
         return {**result, "is_bot": True}

@@ -163,9 +163,7 @@ class AnswerService:
 
     async def note_feedback(self, feedback: Feedback) -> None:
         """``record_feedback`` off the event loop, on the service's own threads."""
-        await asyncio.get_running_loop().run_in_executor(
-            self._executor, self.record_feedback, feedback
-        )
+        await self.off_loop(self.record_feedback, feedback)
 
     def record_feedback(self, feedback: Feedback) -> None:
         """Append the vote to ``feedback.jsonl`` next to the index (see ``bot.journal``)."""
@@ -174,9 +172,7 @@ class AnswerService:
     async def note_question(self, record: QuestionRecord) -> None:
         """``record_question`` on the service's own threads (never queued behind whatever
         else uses the event loop's default executor)."""
-        await asyncio.get_running_loop().run_in_executor(
-            self._executor, self.record_question, record
-        )
+        await self.off_loop(self.record_question, record)
 
     def record_question(self, record: QuestionRecord) -> None:
         """Append to ``questions.jsonl`` unless VERBATIM_RECORD_QUESTIONS is false. A disk

@@ -148,9 +148,19 @@ class State:
         return statement if self._param == "?" else statement.replace("?", "%s")
 
     def _run(self, statement: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Run a statement; the rows it returns."""
+        return self._execute(statement, params)[0]
+
+    def _count(self, statement: str, params: Sequence[object]) -> int:
+        """Run a write; how many rows it changed."""
+        return self._execute(statement, params)[1]
+
+    def _execute(
+        self, statement: str, params: Sequence[object]
+    ) -> tuple[list[tuple[Any, ...]], int]:
         with self._cursor() as cur:
             cur.execute(self._sql(statement), tuple(params))
-            return list(cur.fetchall()) if cur.description else []
+            return (list(cur.fetchall()) if cur.description else []), int(cur.rowcount)
 
     # -- conversations -------------------------------------------------------------------------
 
@@ -208,6 +218,13 @@ class State:
         )
         return int(rows[0][0]) - step if rows else 0
 
+    def give_back(self, qid: str, start: int, step: int) -> None:
+        """Undo ``take_passages`` when those passages could not be sent — unless another
+        press has taken further ones since (then they stay taken: no passage twice)."""
+        self._run(
+            "UPDATE answers SET shown = ? WHERE qid = ? AND shown = ?", [start, qid, start + step]
+        )
+
     # -- flood control ---------------------------------------------------------------------------
 
     def flooding(self, user_id: int, limit: int, window: float) -> tuple[bool, bool]:
@@ -233,13 +250,6 @@ class State:
             self._run("DELETE FROM flood WHERE at < ?", [now - 3600])
         return False, False
 
-    def give_back(self, qid: str, start: int, step: int) -> None:
-        """Undo ``take_passages`` when those passages could not be sent — unless another
-        press has taken further ones since (then they stay taken: no passage twice)."""
-        self._run(
-            "UPDATE answers SET shown = ? WHERE qid = ? AND shown = ?", [start, qid, start + step]
-        )
-
     def vote(self, qid: str, user_id: int, vote: str) -> str | None:
         """Record the user's vote (``up`` or ``down``) on the answer; the vote it replaces
         (None: a first vote), or ``vote`` itself when it is the same as before (nothing
@@ -260,18 +270,18 @@ class State:
             return "down" if vote == "up" else "up"
         return vote
 
-    def _count(self, statement: str, params: Sequence[object]) -> int:
-        """Run a write; how many rows it changed."""
-        with self._cursor() as cur:
-            cur.execute(self._sql(statement), tuple(params))
-            return int(cur.rowcount)
-
 
 class StateError(ConfigError):
     """The state store cannot be used (the message names the setting, never a password)."""
 
 
-_PASSWORD = re.compile(r"(://[^:/@]+:)[^@]*@")
+_PASSWORD = re.compile(r"(://[^:/@]+:)([^@]*)@")
+
+
+def password_in(url: str) -> str | None:
+    """The password of a ``scheme://user:password@host/…`` URL, if it has one."""
+    match = _PASSWORD.search(url)
+    return match.group(2) if match and match.group(2) else None
 
 
 def _redact_url(url: str) -> str:
@@ -280,7 +290,7 @@ def _redact_url(url: str) -> str:
 
 def _redact(exc: BaseException, url: str) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    password = re.search(r"://[^:/@]+:([^@]*)@", url)
-    if password and password.group(1):
-        text = text.replace(password.group(1), "***")
+    password = password_in(url)
+    if password:
+        text = text.replace(password, "***")
     return text.replace(url, _redact_url(url))

@@ -11,8 +11,10 @@ bot runs off the event loop (``AnswerService.check_upload`` / ``store_upload``).
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,8 +59,7 @@ def store(corpus: Path, name: str, data: bytes, *, replace: bool) -> tuple[str, 
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         backup = corpus / REPLACED_DIR / f"{target.stem}.{stamp}{target.suffix}"
         backup.parent.mkdir(exist_ok=True)
-        kept = _set_aside(target, backup)
-        kept = corpus_relative(corpus, kept)
+        kept = _set_aside(target, backup).relative_to(corpus).as_posix()
     elif target.exists():
         target = free_name(corpus, name)
     tmp = corpus / f".upload-{uuid.uuid4().hex}"
@@ -70,12 +71,10 @@ def store(corpus: Path, name: str, data: bytes, *, replace: bool) -> tuple[str, 
     return target.name, kept
 
 
-def _set_aside(target: Path, backup: Path) -> str:
+def _set_aside(target: Path, backup: Path) -> Path:
     """Move ``target`` to ``backup``, or to ``stem-2``, ``stem-3``… beside it: an existing
     backup (two replacements within a second) is never overwritten."""
-    stem, suffix = backup.stem, backup.suffix
-    for n in range(1, 10_000):
-        candidate = backup if n == 1 else backup.with_name(f"{stem}-{n}{suffix}")
+    for candidate in _names(backup):
         try:
             os.link(target, candidate)  # refuses an existing name, atomically
         except FileExistsError:
@@ -84,21 +83,22 @@ def _set_aside(target: Path, backup: Path) -> str:
             if candidate.exists():
                 continue
             os.replace(target, candidate)
-            return str(candidate)
+            return candidate
         target.unlink()
-        return str(candidate)
+        return candidate
     raise FileExistsError(f"no free name for a backup of {target}")
-
-
-def corpus_relative(corpus: Path, path: str) -> str:
-    return Path(path).relative_to(corpus).as_posix()
 
 
 def free_name(corpus: Path, name: str) -> Path:
     """``corpus/stem-2.ext``, ``stem-3.ext``… the first that does not exist."""
-    path = Path(name)
-    for n in range(2, 10_000):
-        candidate = corpus / f"{path.stem}-{n}{path.suffix}"
+    for candidate in itertools.islice(_names(corpus / name), 1, None):
         if not candidate.exists():
             return candidate
     raise FileExistsError(f"no free name for {name} in {corpus}")
+
+
+def _names(path: Path) -> Iterator[Path]:
+    """``path``, then ``stem-2.ext``, ``stem-3.ext``… beside it (a bounded number)."""
+    yield path
+    for n in range(2, 10_000):
+        yield path.with_name(f"{path.stem}-{n}{path.suffix}")

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import re
 import uuid
+from collections.abc import Sequence
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
@@ -21,10 +22,10 @@ from bot.handlers.common import (
     _flooding,
     _passage_id,
     _service,
-    chat_hash,
     reply_html,
 )
 from bot.handlers.operators import _on_upload_choice
+from bot.journal import chat_hash
 from bot.render import answer_html
 from bot.service import AnswerService, Feedback, now_iso
 from bot.state import Asked
@@ -48,16 +49,22 @@ def _keyboard(qid: str, shown: int) -> InlineKeyboardMarkup:
 
 
 async def _remember(
-    service: AnswerService, chat_id: int, question: str, history: list[str], answer: Answer
+    service: AnswerService,
+    chat_id: int,
+    question: str,
+    history: list[str],
+    answer: Answer,
+    passages: Sequence[str],
 ) -> str:
     """Keep what the answer's buttons need (``bot.state``, shared by every bot process and
-    kept across restarts); its id, for the buttons' data."""
+    kept across restarts): ``passages`` are the answer's passage ids. Its id, for the
+    buttons' data."""
     qid = hashlib.sha256(f"{chat_id}\0{question}\0{uuid.uuid4()}".encode()).hexdigest()[:12]
     asked = Asked(
         question,
         history,
         chat_id,
-        [_passage_id(p.doc_id, p.start, p.end) for p in answer.passages],
+        list(passages),
         shown=len(answer.passages) if answer.answered else 0,
     )
     await service.off_loop(service.state.remember, qid, asked)

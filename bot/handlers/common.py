@@ -4,7 +4,6 @@ and flood control), replies in HTML with their fallbacks, and answering a button
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
 from collections import OrderedDict
@@ -64,10 +63,6 @@ def _service(context: Context) -> AnswerService:
 def _settings(context: Context) -> BotSettings:
     settings: BotSettings = context.bot_data[SETTINGS]
     return settings
-
-
-def chat_hash(chat_id: int) -> str:
-    return hashlib.sha256(str(chat_id).encode()).hexdigest()[:12]
 
 
 # -- access --------------------------------------------------------------------------------------

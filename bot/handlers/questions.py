@@ -26,9 +26,9 @@ from bot.handlers.common import (
     _service,
     _settings,
     _thread,
-    chat_hash,
     reply_html,
 )
+from bot.journal import chat_hash
 from bot.render import answer_html
 from bot.service import QuestionRecord, now_iso
 from index.answering import clean_question
@@ -138,7 +138,6 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     if message is None or chat is None:
         return
     service = _service(context)
-    history = await service.off_loop(service.state.history, chat.id)
     try:
         cleaned = clean_question(question, service.settings.max_question_chars)
     except QuestionError as exc:
@@ -147,6 +146,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     if _only_links(cleaned):
         await message.reply_text(NO_LINKS)
         return
+    history = await service.off_loop(service.state.history, chat.id)
     started = time.perf_counter()
     asking = asyncio.ensure_future(service.ask(question, history, k=1))
     # "typing…" only when the answer takes a while: a quick answer arrives before it would
@@ -162,8 +162,8 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     answer = await asking
     latency_ms = (time.perf_counter() - started) * 1000
     await service.off_loop(service.state.add_question, chat.id, question)
-    qid = await _remember(service, chat.id, question, history, answer)
     passages = tuple(_passage_id(p.doc_id, p.start, p.end) for p in answer.passages)
+    qid = await _remember(service, chat.id, question, history, answer, passages)
     log.info(
         "question chat=%s answered=%s latency_ms=%.0f confidence=%.3f passage=%s",
         chat_hash(chat.id),
