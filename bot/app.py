@@ -183,14 +183,8 @@ def build_application(
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         await service.start(bot_settings.reload_seconds)
-        app.bot_data[handlers.SERVICE] = service
-        app.bot_data[handlers.SETTINGS] = bot_settings
-        import asyncio
-
         try:
-            app.bot_data[handlers.EXAMPLES] = await asyncio.to_thread(
-                example_questions, service.engine
-            )
+            app.bot_data.examples = await asyncio.to_thread(example_questions, service.engine)
         except Exception:
             log.exception("could not draw example questions")
         try:
@@ -203,6 +197,7 @@ def build_application(
 
     builder = (
         Application.builder()
+        .context_types(handlers.CONTEXT_TYPES)
         .token(bot_settings.token.get_secret_value())
         .concurrent_updates(64)
         .rate_limiter(
@@ -234,8 +229,8 @@ def build_application(
     if bot_settings.base_file_url:
         builder = builder.base_file_url(bot_settings.base_file_url)
     app = builder.build()
-    app.bot_data[handlers.SERVICE] = service
-    app.bot_data[handlers.SETTINGS] = bot_settings
+    app.bot_data.service = service
+    app.bot_data.settings = bot_settings
 
     text = filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("start", handlers.on_start, filters.UpdateType.MESSAGE))

@@ -15,10 +15,9 @@ _SKIP = frozenset(
 
 
 def example_questions(engine: Engine, count: int = 2) -> list[str]:
-    stored = engine.answerer.stored
     names: Counter[str] = Counter()
-    for doc in stored.documents:
-        for line in doc.text.split("\n")[1:]:  # skip the title line
+    for indexed in engine.documents():
+        for line in indexed.document.text.split("\n")[1:]:  # skip the title line
             for match in _NAME.finditer(line):
                 name = match.group(1).strip()
                 words = name.split()

@@ -25,7 +25,7 @@ from index.answering import Answer
 from index.build import BuildSummary
 from index.config import Settings
 from index.embedding import Embedder
-from index.engine import Engine
+from index.engine import Engine, IndexedDocument
 from index.store import current_version_path
 from index.threads import single_threaded_faiss
 
@@ -109,19 +109,8 @@ class AnswerService:
         call = functools.partial(self.engine.answer, question, list(history), k, force=force)
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    def documents(self) -> list[dict[str, object]]:
-        stored = self.engine.answerer.stored
-        built = stored.manifest.built_at
-        return [
-            {
-                "title": d.title,
-                "source": d.source,
-                "url": d.url,
-                "chunks": stored.manifest.documents.get(d.source, {}).get("chunks", 0),
-                "indexed": built,
-            }
-            for d in stored.documents
-        ]
+    def documents(self) -> list[IndexedDocument]:
+        return self.engine.documents()
 
     # -- operations ----------------------------------------------------------------------------
 

@@ -323,7 +323,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
     engine = _open_engine(args)
     assert isinstance(engine, Engine)
-    docs = engine.answerer.stored.documents
+    docs = engine.documents()
     print(f"Ask about {len(docs)} document(s): " + "; ".join(d.title for d in docs[:5]))
     print("Follow-up questions are understood. /reset forgets the conversation, /quit leaves.\n")
     history: list[str] = []

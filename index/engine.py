@@ -11,11 +11,13 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from index.answering import Answer, Answerer
 from index.build import BuildSummary, build_index
 from index.config import Settings
+from index.documents import Document
 from index.embedding import Embedder, load_embedder
 from index.errors import IndexLoadError
 from index.store import current_version_path, load_version
@@ -24,6 +26,20 @@ log = logging.getLogger(__name__)
 
 #: Answers kept per index version (an answer is a few kB: a few MB at most).
 CACHE_SIZE = 2048
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """A document of the index in use: the document, its chunk count, when its version was
+    built (ISO 8601, UTC)."""
+
+    document: Document
+    chunks: int
+    indexed: str
+
+    @property
+    def title(self) -> str:
+        return self.document.title
 
 
 class Engine:
@@ -93,6 +109,17 @@ class Engine:
             self.refresh()
         assert self._answerer is not None
         return self._answerer
+
+    def documents(self) -> list[IndexedDocument]:
+        """The documents of the index in use, in corpus order."""
+        stored = self.answerer.stored
+        manifest = stored.manifest
+        return [
+            IndexedDocument(
+                d, int(manifest.documents.get(d.source, {}).get("chunks", 0)), manifest.built_at
+            )
+            for d in stored.documents
+        ]
 
     def answer(
         self, question: str, history: Sequence[str] = (), k: int = 3, *, force: bool = False

@@ -154,7 +154,7 @@ async def settle(bot: RunningBot, quiet: float = 0.15, timeout: float = 20.0) ->
     ``quiet`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    service = bot.app.bot_data[handlers.SERVICE]
+    service = bot.app.bot_data.service
     while loop.time() < deadline:
         if bot.api.pending():
             await asyncio.sleep(0.02)

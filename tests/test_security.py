@@ -33,7 +33,6 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import handlers
 from bot.app import BotApiError, Timeouts, Webhook, install_redaction, secrets_of
 from bot.config import BotSettings
 from index.config import Settings
@@ -556,7 +555,7 @@ async def test_operators_only_and_the_allow_list_in_groups_buttons_and_inline(
     ) as bot:
         await bot.running()
         talk = Conversation(bot)
-        service = bot.app.bot_data[handlers.SERVICE]
+        service = bot.app.bot_data.service
         version = service.index_version()
 
         # Operators only, in a group the allow-list admits: a reader, an anonymous admin

@@ -1,6 +1,7 @@
 """Telegram handlers: thin, async, one job per module. The work happens in ``AnswerService``.
 
-* ``common`` — the bot's service and settings, admission (allow-list, flood control), HTML
+* ``context`` — the typed bot and user data (``ContextTypes``);
+* ``common`` — admission (allow-list, flood control), HTML
   replies with their fallbacks, answering a button press once;
 * ``questions`` — text messages and /ask: each user's questions in turn, one reply each;
 * ``buttons`` — More, Closest passage, 👍 / 👎;
@@ -20,16 +21,16 @@ from bot.handlers.commands import (
     on_start,
     on_unknown_command,
 )
-from bot.handlers.common import EXAMPLES, SERVICE, SETTINGS
+from bot.handlers.context import CONTEXT_TYPES, BotData, Context
 from bot.handlers.errors import on_error
 from bot.handlers.inline import on_inline
 from bot.handlers.operators import on_document, on_reindex, sanitise_filename
 from bot.handlers.questions import answer_question, on_text, questions_waiting
 
 __all__ = [
-    "EXAMPLES",
-    "SERVICE",
-    "SETTINGS",
+    "CONTEXT_TYPES",
+    "BotData",
+    "Context",
     "answer_question",
     "on_ask_command",
     "on_callback",

@@ -16,14 +16,13 @@ from bot.handlers.common import (
     _MORE_STEP,
     CLOSEST_INTRO,
     PRIVATE,
-    Context,
     _allowed,
     _answer_press,
     _flooding,
     _passage_id,
-    _service,
     reply_html,
 )
+from bot.handlers.context import Context
 from bot.handlers.operators import _on_upload_choice
 from bot.journal import chat_hash
 from bot.render import answer_html
@@ -94,7 +93,7 @@ async def on_callback(update: Update, context: Context) -> None:
         await _on_upload_choice(update, context, query, qid, arg)
         return
     message = query.message
-    service = _service(context)
+    service = context.service
     record = await _recall(context, qid, message, arg)
     if record is None or not isinstance(message, Message) or not _bound(record, message):
         await _answer_press(
@@ -165,7 +164,7 @@ async def _send_more(
 ) -> None:
     """Passages ``start`` to ``start + step`` of the answer, under a More (or the closest
     passage under a declined question, when ``start`` is 0)."""
-    service = _service(context)
+    service = context.service
     # The user asked for more: the next passages by relevance, even below the bar a first
     # answer must clear (they are numbered, after the confident one).
     answer = await service.ask(record.question, record.history, k=start + step, force=True)
@@ -192,7 +191,7 @@ def _bound(record: Asked, message: Message) -> bool:
 
 
 async def _recall(context: Context, qid: str, message: object, arg: str) -> Asked | None:
-    service = _service(context)
+    service = context.service
     asked = await service.off_loop(service.state.recall, qid)
     if asked is not None:
         return asked

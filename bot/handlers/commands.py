@@ -6,18 +6,17 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from telegram import MessageEntity, Update
+from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 
 from bot.handlers.common import (
-    EXAMPLES,
     ONLY_TEXT,
-    Context,
     _admit,
     _is_admin,
-    _service,
+    admitted,
     no_preview,
 )
+from bot.handlers.context import Context
 from bot.handlers.questions import ask_in_turn, on_text
 from bot.render import pack, utf16_len
 
@@ -26,15 +25,14 @@ log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the 
 # -- commands ------------------------------------------------------------------------------------
 
 
-async def on_start(update: Update, context: Context) -> None:
-    if update.effective_message is None or not await _admit(update, context):
-        return
-    service = _service(context)
+@admitted
+async def on_start(update: Update, context: Context, message: Message) -> None:
+    service = context.service
     docs = service.documents()
-    titles = "\n".join(f"• {escape(str(d['title']))}" for d in docs[:10])
+    titles = "\n".join(f"• {escape(d.title)}" for d in docs[:10])
     if len(docs) > 10:
         titles += f"\n• … and {len(docs) - 10} more (/sources)"
-    examples = context.bot_data.get(EXAMPLES) or []
+    examples = context.bot_data.examples
     tries = "\n".join(f"• <code>{escape(q)}</code>" for q in examples)
     text = (
         "Hello! I answer questions about a set of documents by <b>quoting them word for "
@@ -45,7 +43,7 @@ async def on_start(update: Update, context: Context) -> None:
         text += f"\n\nTry asking:\n{tries}"
     text += "\n\nFollow-up questions work too. /help for more."
     for part in pack([text]):
-        await update.effective_message.reply_text(part, parse_mode=ParseMode.HTML)
+        await message.reply_text(part, parse_mode=ParseMode.HTML)
 
 
 HELP = (
@@ -61,41 +59,38 @@ HELP = (
 )
 
 
-async def on_help(update: Update, context: Context) -> None:
-    if update.effective_message is None or not await _admit(update, context):
-        return
+@admitted
+async def on_help(update: Update, context: Context, message: Message) -> None:
     text = HELP.format(name=escape(context.bot.username or "bot"))
     if _is_admin(update, context):
         text += (
             "\n\n<b>Operators</b>: send me a .txt, .md, .html or .pdf file to add it; "
             "/reindex rebuilds the index from the corpus folder."
         )
-    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+    await message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
-async def on_sources(update: Update, context: Context) -> None:
-    if update.effective_message is None or not await _admit(update, context):
-        return
+@admitted
+async def on_sources(update: Update, context: Context, message: Message) -> None:
     lines = []
-    for d in _service(context).documents():
-        title = escape(str(d["title"]))
-        if d.get("url"):
-            title = f'<a href="{escape(str(d["url"]), quote=True)}">{title}</a>'
-        lines.append(f"• {title} — {d['chunks']} chunks, indexed {escape(str(d['indexed']))}")
+    for d in context.service.documents():
+        title = escape(d.title)
+        if d.document.url:
+            title = f'<a href="{escape(d.document.url, quote=True)}">{title}</a>'
+        lines.append(f"• {title} — {d.chunks} chunks, indexed {escape(d.indexed)}")
     blocks = [f"<b>{len(lines)} document(s)</b>", *lines]
     for part in pack(["\n".join(blocks)] if utf16_len("\n".join(blocks)) < 4000 else blocks):
-        await update.effective_message.reply_text(
+        await message.reply_text(
             part, parse_mode=ParseMode.HTML, link_preview_options=no_preview(part)
         )
 
 
-async def on_reset(update: Update, context: Context) -> None:
-    if update.effective_message is None or not await _admit(update, context):
-        return
+@admitted
+async def on_reset(update: Update, context: Context, message: Message) -> None:
     if update.effective_chat is not None:
-        service = _service(context)
+        service = context.service
         await service.off_loop(service.state.forget, update.effective_chat.id)
-    await update.effective_message.reply_text("Done — I have forgotten our conversation.")
+    await message.reply_text("Done — I have forgotten our conversation.")
 
 
 async def on_ask_command(update: Update, context: Context) -> None:

@@ -4,28 +4,22 @@ and flood control), replies in HTML with their fallbacks, and answering a button
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
-from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TimedOut
-from telegram.ext import ContextTypes
 
-from bot.config import BotSettings
+from bot.handlers.context import Context
 from bot.render import MESSAGE_LIMIT, cut_utf16
-from bot.service import AnswerService
 
 log = logging.getLogger("bot.handlers")
 
 
-Context = ContextTypes.DEFAULT_TYPE
-SERVICE = "service"
-SETTINGS = "bot_settings"
-EXAMPLES = "examples"
-_TURNS = "turns"
 _MORE_STEP = 3
 _INLINE_RESULTS = 10
 _INLINE_MAX_CHARS = 256  # Telegram's own limit: a longer inline query is not from Telegram
@@ -55,21 +49,11 @@ NO_LINKS = (
 )
 
 
-def _service(context: Context) -> AnswerService:
-    service: AnswerService = context.bot_data[SERVICE]
-    return service
-
-
-def _settings(context: Context) -> BotSettings:
-    settings: BotSettings = context.bot_data[SETTINGS]
-    return settings
-
-
 # -- access --------------------------------------------------------------------------------------
 
 
 def _allowed(update: Update, context: Context) -> bool:
-    allowed = _settings(context).allowed_chat_ids
+    allowed = context.settings.allowed_chat_ids
     if not allowed:
         return True
     chat = update.effective_chat
@@ -81,7 +65,7 @@ def _allowed(update: Update, context: Context) -> bool:
 
 def _is_admin(update: Update, context: Context) -> bool:
     user = update.effective_user
-    return user is not None and user.id in _settings(context).admin_ids
+    return user is not None and user.id in context.settings.admin_ids
 
 
 def _is_private(update: Update) -> bool:
@@ -108,6 +92,22 @@ async def _admit(update: Update, context: Context, *, question: bool = False) ->
     return True
 
 
+def admitted(
+    handler: Callable[[Update, Context, Message], Awaitable[None]],
+) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """The shared opening of a handler: an update with a message, admitted (``_admit``:
+    flood control, then the allow-list); the handler gets the message."""
+
+    @functools.wraps(handler)
+    async def checked(update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None or not await _admit(update, context):
+            return
+        await handler(update, context, message)
+
+    return checked
+
+
 async def _flooding(update: Update, context: Context) -> tuple[bool, bool]:
     """(limited, warn): too many messages from one user in the window (counted in the state
     store, so across restarts and bot processes). Operators are not limited (they may send a
@@ -115,8 +115,8 @@ async def _flooding(update: Update, context: Context) -> tuple[bool, bool]:
     user = update.effective_user
     if user is None or _is_admin(update, context):
         return False, False
-    settings = _settings(context)
-    service = _service(context)
+    settings = context.settings
+    service = context.service
     return await service.off_loop(
         service.state.flooding, user.id, settings.flood_messages, settings.flood_seconds
     )
@@ -199,16 +199,9 @@ def _passage_id(doc_id: str, start: int, end: int) -> str:
     return f"{doc_id}:{start}-{end}"
 
 
-_ANSWERED = "answered_presses"
-_MAX_ANSWERED = 5000
-
-
 async def _answer_press(
     context: Context, query: CallbackQuery, text: str | None = None, *, show_alert: bool = False
 ) -> None:
     """Answer a button press (once: the error handler then replies in the chat instead)."""
-    answered: OrderedDict[str, None] = context.bot_data.setdefault(_ANSWERED, OrderedDict())
-    answered[query.id] = None
-    while len(answered) > _MAX_ANSWERED:
-        answered.popitem(last=False)
+    context.bot_data.note_answered(query.id)
     await query.answer(text, show_alert=show_alert)

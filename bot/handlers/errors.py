@@ -6,7 +6,8 @@ import logging
 
 from telegram import Message, Update
 
-from bot.handlers.common import _ANSWERED, APOLOGY, Context
+from bot.handlers.common import APOLOGY
+from bot.handlers.context import Context
 
 log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the logs
 
@@ -18,7 +19,7 @@ async def on_error(update: object, context: Context) -> None:
         return
     try:
         query = update.callback_query
-        if query is not None and query.id not in context.bot_data.get(_ANSWERED, {}):
+        if query is not None and query.id not in context.bot_data.answered:
             await query.answer(APOLOGY)
         elif query is not None:  # answered already: a press is answered once, say it here
             if isinstance(query.message, Message):

@@ -11,12 +11,10 @@ from telegram.constants import ParseMode
 from bot.handlers.common import (
     _INLINE_MAX_CHARS,
     _INLINE_RESULTS,
-    Context,
     _allowed,
-    _service,
-    _settings,
     no_preview,
 )
+from bot.handlers.context import Context
 from bot.render import passage_html
 from index.errors import QuestionError
 
@@ -28,7 +26,7 @@ log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the 
 def _personal(context: Context) -> bool:
     """Inline results are cached by Telegram for everyone who types the same query, unless
     personal: with an allow-list they must be, or a stranger would get an allowed user's."""
-    return bool(_settings(context).allowed_chat_ids)
+    return bool(context.settings.allowed_chat_ids)
 
 
 async def on_inline(update: Update, context: Context) -> None:
@@ -39,7 +37,7 @@ async def on_inline(update: Update, context: Context) -> None:
     if not _allowed(update, context) or not text.strip() or len(text) > _INLINE_MAX_CHARS:
         await query.answer([], cache_time=10, is_personal=_personal(context))
         return
-    service = _service(context)
+    service = context.service
     try:
         answer = await service.ask(text, (), k=_INLINE_RESULTS)
     except QuestionError:

@@ -8,15 +8,14 @@ import logging
 import re
 import unicodedata
 import uuid
-from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.handlers.common import Context, _admit, _answer_press, _is_admin, _service, _settings
+from bot.handlers.common import _admit, _answer_press, _is_admin, admitted
+from bot.handlers.context import Context, PendingUpload
 from bot.render import MESSAGE_LIMIT, cut_utf16
 from bot.service import AnswerService
 from index.documents import SUPPORTED_SUFFIXES
@@ -63,8 +62,8 @@ async def on_document(update: Update, context: Context) -> None:
             "Thanks, but only the bot's operators can add documents. Nothing was stored."
         )
         return
-    settings = _settings(context)
-    service = _service(context)
+    settings = context.settings
+    service = context.service
     doc = message.document
     name = sanitise_filename(doc.file_name or "document")
     suffix = Path(name).suffix.lower()
@@ -96,7 +95,7 @@ async def on_document(update: Update, context: Context) -> None:
         return
     if found.exists:
         # Never replace a document silently: ask, keeping the upload until the answer.
-        token = _pending_upload(context, _Upload(name, data, chat.id, message.message_id))
+        token = _pending_upload(context, PendingUpload(name, data, chat.id, message.message_id))
         await message.reply_text(
             f"A different document named {name} is already in the corpus. Replace it (the "
             "old version is kept aside), keep both, or cancel?",
@@ -117,7 +116,7 @@ async def on_document(update: Update, context: Context) -> None:
 async def _store_and_index(
     update: Update, context: Context, message: Message, name: str, data: bytes, *, replace: bool
 ) -> None:
-    service = _service(context)
+    service = context.service
     written, kept = await service.store_upload(name, data, replace=replace)
     log.info("document saved: %s (%d bytes)", written, len(data))
     verb = "Replaced" if kept else "Saved"
@@ -126,26 +125,9 @@ async def _store_and_index(
     context.application.create_task(_rebuild_and_report(status, service), update=update)
 
 
-@dataclass(frozen=True)
-class _Upload:
-    """An upload waiting for the operator's answer: replace, keep both or cancel."""
-
-    name: str
-    data: bytes
-    chat: int
-    message_id: int
-
-
-_UPLOADS = "pending_uploads"
-_MAX_PENDING_UPLOADS = 8  # each holds the file (at most VERBATIM_MAX_UPLOAD_BYTES) in memory
-
-
-def _pending_upload(context: Context, upload: _Upload) -> str:
-    pending: OrderedDict[str, _Upload] = context.bot_data.setdefault(_UPLOADS, OrderedDict())
+def _pending_upload(context: Context, upload: PendingUpload) -> str:
     token = uuid.uuid4().hex[:12]
-    pending[token] = upload
-    while len(pending) > _MAX_PENDING_UPLOADS:
-        pending.popitem(last=False)
+    context.bot_data.remember_upload(token, upload)
     return token
 
 
@@ -158,7 +140,7 @@ async def _on_upload_choice(
     if not _is_admin(update, context):
         await _answer_press(context, query, "Only the bot's operators can choose this.")
         return
-    pending: OrderedDict[str, _Upload] = context.bot_data.setdefault(_UPLOADS, OrderedDict())
+    pending = context.bot_data.uploads
     upload = pending.get(token)
     message = query.message
     if upload is None or not isinstance(message, Message) or message.chat.id != upload.chat:
@@ -201,14 +183,12 @@ def human_size(size: float) -> str:
     raise AssertionError  # pragma: no cover
 
 
-async def on_reindex(update: Update, context: Context) -> None:
-    message = update.effective_message
-    if message is None or not await _admit(update, context):
-        return
+@admitted
+async def on_reindex(update: Update, context: Context, message: Message) -> None:
     if not _is_admin(update, context):
         await message.reply_text("Sorry, only the bot's operators can rebuild the index.")
         return
-    service = _service(context)
+    service = context.service
     if service.rebuilding:
         await message.reply_text("A rebuild is already running; I will switch to it when done.")
         return

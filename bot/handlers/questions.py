@@ -6,28 +6,25 @@ import asyncio
 import logging
 import re
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
+from telegram.ext import Application
 
 from bot.handlers.buttons import _keyboard, _remember
 from bot.handlers.common import (
-    _TURNS,
     CLOSEST_BUTTON,
     NO_LINKS,
     QUEUE_FULL,
-    Context,
     _admit,
     _passage_id,
     _sentence,
-    _service,
-    _settings,
     _thread,
     reply_html,
 )
+from bot.handlers.context import Context, UserData
 from bot.journal import chat_hash
 from bot.render import answer_html
 from bot.service import QuestionRecord, now_iso
@@ -71,23 +68,9 @@ async def on_text(update: Update, context: Context) -> None:
     await ask_in_turn(update, context, question)
 
 
-@dataclass
-class _Turns:
-    """One user's questions: the last one's task (the next waits for it), how many wait or
-    run, and whether the one "too many" reply of this burst was sent."""
-
-    last: asyncio.Task[None] | None = None
-    waiting: int = 0
-    warned: bool = False
-
-
-def questions_waiting(application: Any) -> int:
+def questions_waiting(application: Application[Any, Context, UserData, Any, Any, Any]) -> int:
     """Questions queued or being answered, over all users (for tests and shutdown logs)."""
-    return sum(
-        turns.waiting
-        for data in application.user_data.values()
-        if isinstance(turns := data.get(_TURNS), _Turns)
-    )
+    return sum(data.turns.waiting for data in application.user_data.values())
 
 
 async def ask_in_turn(update: Update, context: Context, question: str) -> None:
@@ -99,9 +82,8 @@ async def ask_in_turn(update: Update, context: Context, question: str) -> None:
     message = update.effective_message
     if message is None:
         return
-    data: dict[str, Any] = context.user_data if context.user_data is not None else {}
-    turns = data.setdefault(_TURNS, _Turns())
-    if turns.waiting >= _settings(context).queue_per_user:
+    turns = context.turns
+    if turns.waiting >= context.settings.queue_per_user:
         if not turns.warned:
             turns.warned = True
             await message.reply_text(QUEUE_FULL)
@@ -137,7 +119,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     chat = update.effective_chat
     if message is None or chat is None:
         return
-    service = _service(context)
+    service = context.service
     try:
         cleaned = clean_question(question, service.settings.max_question_chars)
     except QuestionError as exc:
@@ -151,7 +133,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     asking = asyncio.ensure_future(service.ask(question, history, k=1))
     # "typing…" only when the answer takes a while: a quick answer arrives before it would
     # show, and every call counts against Telegram's ~30 messages/s for the whole bot.
-    done, _ = await asyncio.wait({asking}, timeout=_settings(context).typing_after_seconds)
+    done, _ = await asyncio.wait({asking}, timeout=context.settings.typing_after_seconds)
     if not done:
         try:
             await context.bot.send_chat_action(
@@ -183,7 +165,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     )
     await service.note_question(record)
     markup = _keyboard(qid, 1) if answer.answered else None
-    if not answer.answered and answer.confidence >= _settings(context).closest_passage_confidence:
+    if not answer.answered and answer.confidence >= context.settings.closest_passage_confidence:
         # Not sure enough to answer, but not a dead end: the nearest passage, on request.
         markup = InlineKeyboardMarkup(
             [[InlineKeyboardButton(CLOSEST_BUTTON, callback_data=f"more:{qid}:0")]]
