@@ -29,6 +29,7 @@ from index.answering import Answerer
 from index.build import build_index
 from index.config import ChunkingSettings
 from index.embedding import HashingEmbedder, SentenceTransformerEmbedder
+from index.process import prepare_process
 from index.store import load_version
 
 SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "squad2-dev-subset.json"
@@ -100,4 +101,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    prepare_process()  # as the verbatim command does: index.process
     sys.exit(main())

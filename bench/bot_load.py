@@ -45,6 +45,7 @@ from answer_latency import SQUAD  # noqa: E402
 from index.config import Settings  # noqa: E402
 from index.embedding import Embedder, SentenceTransformerEmbedder  # noqa: E402
 from index.engine import Engine  # noqa: E402
+from index.process import prepare_process  # noqa: E402
 from tests.botharness import running_bot  # noqa: E402
 from tests.fakebotapi import FakeBotApi, PortFakeBotApi, private, user  # noqa: E402
 
@@ -291,4 +292,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    prepare_process()  # as the verbatim command does: index.process
     sys.exit(main())

@@ -35,6 +35,7 @@ from index.answering import Answer
 from index.build import build_index
 from index.config import ChunkingSettings, Settings
 from index.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder, Vectors
+from index.process import prepare_process
 
 
 class SplitEmbedder:
@@ -152,6 +153,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    prepare_process()  # as the verbatim command does: index.process
     sys.exit(main())
 
 

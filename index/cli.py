@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,6 +22,7 @@ from index.answering import Answer, clean_question
 from index.config import Settings, chunking_settings, load_settings
 from index.errors import IndexLoadError, QuestionError, VerbatimError
 from index.evaluation.sets import Budget
+from index.process import prepare_process
 
 log = logging.getLogger("verbatim")
 
@@ -42,9 +42,6 @@ _QUIET_LOGGERS = (
 
 
 def _configure_logging(verbose: bool) -> None:
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s: %(message)s"
@@ -150,6 +147,7 @@ def main(argv: Sequence[str] | None = None, commands: Sequence[Commands] | None 
     commands = commands or [INDEX_COMMANDS]
     args = parser(commands).parse_args(argv)
     _configure_logging(args.verbose)
+    prepare_process()
     try:
         for some in commands:
             status = some.run(args)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -49,16 +48,13 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded once, offline (no hub download at run time)."""
 
     def __init__(self, model: str, *, batch_size: int = 64) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
 
         self._name = model
         self._batch_size = batch_size
         path = resolve_model_path(model)
         try:
-            self._model = SentenceTransformer(path, device="cpu")
+            self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
         except Exception as exc:
             raise ConfigError(
                 f"cannot load embedding model {model!r} (VERBATIM_MODEL): {exc}. "

@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 
 
 def limit_blas_for_answering() -> None:
-    """Put every BLAS library loaded so far on one thread (called for each new index: a
-    library loaded later, by another import, is caught then)."""
+    """Put every BLAS library loaded so far (numpy's and FAISS's, imported here) on one
+    thread. Process-wide: called once, by the entry points (``index.process``)."""
     import faiss  # noqa: F401  (its OpenBLAS must be loaded to be seen)
     import numpy  # noqa: F401
 

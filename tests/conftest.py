@@ -10,10 +10,15 @@ import pytest
 from index.config import ChunkingSettings, Settings
 from index.embedding import HashingEmbedder, SentenceTransformerEmbedder, Vectors
 from index.engine import Engine
+from index.process import prepare_process
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "corpus" / "north-korea-upgrades-mobile-networks-with-huawei.txt"
 SQUAD = ROOT.parent / "shared" / "eval" / "squad2-dev-subset.json"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    prepare_process()  # as the verbatim command does (index.process)
 
 
 class CountingEmbedder(HashingEmbedder):

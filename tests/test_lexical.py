@@ -8,9 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import threadpoolctl
 
-from index.engine import Engine
 from index.lexical import Bm25, tokenize, tokenizer_id
 
 WORDS = ["geyser", "erupt", "volcano", "ice", "river", "lava", "ash", "glacier", "island", "sea"]
@@ -47,15 +45,6 @@ def test_overlaps_of_an_empty_or_unknown_query_are_zero() -> None:
     assert bm25.overlaps(tokenize("penguins"), [[rows]]).tolist() == [[0.0, 0.0]]
     assert bm25.contains("lava").tolist() == [True, False]
     assert bm25.contains("penguin").tolist() == [False, False]
-
-
-def test_answering_puts_blas_on_one_thread(engine: Engine) -> None:
-    """index.threads: multi-threaded BLAS spinning beside the model made answers 5x slower."""
-    engine.answer("When did Eyjafjallajökull erupt?")
-    blas = threadpoolctl.threadpool_info()
-    assert [lib["num_threads"] for lib in blas if lib["user_api"] == "blas"] == [1] * sum(
-        lib["user_api"] == "blas" for lib in blas
-    )
 
 
 def test_scores_equal_bm25s_own_scoring() -> None:
