@@ -31,11 +31,11 @@ from pathlib import Path
 from answer_latency import make_corpus
 
 from bot.service import AnswerService
-from index.answering import Answer
 from index.build import build_index
 from index.config import ChunkingSettings, Settings
 from index.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder, Vectors
 from index.process import prepare_process
+from index.types import Answer
 
 
 class SplitEmbedder:

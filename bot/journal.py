@@ -20,7 +20,6 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +48,6 @@ class Feedback:
     time: str
     answer: str = ""  # the answer's id: one vote per user and answer, the last one counts
     user: str = ""  # hashed user id
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def chat_hash(chat_id: int) -> str:

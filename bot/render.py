@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from index.answering import Answer, Passage
+from index.types import Answer, Passage
 
 MESSAGE_LIMIT = 4096
 NOT_FOUND = (
@@ -105,10 +105,18 @@ def plain_blocks(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return split_plain_html(escape(text), limit)
 
 
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def strip_tags(html: str) -> str:
+    """The text of HTML made here (tags removed, entities kept)."""
+    return _TAGS.sub("", html)
+
+
 def split_plain_html(escaped: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Split text that has only entity escapes (no tags) at paragraph, sentence or word
     boundaries, never inside an ``&amp;``-style entity."""
-    text = re.sub(r"<[^>]+>", "", escaped)  # a block too long for one message loses its markup
+    text = strip_tags(escaped)  # a block too long for one message loses its markup
     out: list[str] = []
     while utf16_len(text) > limit:
         size = _chars_within(text, limit)

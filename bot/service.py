@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot import journal, uploads
-from bot.journal import Feedback, QuestionRecord, now_iso
+from bot.journal import Feedback, QuestionRecord
 from bot.state import State
-from index.answering import Answer
 from index.build import BuildSummary
 from index.config import Settings
 from index.embedding import Embedder
 from index.engine import Engine, IndexedDocument
 from index.store import current_version_path
 from index.threads import single_threaded_faiss
+from index.types import Answer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -174,4 +174,4 @@ class AnswerService:
             log.warning("could not record the question: %s", exc)
 
 
-__all__ = ["AnswerService", "Feedback", "QuestionRecord", "now_iso"]
+__all__ = ["AnswerService", "Feedback", "QuestionRecord"]

@@ -27,10 +27,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index.answering import HISTORY_TURNS
 from index.errors import ConfigError
 
 STATE_FILE = "state.sqlite"
-HISTORY_TURNS = 5
 #: answers whose buttons are kept (the oldest go first)
 MAX_ANSWERS = 20_000
 

@@ -18,7 +18,6 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,62 +26,16 @@ from index.embedding import Embedder
 from index.errors import QuestionError
 from index.features import QuestionFeatures, is_heading, question_features
 from index.lexical import tokenize
-from index.retrieval import Dense, FloatArray, Ranked, Retriever, SentenceHit
+from index.retrieval import Dense, FloatArray, Ranked, Retriever
 from index.scorer import Scorer, load_scorer
 from index.store import StoredIndex
+from index.types import Answer, Passage, Sentence, SentenceHit
 
 MAX_PASSAGE_CHARS = 600
 DEFAULT_MAX_QUESTION_CHARS = 1000
 SECONDARY_SCORE_RATIO = 0.75
 #: How much of the previous question a follow-up's query vector carries.
 TOPIC_WEIGHT = 0.6
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """A verbatim quote: ``text == document.text[start:end]``; ``highlight`` is inside it."""
-
-    text: str
-    highlight: str
-    title: str
-    source: str
-    start: int
-    end: int
-    score: float
-    highlight_start: int
-    highlight_end: int
-    doc_id: str
-    url: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    question: str
-    answered: bool
-    passages: tuple[Passage, ...]
-    resolved_question: str  # the question as searched (with the borrowed topic, if any)
-    confidence: float = 0.0
-
-    def to_json(self) -> dict[str, object]:
-        """The JSON shape of ``verbatim ask --json`` (a stable contract)."""
-        return {
-            "question": self.question,
-            "answered": self.answered,
-            # the calibrated probability that the first passage holds the answer
-            "confidence": round(self.confidence, 4),
-            "passages": [
-                {
-                    "text": p.text,
-                    "highlight": p.highlight,
-                    "title": p.title,
-                    "source": p.source,
-                    "start": p.start,
-                    "end": p.end,
-                    "score": round(p.score, 4),
-                }
-                for p in self.passages
-            ],
-        }
 
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
@@ -97,7 +50,8 @@ _ANAPHORA = re.compile(
     re.IGNORECASE,
 )
 _MAX_FOLLOW_UP_CONTENT_TOKENS = 4
-_HISTORY_TURNS = 3
+#: How many earlier questions of a conversation a follow-up is read with.
+HISTORY_TURNS = 3
 
 
 _BOT_MENTION = re.compile(r"(?<![\w@])@(?:[A-Za-z][A-Za-z0-9_]{0,30})?bot\b", re.IGNORECASE)
@@ -146,17 +100,9 @@ def topic_of(history: Sequence[str]) -> str | None:
     """The topic a follow-up leans on: the last question, with its own topic if it was itself
     a follow-up (over the last few turns)."""
     topic: str | None = None
-    for previous in [h for h in history if h.strip()][-_HISTORY_TURNS:]:
+    for previous in [h for h in history if h.strip()][-HISTORY_TURNS:]:
         topic = previous if topic is None or not is_follow_up(previous) else f"{topic} {previous}"
     return topic
-
-
-def resolve(question: str, history: Sequence[str]) -> tuple[str, str | None]:
-    """(question, topic): the topic is set when the question is marked as a follow-up."""
-    topic = topic_of(history)
-    if topic is None or not is_follow_up(question):
-        return question, None
-    return question, topic
 
 
 def _same_place(a: Passage, b: Passage) -> bool:
@@ -325,9 +271,17 @@ class Answerer:
     def _window(self, hit: SentenceHit) -> Passage:
         """Whole sentences around the hit, same paragraph, at most MAX_PASSAGE_CHARS."""
         sents = self.stored.sentences
-        row = hit.sentence
-        doc_row, h_start, h_end, para = (int(x) for x in sents[row])
-        doc = self.stored.documents[doc_row]
+        hit_sentence = hit.sentence
+        row, h_start, h_end = hit_sentence.row, hit_sentence.start, hit_sentence.end
+        doc = self.stored.documents[hit_sentence.doc]
+
+        def same_paragraph(near: int) -> Sentence | None:
+            if not (0 <= near < len(sents)):
+                return None
+            other = sents[near]
+            same = other.doc == hit_sentence.doc and other.paragraph == hit_sentence.paragraph
+            return other if same else None
+
         lo = hi = row
         start, end = h_start, h_end
         grow_before = True
@@ -335,12 +289,10 @@ class Answerer:
             grew = False
             for direction in (-1, 1) if grow_before else (1, -1):
                 near = (lo - 1) if direction < 0 else (hi + 1)
-                if not (0 <= near < len(sents)):
+                neighbour = same_paragraph(near)
+                if neighbour is None:
                     continue
-                n_doc, n_start, n_end, n_para = (int(x) for x in sents[near])
-                if n_doc != doc_row or n_para != para:
-                    continue
-                new_start, new_end = min(start, n_start), max(end, n_end)
+                new_start, new_end = min(start, neighbour.start), max(end, neighbour.end)
                 if new_end - new_start > MAX_PASSAGE_CHARS:
                     continue
                 start, end = new_start, new_end
@@ -353,12 +305,16 @@ class Answerer:
         if lo == hi == row and hi + 1 < len(sents) and is_heading(doc.text[h_start:h_end]):
             # A title, heading or name line alone says nothing: quote the paragraph that
             # follows it too (what it heads), as far as the passage limit allows.
-            following = int(sents[hi + 1, 3])
+            following = sents[hi + 1].paragraph
             while hi + 1 < len(sents):
-                n_doc, _, n_end, n_para = (int(x) for x in sents[hi + 1])
-                if n_doc != doc_row or n_para != following or n_end - start > MAX_PASSAGE_CHARS:
+                after = sents[hi + 1]
+                if (
+                    after.doc != hit_sentence.doc
+                    or after.paragraph != following
+                    or after.end - start > MAX_PASSAGE_CHARS
+                ):
                     break
-                hi, end = hi + 1, n_end
+                hi, end = hi + 1, after.end
         text = doc.text[start:end]
         if len(text) > MAX_PASSAGE_CHARS:  # one very long sentence: cut around the highlight
             end = start + MAX_PASSAGE_CHARS

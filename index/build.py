@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
-from index.chunking import Chunk, Span, chunk_document, sentences_for
+from index.chunking import chunk_document, sentences_for
 from index.config import ChunkingSettings
-from index.documents import Document, doc_id_for, iter_corpus_files, read_document, sha256_bytes
+from index.documents import doc_id_for, iter_corpus_files, read_document, sha256_bytes
 from index.embedding import Embedder, Vectors
 from index.errors import CorpusError, DocumentError, IndexLoadError
 from index.retrieval import LEXICAL_DIR, save_lexical
@@ -32,6 +31,7 @@ from index.store import (
     utc_now,
     write_version,
 )
+from index.types import Chunk, Document, SentenceTable, Span
 
 log = logging.getLogger(__name__)
 
@@ -187,11 +187,11 @@ def _parts_by_source(stored: StoredIndex) -> dict[str, _DocParts]:
         by_doc.setdefault(chunk.doc_id, []).append(row)
     out: dict[str, _DocParts] = {}
     for doc_row, doc in enumerate(stored.documents):
-        sent_rows = np.flatnonzero(stored.sentences[:, 0] == doc_row)
+        sent_rows = stored.sentences.of_document(doc_row)
         chunk_rows = by_doc.get(doc.doc_id, [])
         out[doc.source] = _DocParts(
             doc,
-            [Span(int(s[1]), int(s[2]), int(s[3])) for s in stored.sentences[sent_rows]],
+            stored.sentences.spans(sent_rows),
             [stored.chunks[r] for r in chunk_rows],
             np.asarray(stored.chunk_vectors[chunk_rows], dtype=np.float32),
             np.asarray(stored.sentence_vectors[sent_rows], dtype=np.float32),
@@ -267,10 +267,7 @@ def _write(
 ) -> Path:
     documents = [p.doc for p in parts]
     chunks = [c for p in parts for c in p.chunks]
-    sentence_rows: list[tuple[int, int, int, int]] = [
-        (row, s.start, s.end, s.paragraph) for row, p in enumerate(parts) for s in p.sentences
-    ]
-    sentences: npt.NDArray[np.int64] = np.asarray(sentence_rows, dtype=np.int64).reshape(-1, 4)
+    sentences = SentenceTable.of((row, s) for row, p in enumerate(parts) for s in p.sentences)
     dim = embedder.dimension
     chunk_vectors = _stack([p.chunk_vectors for p in parts], dim)
     sentence_vectors = _stack([p.sentence_vectors for p in parts], dim)

@@ -12,31 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 
 from index.config import ChunkingSettings
-from index.documents import Document
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A sentence: ``text[start:end]`` of its document, inside paragraph ``paragraph``."""
-
-    start: int
-    end: int
-    paragraph: int
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """A retrieval unit: ``doc.text[start:end]``, made of sentences [first_sentence, last)."""
-
-    chunk_id: str
-    doc_id: str
-    start: int
-    end: int
-    text: str
-
+from index.types import Chunk, Document, Span
 
 _ABBREVIATIONS = frozenset(
     [

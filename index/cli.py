@@ -18,11 +18,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from index.answering import Answer, clean_question
+from index.answering import clean_question
 from index.config import Settings, chunking_settings, load_settings
 from index.errors import IndexLoadError, QuestionError, VerbatimError
 from index.evaluation.sets import Budget
 from index.process import prepare_process
+from index.types import Answer
 
 log = logging.getLogger("verbatim")
 

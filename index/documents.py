@@ -12,11 +12,11 @@ import io
 import logging
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from index.cleaning import clean_lines, unwrap_lines
 from index.errors import CorpusError, DocumentError
+from index.types import Document
 
 log = logging.getLogger(__name__)
 
@@ -27,18 +27,6 @@ _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 _MAX_TITLE_CHARS = 200
 _MIN_WORDS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """One cleaned document of the corpus."""
-
-    doc_id: str  # stable identity: hash of the path relative to the corpus folder
-    source: str  # path relative to the corpus folder, e.g. "reports/2024.pdf"
-    title: str
-    text: str  # cleaned text; every quote is text[start:end]
-    content_hash: str  # sha256 of the file's bytes: a change means a re-embed
-    url: str | None = None
 
 
 def sha256_bytes(data: bytes) -> str:

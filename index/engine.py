@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.answering import Answer, Answerer
+from index.answering import Answerer
 from index.build import BuildSummary, build_index
 from index.config import Settings
-from index.documents import Document
 from index.embedding import Embedder, load_embedder
 from index.errors import IndexLoadError
 from index.store import current_version_path, load_version
+from index.types import Answer, Document
 
 log = logging.getLogger(__name__)
 

@@ -24,13 +24,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from index.chunking import Chunk
-from index.documents import Document
 from index.features import SENTENCE_FEATURES, SentenceFeatures, text_features
 from index.lexical import Bm25, tokenize
 from index.scorer import Scorer, load_scorer
 from index.spelling import WORDS_FILE, Speller
 from index.store import StoredIndex
+from index.types import Chunk, Document, SentenceHit, SentenceTable
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +53,12 @@ class Dense:
     chunk_ids: npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True, slots=True)
-class SentenceHit:
-    """A scored candidate sentence (row in the index's sentence table)."""
-
-    sentence: int
-    score: float  # the ranker's logit
-
-
 @dataclass(frozen=True)
 class Ranked:
-    """One question's candidates, best first: rows, the ranker's logits, their features."""
+    """One question's candidates, best first: their rows in ``sentences``, the ranker's
+    logits, their features."""
 
+    sentences: SentenceTable
     rows: npt.NDArray[np.int64]
     scores: FloatArray
     features: SentenceFeatures
@@ -74,7 +67,7 @@ class Ranked:
 
     def hits(self, limit: int) -> list[SentenceHit]:
         return [
-            SentenceHit(int(self.rows[i]), float(self.scores[i]))
+            SentenceHit(self.sentences[int(self.rows[i])], float(self.scores[i]))
             for i in range(min(limit, len(self.rows)))
         ]
 
@@ -103,13 +96,13 @@ class Retriever:
         self.speller = _load_speller(stored.path / LEXICAL_DIR) or Speller.from_texts(
             self.sentence_texts
         )
-        doc_of = sents[:, 0] if len(sents) else np.zeros(0, dtype=np.int64)
+        doc_of = sents.doc
         self.same_doc_prev = np.zeros(len(sents), dtype=bool)
         self.same_doc_next = np.zeros(len(sents), dtype=bool)
         if len(sents) > 1:
             self.same_doc_prev[1:] = doc_of[1:] == doc_of[:-1]
             self.same_doc_next[:-1] = doc_of[:-1] == doc_of[1:]
-        para = sents[:, 3] if len(sents) else np.zeros(0, dtype=np.int64)
+        para = sents.paragraph
         new_para = np.ones(len(sents), dtype=bool)
         if len(sents) > 1:
             new_para[1:] = ~self.same_doc_prev[1:] | (para[1:] != para[:-1])
@@ -225,6 +218,7 @@ class Retriever:
         total = sum(bm25.idf(t) for t in terms)
         known = sum(bm25.idf(t) for t in terms if bm25.knows(t))
         return Ranked(
+            self.stored.sentences,
             rows[order],
             scores[order],
             SentenceFeatures(**{k: v[order] for k, v in vars(features).items()}),
@@ -279,7 +273,7 @@ def save_lexical(
     folder: Path,
     documents: Sequence[Document],
     chunks: Sequence[Chunk],
-    sentences: npt.NDArray[np.int64],
+    sentences: SentenceTable,
 ) -> None:
     """Build the sentence and chunk BM25 indexes of a version and save them in ``folder``
     (``index.store.write_version`` calls this before the version is switched in). Loading
@@ -339,12 +333,13 @@ def _lexical_indexes(
     return sentence_bm25, chunk_bm25
 
 
-def _sentence_texts(documents: Sequence[Document], sents: npt.NDArray[np.int64]) -> list[str]:
-    return [documents[int(d)].text[int(s) : int(e)] for d, s, e, _ in sents]
+def _sentence_texts(documents: Sequence[Document], sents: SentenceTable) -> list[str]:
+    columns = (sents.doc.tolist(), sents.start.tolist(), sents.end.tolist())
+    return [documents[d].text[s:e] for d, s, e in zip(*columns, strict=True)]
 
 
 def _sentence_chunk_maps(
-    documents: Sequence[Document], chunks: Sequence[Chunk], sents: npt.NDArray[np.int64]
+    documents: Sequence[Document], chunks: Sequence[Chunk], sents: SentenceTable
 ) -> tuple[npt.NDArray[np.int64], list[list[int]]]:
     """For each sentence its home chunk (the first chunk holding it); for each chunk its
     sentences."""
@@ -352,16 +347,16 @@ def _sentence_chunk_maps(
     chunk_sentences: list[list[int]] = [[] for _ in chunks]
     doc_row = {d.doc_id: i for i, d in enumerate(documents)}
     by_doc: dict[int, list[int]] = {}
-    for row in range(len(sents)):
-        by_doc.setdefault(int(sents[row, 0]), []).append(row)
+    for row, doc in enumerate(sents.doc.tolist()):
+        by_doc.setdefault(doc, []).append(row)
     assigned = np.zeros(len(sents), dtype=bool)
     for c_row, chunk in enumerate(chunks):
         rows = by_doc.get(doc_row.get(chunk.doc_id, -1), [])
-        starts = sents[rows, 1] if rows else np.zeros(0, dtype=np.int64)
+        starts = sents.start[rows] if rows else np.zeros(0, dtype=np.int64)
         lo = int(np.searchsorted(starts, chunk.start, side="left"))
         hi = int(np.searchsorted(starts, chunk.end, side="left"))
         for r in rows[lo:hi]:
-            if sents[r, 2] <= chunk.end:
+            if sents.end[r] <= chunk.end:
                 chunk_sentences[c_row].append(r)
                 if not assigned[r]:
                     home[r] = c_row

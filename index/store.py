@@ -40,9 +40,8 @@ import numpy as np
 import numpy.typing as npt
 
 from index import ann
-from index.chunking import Chunk
-from index.documents import Document
 from index.errors import IndexLoadError
+from index.types import Chunk, Document, SentenceTable
 
 FORMAT_VERSION = 1
 # How chunk vectors are made: the length-weighted mean of their sentences' vectors
@@ -106,7 +105,7 @@ class StoredIndex:
     manifest: Manifest
     documents: list[Document]
     chunks: list[Chunk]
-    sentences: npt.NDArray[np.int64]  # rows: document row, start, end, paragraph
+    sentences: SentenceTable
     chunk_vectors: npt.NDArray[np.float32]
     sentence_vectors: npt.NDArray[np.float32]
     faiss_index: Any
@@ -152,7 +151,7 @@ def write_version(
     manifest: Manifest,
     documents: list[Document],
     chunks: list[Chunk],
-    sentences: npt.NDArray[np.int64],
+    sentences: SentenceTable,
     chunk_vectors: npt.NDArray[np.float32],
     sentence_vectors: npt.NDArray[np.float32],
     *,
@@ -174,7 +173,7 @@ def write_version(
     try:
         _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
         _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
-        _save_npy(tmp / "sentences.npy", sentences.astype(np.int64, copy=False))
+        _save_npy(tmp / "sentences.npy", sentences.matrix)
         _save_npy(tmp / "chunk_vectors.npy", chunk_vectors)
         _save_npy(tmp / "sentence_vectors.npy", sentence_vectors)
         vectors = np.asarray(chunk_vectors, dtype=np.float32).reshape(-1, manifest.dimension)
@@ -231,7 +230,7 @@ def load_version(index_dir: Path, expected_model: str | None = None) -> StoredIn
         reading = "chunks.jsonl"
         chunks = [Chunk(**row) for row in _read_jsonl(path / reading)]
         reading = "sentences.npy"
-        sentences = np.load(path / reading, allow_pickle=False)
+        sentences = SentenceTable(np.load(path / reading, allow_pickle=False))
         reading = "chunk_vectors.npy"
         # Memory-mapped read-only (shared by every process serving this version), held as
         # plain arrays: each slice of an ``np.memmap`` pays for building another memmap.
@@ -264,7 +263,7 @@ def _check_consistent(
     manifest: Manifest,
     documents: list[Document],
     chunks: list[Chunk],
-    sentences: npt.NDArray[np.int64],
+    sentences: SentenceTable,
     chunk_vectors: npt.NDArray[np.float32],
     sentence_vectors: npt.NDArray[np.float32],
     faiss_index: Any,
@@ -276,7 +275,7 @@ def _check_consistent(
         problems.append("chunks and chunk vectors do not match")
     if faiss_index.ntotal != len(chunks) or faiss_index.d != manifest.dimension:
         problems.append("chunks.faiss does not match the chunks")
-    if sentences.ndim != 2 or sentences.shape[0] != sentence_vectors.shape[0]:
+    if len(sentences) != sentence_vectors.shape[0]:
         problems.append("sentences and sentence vectors do not match")
     if len(chunk_vectors) and chunk_vectors.shape[1] != manifest.dimension:
         problems.append("vector dimension does not match the manifest")

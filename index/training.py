@@ -48,9 +48,9 @@ from index.features import (
     SentenceFeatures,
     question_features,
 )
-from index.retrieval import SentenceHit
 from index.scorer import FORMAT, SCORER_FILE, LinearModel, hand_set
 from index.store import StoredIndex
+from index.types import SentenceHit
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -103,7 +103,7 @@ def collect(
                         for i, row in enumerate(ranked.rows):
                             r = int(row)
                             if r not in windows:
-                                p = a._window(SentenceHit(r, 0.0))
+                                p = a._window(SentenceHit(a.stored.sentences[r], 0.0))
                                 windows[r] = (p.text, p.highlight)
                             quote[i] = contains(windows[r][0], case.answers)
                             hl[i] = contains(windows[r][1], case.answers) and (

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from index.answering import clean_question, is_follow_up, resolve
+from index.answering import clean_question, is_follow_up, topic_of
 from index.config import Settings
 from index.engine import Engine
 from index.errors import QuestionError
@@ -73,14 +73,11 @@ def test_follow_up_detection(question: str, expected: bool) -> None:
     assert is_follow_up(question) is expected
 
 
-def test_resolve_borrows_topic_only_for_follow_ups() -> None:
+def test_the_topic_is_borrowed_only_for_follow_ups() -> None:
     history = ["When was Koryolink established?"]
-    assert resolve("And Kang Song NET?", history) == (
-        "And Kang Song NET?",
-        "When was Koryolink established?",
-    )
-    assert resolve("Where is Hekla?", history) == ("Where is Hekla?", None)
-    assert resolve("And Kang Song NET?", []) == ("And Kang Song NET?", None)
+    assert topic_of(history) == "When was Koryolink established?"
+    assert is_follow_up("And Kang Song NET?") and not is_follow_up("Where is Hekla?")
+    assert topic_of([]) is None
 
 
 def test_follow_up_is_answered_in_context(engine: Engine) -> None:

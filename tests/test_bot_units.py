@@ -19,8 +19,8 @@ from bot.render import (
     plain_blocks,
     utf16_len,
 )
-from index.answering import Answer, Passage
 from index.errors import ConfigError
+from index.types import Answer, Passage
 
 TOKEN = "123456:AAbbCCddEEffGGhhIIjjKKllMM"
 

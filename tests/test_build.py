@@ -200,12 +200,12 @@ def test_each_sentence_is_encoded_once_and_chunks_pool_their_sentences(
     for row, chunk in enumerate(stored.chunks):
         sents = stored.sentences
         inside = np.flatnonzero(
-            (sents[:, 0] == doc_row[chunk.doc_id])
-            & (sents[:, 1] >= chunk.start)
-            & (sents[:, 2] <= chunk.end)
+            (sents.doc == doc_row[chunk.doc_id])
+            & (sents.start >= chunk.start)
+            & (sents.end <= chunk.end)
         )
         assert len(inside) >= 1
-        weights = (sents[inside, 2] - sents[inside, 1]).astype(np.float32)
+        weights = (sents.end[inside] - sents.start[inside]).astype(np.float32)
         pooled = weights @ np.asarray(stored.sentence_vectors[inside])
         pooled /= np.linalg.norm(pooled)
         assert np.allclose(stored.chunk_vectors[row], pooled, atol=1e-5)

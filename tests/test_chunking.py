@@ -53,7 +53,7 @@ def test_chunk_ids_are_stable() -> None:
 
 def test_long_sentence_is_cut_at_words() -> None:
     from index.chunking import sentences_for
-    from index.documents import Document
+    from index.types import Document
 
     text = " ".join(["word"] * 400)
     doc = Document("d", "d.txt", "d", text, "h")

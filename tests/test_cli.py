@@ -165,6 +165,7 @@ def test_index_from_another_model_says_how_to_rebuild(env: dict[str, str]) -> No
 
 def test_unanswered_and_feedback_reports(tmp_path: Path) -> None:
     from bot import journal
+    from index.store import utc_now
 
     index = tmp_path / "index"
     for question, answered in [
@@ -175,17 +176,17 @@ def test_unanswered_and_feedback_reports(tmp_path: Path) -> None:
     ]:
         journal.append(
             index / journal.QUESTIONS_FILE,
-            journal.QuestionRecord(journal.now_iso(), "abc", question, answered, 0.5, 10.0, ()),
+            journal.QuestionRecord(utc_now(), "abc", question, answered, 0.5, 10.0, ()),
         )
     with (index / journal.QUESTIONS_FILE).open("a") as f:
         f.write('{"question": "cut off by a cra')  # a torn last line is skipped
     journal.append(
         index / journal.FEEDBACK_FILE,
-        journal.Feedback("Who built it?", ["doc:1-9"], "down", "abc", journal.now_iso()),
+        journal.Feedback("Who built it?", ["doc:1-9"], "down", "abc", utc_now()),
     )
     journal.append(
         index / journal.FEEDBACK_FILE,
-        journal.Feedback("When?", ["doc:1-9"], "up", "abc", journal.now_iso()),
+        journal.Feedback("When?", ["doc:1-9"], "up", "abc", utc_now()),
     )
     out = run(["unanswered", "--index", str(index), "--json"], {})
     assert out.returncode == 0, out.stderr

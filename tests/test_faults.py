@@ -19,7 +19,7 @@ from index.build import build_index
 from index.config import ChunkingSettings, Settings
 from index.engine import Engine
 from index.errors import IndexLoadError
-from index.store import current_version_path, load_version
+from index.store import current_version_path, load_version, utc_now
 from tests.conftest import ARTICLE, CountingEmbedder
 
 
@@ -145,7 +145,7 @@ def test_a_journal_write_the_disk_refuses_leaves_no_partial_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / journal.QUESTIONS_FILE
-    record = journal.QuestionRecord(journal.now_iso(), "abc", "Who?", False, 0.1, 5.0, ())
+    record = journal.QuestionRecord(utc_now(), "abc", "Who?", False, 0.1, 5.0, ())
     journal.append(path, record)
     size = path.stat().st_size
     real_write = os.write

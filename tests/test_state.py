@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.state import Asked, State, StateError
+from index.answering import HISTORY_TURNS
 from index.config import Settings
 from index.embedding import HashingEmbedder
 from index.engine import Engine
@@ -51,7 +52,7 @@ def test_history_keeps_the_last_questions_and_forgets_on_request(state: State) -
     for n in range(8):
         state.add_question(7, f"question {n}")
     state.add_question(8, "elsewhere")
-    assert state.history(7) == [f"question {n}" for n in range(3, 8)]
+    assert state.history(7) == [f"question {n}" for n in range(8 - HISTORY_TURNS, 8)]
     assert state.history(8) == ["elsewhere"]
     state.forget(7)
     assert state.history(7) == [] and state.history(8) == ["elsewhere"]

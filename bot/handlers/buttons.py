@@ -26,9 +26,10 @@ from bot.handlers.context import Context
 from bot.handlers.operators import _on_upload_choice
 from bot.journal import chat_hash
 from bot.render import answer_html
-from bot.service import AnswerService, Feedback, now_iso
+from bot.service import AnswerService, Feedback
 from bot.state import Asked
-from index.answering import Answer
+from index.store import utc_now
+from index.types import Answer
 
 log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the logs
 
@@ -120,7 +121,7 @@ async def on_callback(update: Update, context: Context) -> None:
                 passages,
                 arg,
                 chat_hash(message.chat.id),
-                now_iso(),
+                utc_now(),
                 answer=qid,
                 user=chat_hash(voter),
             )

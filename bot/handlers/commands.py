@@ -18,7 +18,7 @@ from bot.handlers.common import (
 )
 from bot.handlers.context import Context
 from bot.handlers.questions import ask_in_turn, on_text
-from bot.render import pack, utf16_len
+from bot.render import MESSAGE_LIMIT, pack, utf16_len
 
 log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the logs
 
@@ -79,7 +79,8 @@ async def on_sources(update: Update, context: Context, message: Message) -> None
             title = f'<a href="{escape(d.document.url, quote=True)}">{title}</a>'
         lines.append(f"• {title} — {d.chunks} chunks, indexed {escape(d.indexed)}")
     blocks = [f"<b>{len(lines)} document(s)</b>", *lines]
-    for part in pack(["\n".join(blocks)] if utf16_len("\n".join(blocks)) < 4000 else blocks):
+    one = "\n".join(blocks)
+    for part in pack([one] if utf16_len(one) <= MESSAGE_LIMIT else blocks):
         await message.reply_text(
             part, parse_mode=ParseMode.HTML, link_preview_options=no_preview(part)
         )

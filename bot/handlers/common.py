@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 from collections.abc import Awaitable, Callable, Coroutine
+from html import unescape
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
@@ -15,7 +15,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.handlers.context import Context
-from bot.render import MESSAGE_LIMIT, cut_utf16
+from bot.render import MESSAGE_LIMIT, cut_utf16, strip_tags
 
 log = logging.getLogger("bot.handlers")
 
@@ -163,9 +163,7 @@ async def reply_html(
             if "parse" not in str(exc).lower() and "entit" not in str(exc).lower():
                 raise
             log.warning("Telegram refused the HTML (%s); sending plain text", exc)
-            plain = re.sub(r"<[^>]+>", "", part)
-            from html import unescape
-
+            plain = strip_tags(part)
             sent = await message.reply_text(
                 cut_utf16(unescape(plain), MESSAGE_LIMIT),
                 reply_markup=markup if last else None,

@@ -27,9 +27,10 @@ from bot.handlers.common import (
 from bot.handlers.context import Context, UserData
 from bot.journal import chat_hash
 from bot.render import answer_html
-from bot.service import QuestionRecord, now_iso
+from bot.service import QuestionRecord
 from index.answering import clean_question
 from index.errors import QuestionError
+from index.store import utc_now
 
 log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the logs
 
@@ -155,7 +156,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         passages[0] if passages else "-",
     )
     record = QuestionRecord(
-        now_iso(),
+        utc_now(),
         chat_hash(chat.id),
         answer.question,
         answer.answered,
