@@ -3,6 +3,9 @@
 A document whose bytes (content hash), the model and the chunking settings are unchanged keeps
 its chunks and vectors from the current version; changed documents are re-read, re-chunked and
 re-embedded; documents gone from the corpus are dropped. ``full=True`` re-embeds everything.
+
+One module (about 320 lines): reading, reusing and writing a version are one transaction
+under one lock; split, each part would need the others' intermediate state.
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@ the entry point: this module never imports the bot.
 
 A set of commands is a ``Commands``: a function that registers them on the sub-command
 parser, and one that runs the parsed command (None: not one of these). ``main`` runs any
-list of them, with one error handling for all."""
+list of them, with one error handling for all.
+
+One module (about 390 lines): each command is a few lines of argument handling and output
+formatting over the library; the work is in ``Engine`` and ``index.evaluation``."""
 
 from __future__ import annotations
 

@@ -12,6 +12,9 @@ features that hold for any text, each normalised to [0, 1] for the query:
 
 These and the text features of ``index.features`` are the ``SentenceFeatures`` of each
 candidate; the learned ranker of ``index.scorer`` orders them.
+
+One module (about 360 lines): the candidate lists, their features and the lexical indexes
+they read are built together at load and used together per question.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Layout of ``VERBATIM_INDEX_DIR``::
     versions/<version>/manifest.json                (format, model, dimension, chunking, docs)
     versions/<version>/documents.jsonl              (one cleaned document per line)
     versions/<version>/chunks.jsonl                 (chunk id, document, offsets, text)
-    versions/<version>/sentences.npy                (int64 rows: document row, start, end, para)
+    versions/<version>/sentences.npy                (SentenceTable: int64 doc, start, end, para)
     versions/<version>/chunk_vectors.npy            (float32, L2-normalised)
     versions/<version>/sentence_vectors.npy         (float32, L2-normalised)
     versions/<version>/chunks.faiss                 (inner-product FAISS index over chunks)
@@ -20,6 +20,9 @@ read-only, so bot processes serving the same version share those pages.
 Nothing is pickled: JSON lines, ``.npy`` written with ``allow_pickle=False`` and FAISS's own
 format. A build writes a new version directory and only then swaps ``current``: a build that
 dies half-way leaves the index in use untouched.
+
+One module (about 360 lines): writing, checking and loading a version share the file list
+and its format; the manifest is their contract.
 """
 
 from __future__ import annotations

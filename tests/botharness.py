@@ -19,9 +19,10 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import handlers
-from bot.app import Backoff, Timeouts, Webhook, build_application, serve
+from bot.app import Timeouts, build_application
 from bot.config import BotSettings
 from bot.delivery import Outage
+from bot.serving import Backoff, Webhook, serve
 from index.config import Settings
 from index.embedding import Embedder
 from tests.fakebotapi import FakeBotApi
@@ -82,7 +83,7 @@ async def running_bot(
 
 @dataclass
 class ServedBot(RunningBot):
-    """A bot run by ``bot.app.serve`` (the code ``verbatim serve`` runs) as a task."""
+    """A bot run by ``bot.serving.serve`` (the code ``verbatim serve`` runs) as a task."""
 
     task: asyncio.Task[None]
     stop: asyncio.Event
@@ -113,7 +114,7 @@ async def serving_bot(
     stop_timeout: float = 20.0,
     **env: str,
 ) -> AsyncIterator[ServedBot]:
-    """``bot.app.serve`` in a task, against ``api`` (which need not be listening yet). Yields
+    """``bot.serving.serve`` in a task, against ``api`` (which need not be listening yet). Yields
     at once: the bot may still be reaching the Bot API (``await bot.running()``). On exit,
     stops it (within ``stop_timeout``) and re-raises what ``serve`` raised, if anything."""
     bot_settings = bot_settings_for(api, **env)

@@ -8,6 +8,9 @@ the bot uses the way Telegram does (including its checks: HTML that Telegram wou
 
 Routes: ``/bot<token>/<method>`` and ``/file/bot<token>/<file_path>``. Requests may be JSON or
 form-encoded (PTB sends form fields whose non-string values are JSON).
+
+One module (about 870 lines): one server, the Bot API methods it answers and their checks,
+the faults it can be told to make; a test needs all of it at once.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 The index is built once per module with the real model (the bundled article and a short
 second document); every test gets its own copy of corpus and index, and its own server.
+
+One module (about 610 lines): every test shares the module's index, built once with the
+real model.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot.app import RedactSecrets
 from bot.config import load_bot_settings
 from bot.handlers import sanitise_filename
+from bot.redaction import RedactSecrets
 from bot.render import (
     MESSAGE_LIMIT,
     answer_html,

@@ -1,6 +1,6 @@
 """Network faults (issue 6): a Bot API that is down, slow, failing or rate-limiting.
 
-The bot runs through ``bot.app.serve``, the code ``verbatim serve`` runs (``run()`` only adds
+The bot runs through ``bot.serving.serve``, the code ``verbatim serve`` runs (``run()`` only adds
 the settings, the logging and the signals), against the fake Bot API over real HTTP on
 127.0.0.1. The index uses the hashing embedder: these tests are about the network, not the
 quality of the answers, and must stay fast. Every wait is bounded.
@@ -21,8 +21,9 @@ from datetime import timedelta
 import pytest
 from telegram.error import Forbidden, NetworkError, RetryAfter
 
-from bot.app import Backoff, BotApiError, Timeouts, Webhook, _retrying
+from bot.app import Timeouts
 from bot.delivery import Outage
+from bot.serving import Backoff, BotApiError, Webhook, _retrying
 from index.config import Settings
 from tests.botharness import ServedBot, serving_bot, settle
 from tests.fakebotapi import FakeBotApi, PortFakeBotApi, free_port, private, user

@@ -1,6 +1,6 @@
 """Security (issue 6): the webhook's secret, secrets in logs and errors, who may do what.
 
-The bot runs through ``bot.app.serve`` (what ``verbatim serve`` runs) against the fake Bot API
+The bot runs through ``bot.serving.serve`` (what ``verbatim serve`` runs) against the fake Bot API
 over real HTTP on 127.0.0.1, or as ``verbatim`` itself in a subprocess whose Bot API address
 is a closed local port (or the fake): nothing reaches the internet. The index uses the
 hashing embedder (fast; these tests are not about answer quality). Every wait is bounded.
@@ -10,6 +10,8 @@ chats and in groups without an allow-list, and the allow-list refusing text, com
 stickers, uploads, one button and one inline query; the cases here are the ones it does not:
 the allow-list with admins and groups together, anonymous group admins, and the allowed side
 of each refusal (so that a refusal is not just a bot that refuses everything).
+
+One module (about 630 lines): the security cases of issue 6 together, one per threat.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app import BotApiError, Timeouts, Webhook, install_redaction, secrets_of
+from bot.app import Timeouts
 from bot.config import BotSettings
+from bot.redaction import install_redaction, secrets_of
+from bot.serving import BotApiError, Webhook
 from index.config import Settings
 from index.engine import Engine
 from tests.botharness import ServedBot, bot_settings_for, serving_bot, settle
