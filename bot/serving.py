@@ -5,8 +5,8 @@ Why not python-telegram-bot's ``run_polling`` / ``run_webhook``: they own the ev
 stop only on a signal, and two things they do not do are tested here —
 * a bot started while its Bot API server is down waits for it, with backoff and one warning
   per attempt, and a refused token stops it at once with a message that says so
-  (``tests/test_network_faults.py``); ``run_polling``'s bootstrap retries every second and
-  ends in a traceback;
+  (``tests/integration/test_network_faults.py``); ``run_polling``'s bootstrap retries every
+  second and ends in a traceback;
 * a token revoked while the bot runs ends python-telegram-bot's polling task for good, and
   ``run_polling`` would go on running, deaf; ``serve`` watches that task and stops with a
   clear error (``test_a_token_revoked_while_running_stops_the_bot_with_a_clear_error``).

@@ -11,7 +11,7 @@ Three logistic-regression models over the named features of ``index.features``, 
 
 The file also holds the same models trained with each set left out (``leave_out``): the
 evaluation scores a set with the models that never saw it. ``checks`` are inputs and the
-scores they gave at training time; ``tests/test_scorer.py`` recomputes them.
+scores they gave at training time; ``tests/unit/index/test_scorer.py`` recomputes them.
 """
 
 from __future__ import annotations

@@ -313,7 +313,7 @@ def summary(records: Sequence[Record], models: dict[str, Any], name: str) -> str
 
 
 def checks(records: Sequence[Record], models: dict[str, Any], seed: int) -> list[dict[str, Any]]:
-    """A few inputs and what the models gave for them (``tests/test_scorer.py``)."""
+    """A few inputs and what the models gave for them (``tests/unit/index/test_scorer.py``)."""
     from index.scorer import models_from_json
 
     ranker, answerable, correct, _ = models_from_json(models)

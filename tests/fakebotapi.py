@@ -191,6 +191,7 @@ class FakeBotApi:
     _connections: set[socket.socket] = field(default_factory=set)
     emulate: frozenset[str] = frozenset()  # quirks of other servers (EMULATOR); none: strict
     _down_on: str | None = None
+    _in_flight: int = 0  # requests being handled and answered (an outage lets them finish)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -318,8 +319,11 @@ class FakeBotApi:
 
     def handle(self, method: str, params: dict[str, Any]) -> Any:
         with self._cond:
+            if isinstance(self, PortFakeBotApi) and self._closed:
+                raise ApiError(0, "down")  # the outage has begun: cut, not recorded
             if method == self._down_on and isinstance(self, PortFakeBotApi):
                 self._down_on = None
+                self._closed = True  # from this call on, nothing more is taken
                 threading.Thread(target=self.down, daemon=True).start()
                 raise ApiError(0, "down")
             self.calls.append(Call(method, params, time.monotonic()))
@@ -751,9 +755,19 @@ def _make_handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
             if match.group(1) != api.token:
                 self._json(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
                 return
+            with api._cond:
+                api._in_flight += 1
             try:
-                params = _decode_params(self.headers.get("Content-Type", ""), body, url.query)
-                result = api.handle(match.group(2), params)
+                self._call(match.group(2), body, url.query)
+            finally:
+                with api._cond:
+                    api._in_flight -= 1
+                    api._cond.notify_all()
+
+        def _call(self, method: str, body: bytes, query: str) -> None:
+            try:
+                params = _decode_params(self.headers.get("Content-Type", ""), body, query)
+                result = api.handle(method, params)
             except ApiError as err:
                 if err.code == 0:  # drop the connection, answer nothing
                     self.close_connection = True
@@ -840,12 +854,15 @@ class PortFakeBotApi(FakeBotApi):
         return self._server is not None and not self._closed
 
     def down(self) -> None:
-        """An outage: stop listening and cut every open connection (a client then gets
-        "connection refused" until ``up``). Updates queued meanwhile are kept."""
+        """An outage: take no more calls, let those already taken be answered (so that a
+        call is either answered or never reached the server: the case under test), then stop
+        listening and cut every open connection (a client gets "connection refused" until
+        ``up``). Updates queued meanwhile are kept."""
         server = self._server
         with self._cond:
             self._closed = True
-            self._cond.notify_all()
+            self._cond.notify_all()  # long polls return
+            self._cond.wait_for(lambda: self._in_flight == 0, timeout=5.0)
             connections = list(self._connections)
             self._connections.clear()
         if server is not None:

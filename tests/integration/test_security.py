@@ -5,8 +5,8 @@ over real HTTP on 127.0.0.1, or as ``verbatim`` itself in a subprocess whose Bot
 is a closed local port (or the fake): nothing reaches the internet. The index uses the
 hashing embedder (fast; these tests are not about answer quality). Every wait is bounded.
 
-``tests/test_hostile.py`` already covers the operators-only commands for readers in private
-chats and in groups without an allow-list, and the allow-list refusing text, commands,
+``tests/integration/test_hostile.py`` already covers the operators-only commands for readers
+in private chats and in groups without an allow-list, and the allow-list refusing text, commands,
 stickers, uploads, one button and one inline query; the cases here are the ones it does not:
 the allow-list with admins and groups together, anonymous group admins, and the allowed side
 of each refusal (so that a refusal is not just a bot that refuses everything).

@@ -12,7 +12,7 @@ from index.config import Settings
 from index.embedding import HashingEmbedder
 from index.engine import Engine
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 _PROBE = """
 import json, os, sys
