@@ -163,7 +163,8 @@ async def users_process(
     """The child: serve the fake Bot API, print its port, wait for "go" on stdin (the bot is
     polling), simulate the users, print the result as JSON, serve until "stop"."""
     pool = json.loads(sys.stdin.readline())
-    with TimingApi(asyncio.get_running_loop()) as api:
+    api = TimingApi(asyncio.get_running_loop())
+    with api:
         print(json.dumps({"port": api.port}), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         result = await simulate(api, users, per_user, think, pool, seed, outage)
@@ -243,7 +244,7 @@ async def run(args: argparse.Namespace) -> None:
         settings = Settings(corpus_dir=Path(tmp) / "corpus", index_dir=Path(tmp) / "index")
         pool = corpus_and_questions(settings.corpus_dir)
         Engine(settings, model).build()
-        rows = []
+        rows: list[tuple[str, dict[str, float]]] = []
         n, q, think = args.users, args.questions, args.think
         down = (args.outage_at, args.outage)
         # label, users, questions each, think time, outgoing messages/s allowed, outage

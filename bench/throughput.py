@@ -33,29 +33,28 @@ from answer_latency import make_corpus
 from bot.service import AnswerService
 from index.build import build_index
 from index.config import ChunkingSettings, Settings
-from index.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder, Vectors
+from index.embedding import (
+    Embedder,
+    HashingEmbedder,
+    SentenceTransformerEmbedder,
+    Vectors,
+    WrappingEmbedder,
+)
 from index.process import prepare_process
 from index.types import Answer
 
 
-class SplitEmbedder:
+class SplitEmbedder(WrappingEmbedder):
     """Documents through the fast hashing embedder, questions through the real model.
 
     The build embeds chunks and sentences in large batches; answering embeds questions. Only
     question encoding is on the measured path, and it is the real model's."""
 
     def __init__(self, model: SentenceTransformerEmbedder, fast: HashingEmbedder) -> None:
+        super().__init__(model)
         self.model = model
         self.fast = fast
         self.building = True
-
-    @property
-    def name(self) -> str:
-        return self.model.name
-
-    @property
-    def dimension(self) -> int:
-        return self.model.dimension
 
     def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors:
         if self.building:

@@ -33,6 +33,30 @@ class Embedder(Protocol):
     def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors: ...
 
 
+class NamedEmbedder:
+    """What every embedder repeats: its ``name`` and ``dimension``, fixed when it is made."""
+
+    _name: str
+    _dimension: int
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+
+class WrappingEmbedder(NamedEmbedder):
+    """An embedder in front of another (``inner``): same name, same dimension."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self._name = inner.name
+        self._dimension = inner.dimension
+
+
 def resolve_model_path(model: str) -> str:
     """The bundled all-MiniLM-L6-v2 for the default name, else the name or path as given."""
     if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
@@ -44,7 +68,7 @@ def resolve_model_path(model: str) -> str:
     return model
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(NamedEmbedder):
     """A sentence-transformers model, loaded once, offline (no hub download at run time)."""
 
     def __init__(self, model: str, *, batch_size: int = 64) -> None:
@@ -75,14 +99,6 @@ class SentenceTransformerEmbedder:
         # serialises the model, which is not re-entrant.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encode")
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
     def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
@@ -102,7 +118,7 @@ class SentenceTransformerEmbedder:
 _TOKEN = re.compile(r"\w+")
 
 
-class HashingEmbedder:
+class HashingEmbedder(NamedEmbedder):
     """Deterministic, model-free embedder for fast tests: hashed bag of words and bigrams.
 
     Texts sharing words get similar vectors, which is all the unit tests need.
@@ -113,14 +129,6 @@ class HashingEmbedder:
             raise ValueError("dimension must be at least 8")
         self._dimension = dimension
         self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
 
     def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors:
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)

@@ -16,7 +16,7 @@ import numpy as np
 
 from index.build import embed_all
 from index.chunking import split_sentences
-from index.embedding import Embedder, Vectors
+from index.embedding import Embedder, Vectors, WrappingEmbedder
 
 BASELINE_CHUNK = 500
 BASELINE_OVERLAP = 50
@@ -35,12 +35,12 @@ class Ranking:
     confidence: float | None = None
 
 
-class CachingEmbedder:
+class CachingEmbedder(WrappingEmbedder):
     """Remembers vectors by text, so folds and modes re-embed nothing already seen; with a
     ``folder``, across runs too (one ``.npz`` per model, written by ``save``)."""
 
     def __init__(self, inner: Embedder, folder: Path | None = None) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._cache: dict[bytes, Vectors] = {}
         self._file = folder / f"{_safe(inner.name)}.npz" if folder else None
         self._loaded = 0
@@ -51,21 +51,13 @@ class CachingEmbedder:
                 self._cache = {bytes(k): v for k, v in zip(keys, vectors, strict=True)}
                 self._loaded = len(self._cache)
 
-    @property
-    def name(self) -> str:
-        return self._inner.name
-
-    @property
-    def dimension(self) -> int:
-        return self._inner.dimension
-
     def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors:
         keys = [_key(t) for t in texts]
         missing = list(
             dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._cache)
         )
         if missing:
-            vectors = self._inner.encode(missing, show_progress=show_progress)
+            vectors = self.inner.encode(missing, show_progress=show_progress)
             for text, vector in zip(missing, vectors, strict=True):
                 self._cache[_key(text)] = vector
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
