@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from index import sentence_index
 from index.chunking import chunk_document, sentences_for
 from index.config import ChunkingSettings
 from index.documents import doc_id_for, iter_corpus_files, read_document, sha256_bytes
 from index.embedding import Embedder, Vectors
 from index.errors import CorpusError, DocumentError, IndexLoadError
-from index.retrieval import LEXICAL_DIR, save_lexical
 from index.scorer import scorer_version
 from index.store import (
     CHUNK_VECTORS,
@@ -130,7 +130,10 @@ def build_index(
             raise CorpusError(
                 f"no readable document in {corpus_dir} (supported: .txt, .md, .html, .htm, .pdf)"
             )
-        if previous is not None and not (added or changed or removed):
+        stale = previous is not None and _stale(previous)
+        if stale:
+            log.info("the index's %s changed: writing a new version (nothing re-embedded)", stale)
+        if previous is not None and not (added or changed or removed or stale):
             return BuildSummary(
                 0,
                 0,
@@ -182,6 +185,23 @@ def _previous(
         log.info("the index's chunk vectors were made another way: rebuilding everything")
         return None
     return previous
+
+
+def _derived() -> dict[str, str]:
+    """What a version is made with besides the model and chunking: the learned scorer it was
+    built beside (it reads the features of the version's sentences; ``verbatim index info``
+    shows it) and the format and tokenizer of its lexical indexes."""
+    return {"scorer": scorer_version(), "lexical": sentence_index.signature()}
+
+
+def _stale(previous: StoredIndex) -> str:
+    """Which of ``_derived`` the version in use was made otherwise ("" if none)."""
+    extra = previous.manifest.extra
+    return " and ".join(
+        "scorer" if key == "scorer" else "lexical indexes"
+        for key, value in _derived().items()
+        if extra.get(key) != value
+    )
 
 
 def _parts_by_source(stored: StoredIndex) -> dict[str, _DocParts]:
@@ -297,7 +317,7 @@ def _write(
         build_seconds=round(time.perf_counter() - started, 3),
         # which learned scorer the index was built beside (it reads the features of this
         # version's sentences; ``verbatim index info`` shows it)
-        extra={"scorer": scorer_version()},
+        extra=_derived(),
     )
     return write_version(
         index_dir,
@@ -308,7 +328,9 @@ def _write(
         chunk_vectors,
         sentence_vectors,
         progress=progress,
-        extras=lambda folder: save_lexical(folder / LEXICAL_DIR, documents, chunks, sentences),
+        extras=lambda folder: sentence_index.save(
+            folder / sentence_index.LEXICAL_DIR, documents, chunks, sentences
+        ),
     )
 
 

@@ -13,26 +13,23 @@ features that hold for any text, each normalised to [0, 1] for the query:
 These and the text features of ``index.features`` are the ``SentenceFeatures`` of each
 candidate; the learned ranker of ``index.scorer`` orders them.
 
-One module (about 360 lines): the candidate lists, their features and the lexical indexes
-they read are built together at load and used together per question.
+The lexical indexes and sentence↔chunk maps it reads are saved with each version
+(``index.sentence_index``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from index import sentence_index
 from index.features import SENTENCE_FEATURES, SentenceFeatures, text_features
-from index.lexical import Bm25, tokenize
 from index.scorer import Scorer, load_scorer
-from index.spelling import WORDS_FILE, Speller
 from index.store import StoredIndex
-from index.types import Chunk, Document, SentenceHit, SentenceTable
+from index.types import SentenceHit, SentenceTable
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +86,11 @@ class Retriever:
         self.scorer = scorer or load_scorer()
         self.scan_all = len(stored.sentences) <= scan_all_up_to
         sents = stored.sentences
-        self.sentence_texts = _sentence_texts(stored.documents, sents)
-        self.home_chunk, self.chunk_sentences = _sentence_chunk_maps(
-            stored.documents, stored.chunks, sents
-        )
-        self.sentence_bm25, self.chunk_bm25 = _load_lexical(
-            stored.path / LEXICAL_DIR, len(sents), len(stored.chunks)
-        ) or _lexical_indexes(self.sentence_texts, self.chunk_sentences, stored.chunks)
-        self.speller = _load_speller(stored.path / LEXICAL_DIR) or Speller.from_texts(
-            self.sentence_texts
-        )
+        indexes = sentence_index.load(stored)
+        self.sentence_texts = indexes.texts
+        self.home_chunk, self.chunk_sentences = indexes.home_chunk, indexes.chunk_sentences
+        self.sentence_bm25, self.chunk_bm25 = indexes.sentence_bm25, indexes.chunk_bm25
+        self.speller = indexes.speller
         doc_of = sents.doc
         self.same_doc_prev = np.zeros(len(sents), dtype=bool)
         self.same_doc_next = np.zeros(len(sents), dtype=bool)
@@ -265,103 +257,3 @@ def _scaled(values: FloatArray) -> FloatArray:
     if top <= 0:
         return np.zeros_like(values)
     return (values / top).astype(np.float32)
-
-
-# -- the lexical indexes: built with each version, saved beside its vectors ----------------------
-
-LEXICAL_DIR = "lexical"  # in a version folder: sentences/ and chunks/, each a saved Bm25
-
-
-def save_lexical(
-    folder: Path,
-    documents: Sequence[Document],
-    chunks: Sequence[Chunk],
-    sentences: SentenceTable,
-) -> None:
-    """Build the sentence and chunk BM25 indexes of a version and save them in ``folder``
-    (``index.store.write_version`` calls this before the version is switched in). Loading
-    them takes a moment; building them was most of a large index's start-up (about 13 s for
-    265,791 sentences) and of every hot reload."""
-    texts = _sentence_texts(documents, sentences)
-    _, chunk_sentences = _sentence_chunk_maps(documents, chunks, sentences)
-    for name, bm25 in zip(
-        ("sentences", "chunks"), _lexical_indexes(texts, chunk_sentences, chunks), strict=True
-    ):
-        (folder / name).mkdir(parents=True)
-        bm25.save(folder / name)
-    Speller.from_texts(texts).save(folder / WORDS_FILE)
-
-
-def _load_speller(folder: Path) -> Speller | None:
-    """The saved vocabulary, or None (an older version without it, or a damaged one)."""
-    path = folder / WORDS_FILE
-    if not path.is_file():
-        return None
-    try:
-        return Speller.load(path)
-    except Exception as exc:  # any damage: count the words again rather than fail
-        log.warning("cannot read %s (%s): counting the documents' words in memory", path, exc)
-        return None
-
-
-def _load_lexical(folder: Path, sentences: int, chunks: int) -> tuple[Bm25, Bm25] | None:
-    """The saved indexes, or None (an older version without them, or an unreadable one, or
-    one of other texts: then they are built in memory, as before, and the index serves)."""
-    if not folder.is_dir():
-        return None
-    try:
-        loaded = Bm25.load(folder / "sentences"), Bm25.load(folder / "chunks")
-        if (len(loaded[0]), len(loaded[1])) != (sentences, chunks):
-            raise ValueError(
-                f"they index {len(loaded[0])} sentences and {len(loaded[1])} chunks, "
-                f"the version {sentences} and {chunks}"
-            )
-        return loaded
-    except Exception as exc:  # any damage: rebuild rather than fail
-        log.warning("cannot read %s (%s): building the BM25 indexes in memory", folder, exc)
-        return None
-
-
-def _lexical_indexes(
-    sentence_texts: list[str], chunk_sentences: list[list[int]], chunks: Sequence[Chunk]
-) -> tuple[Bm25, Bm25]:
-    # Each sentence is tokenized once: a chunk is a run of whole sentences, so its tokens
-    # are theirs, in order.
-    tokens = [tokenize(t) for t in sentence_texts]
-    sentence_bm25 = Bm25(sentence_texts, tokens=tokens)
-    chunk_bm25 = Bm25(
-        [c.text for c in chunks],
-        tokens=[[t for r in rows for t in tokens[r]] for rows in chunk_sentences],
-    )
-    return sentence_bm25, chunk_bm25
-
-
-def _sentence_texts(documents: Sequence[Document], sents: SentenceTable) -> list[str]:
-    columns = (sents.doc.tolist(), sents.start.tolist(), sents.end.tolist())
-    return [documents[d].text[s:e] for d, s, e in zip(*columns, strict=True)]
-
-
-def _sentence_chunk_maps(
-    documents: Sequence[Document], chunks: Sequence[Chunk], sents: SentenceTable
-) -> tuple[npt.NDArray[np.int64], list[list[int]]]:
-    """For each sentence its home chunk (the first chunk holding it); for each chunk its
-    sentences."""
-    home = np.zeros(len(sents), dtype=np.int64)
-    chunk_sentences: list[list[int]] = [[] for _ in chunks]
-    doc_row = {d.doc_id: i for i, d in enumerate(documents)}
-    by_doc: dict[int, list[int]] = {}
-    for row, doc in enumerate(sents.doc.tolist()):
-        by_doc.setdefault(doc, []).append(row)
-    assigned = np.zeros(len(sents), dtype=bool)
-    for c_row, chunk in enumerate(chunks):
-        rows = by_doc.get(doc_row.get(chunk.doc_id, -1), [])
-        starts = sents.start[rows] if rows else np.zeros(0, dtype=np.int64)
-        lo = int(np.searchsorted(starts, chunk.start, side="left"))
-        hi = int(np.searchsorted(starts, chunk.end, side="left"))
-        for r in rows[lo:hi]:
-            if sents.end[r] <= chunk.end:
-                chunk_sentences[c_row].append(r)
-                if not assigned[r]:
-                    home[r] = c_row
-                    assigned[r] = True
-    return home, chunk_sentences

@@ -131,6 +131,9 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         return
     history = await service.off_loop(service.state.history, chat.id)
     started = time.perf_counter()
+    # The cleaned question is what is asked, remembered and put in the history (the core
+    # checks its input again, as any caller's: the same cleaning, idempotent).
+    question = cleaned
     asking = asyncio.ensure_future(service.ask(question, history, k=1))
     # "typing…" only when the answer takes a while: a quick answer arrives before it would
     # show, and every call counts against Telegram's ~30 messages/s for the whole bot.

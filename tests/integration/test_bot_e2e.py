@@ -125,6 +125,13 @@ async def test_follow_up_is_understood_and_reset_forgets(bot: RunningBot) -> Non
     assert "forgotten" in reset["text"]
 
 
+async def test_the_history_holds_the_question_as_cleaned(bot: RunningBot) -> None:
+    """Markup and invisible characters are gone from what a follow-up is read with."""
+    await ask_private(bot, READER, "<b>When</b> was\u200b Koryolink established?")
+    service = bot.app.bot_data.service
+    assert service.state.history(READER) == ["When was Koryolink established?"]
+
+
 async def test_a_question_the_documents_do_not_answer_is_declined(bot: RunningBot) -> None:
     reply = await ask_private(bot, READER, "What is the boiling point of mercury?")
     assert "could not find" in reply["text"]

@@ -1,6 +1,4 @@
 import json
-import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +8,8 @@ from index.build import build_index
 from index.config import ChunkingSettings
 from index.embedding import Vectors
 from index.errors import CorpusError, IndexLoadError
-from index.lexical import tokenize
-from index.retrieval import LEXICAL_DIR, Retriever
-from index.spelling import WORDS_FILE
-from index.store import current_version_path, load_version
+from index.sentence_index import signature
+from index.store import MANIFEST, current_version_path, load_version
 from tests.conftest import CountingEmbedder, make_pdf
 
 
@@ -37,6 +33,27 @@ def test_build_writes_manifest_and_loads(
         assert doc.text[chunk.start : chunk.end] == chunk.text
     assert np.allclose(np.linalg.norm(stored.chunk_vectors, axis=1), 1.0, atol=1e-5)
     assert not list(index.rglob("*.pkl")) and not list(index.rglob("*.pickle"))
+
+
+def test_a_version_made_with_another_tokenizer_is_written_again_without_reembedding(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> None:
+    """An upgrade that changes the tokenizer (or the lexical files, or the scorer) must not
+    leave the old version in use for ever, rebuilding its BM25 indexes at every start."""
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    first = load_version(index)
+    manifest = json.loads((first.path / MANIFEST).read_text())
+    assert manifest["extra"]["lexical"] == signature()
+    manifest["extra"]["lexical"] = "1/PyStemmer-0/000000000000"  # as an older release wrote
+    (first.path / MANIFEST).write_text(json.dumps(manifest))
+    again = CountingEmbedder()
+    summary = build_index(corpus, index, again, chunking)
+    assert summary.written and again.texts == []  # a new version, nothing re-embedded
+    second = load_version(index)
+    assert second.path != first.path and second.manifest.extra["lexical"] == signature()
+    assert np.array_equal(second.sentence_vectors, first.sentence_vectors)
+    assert not build_index(corpus, index, CountingEmbedder(), chunking).written
 
 
 def test_incremental_build_reembeds_only_changes(
@@ -209,63 +226,3 @@ def test_each_sentence_is_encoded_once_and_chunks_pool_their_sentences(
         pooled = weights @ np.asarray(stored.sentence_vectors[inside])
         pooled /= np.linalg.norm(pooled)
         assert np.allclose(stored.chunk_vectors[row], pooled, atol=1e-5)
-
-
-def test_bm25_indexes_are_saved_with_the_version_and_rebuilt_when_damaged(
-    corpus: Path, tmp_path: Path, chunking: ChunkingSettings, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A version carries its BM25 indexes (loading beats rebuilding them at every start and
-    reload); one without them (older) or with damaged ones still serves the same scores."""
-    index = tmp_path / "index"
-    build_index(corpus, index, CountingEmbedder(), chunking)
-    stored = load_version(index)
-    lexical = stored.path / LEXICAL_DIR
-    assert (lexical / "sentences").is_dir() and (lexical / "chunks").is_dir()
-    queries = [tokenize("When was Koryolink established?"), tokenize("Katla Hekla eruption")]
-
-    def scores(r: Retriever) -> list[list[float]]:
-        return [
-            [*r.sentence_bm25.scores(q).tolist(), *r.chunk_bm25.scores(q).tolist()] for q in queries
-        ]
-
-    loaded = Retriever(stored)
-    assert isinstance(loaded.sentence_bm25._model.scores["data"], np.memmap)  # read, not built
-    saved = scores(loaded)
-    assert any(any(row) for row in saved)
-    other_corpus = tmp_path / "other"
-    other_corpus.mkdir()
-    (other_corpus / "one.txt").write_text("One\n\nA single short document.\n")
-    build_index(other_corpus, tmp_path / "other-index", CountingEmbedder(), chunking)
-    other = load_version(tmp_path / "other-index").path / LEXICAL_DIR
-    shutil.rmtree(lexical)
-    shutil.copytree(other, lexical)  # saved indexes of other texts: never used
-    with caplog.at_level(logging.WARNING, logger="index.retrieval"):
-        assert scores(Retriever(stored)) == saved
-    assert "they index" in caplog.text
-    caplog.clear()
-    shutil.rmtree(lexical / "chunks")
-    with caplog.at_level(logging.WARNING, logger="index.retrieval"):
-        damaged = scores(Retriever(stored))
-    assert damaged == saved
-    assert "building the BM25 indexes in memory" in caplog.text
-    shutil.rmtree(lexical)
-    assert scores(Retriever(stored)) == saved
-
-
-def test_the_documents_words_are_saved_with_the_version_and_counted_when_damaged(
-    corpus: Path, tmp_path: Path, chunking: ChunkingSettings, caplog: pytest.LogCaptureFixture
-) -> None:
-    """The vocabulary that misspelt questions are corrected against (index.spelling) is
-    counted at build time; a version without it, or with a damaged one, counts it again."""
-    index = tmp_path / "index"
-    build_index(corpus, index, CountingEmbedder(), chunking)
-    stored = load_version(index)
-    words = stored.path / LEXICAL_DIR / WORDS_FILE
-    saved = Retriever(stored).speller.counts
-    assert words.is_file() and saved["koryolink"] >= 1
-    words.write_text("{broken", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="index.retrieval"):
-        assert Retriever(stored).speller.counts == saved
-    assert "counting the documents' words" in caplog.text
-    words.unlink()
-    assert Retriever(stored).speller.counts == saved

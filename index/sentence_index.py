@@ -1,0 +1,185 @@
+"""A version's indexes over its sentences other than vectors: the sentence↔chunk maps, the
+sentence and chunk BM25 indexes and the speller's vocabulary. Built and saved with each
+version (``save``, called by ``index.build`` through ``index.store.write_version``), loaded
+with it (``load``, by ``index.retrieval.Retriever``).
+
+In a version folder::
+
+    lexical/sentences/, lexical/chunks/   the two Bm25 indexes (bm25s, memory-mapped)
+    lexical/words.json                     the speller's vocabulary
+    lexical/maps.npz                       each sentence's home chunk; each chunk's sentences
+
+Building them was most of a large index's start-up (about 13 s for 265,791 sentences) and of
+every hot reload; a version without them (older, or damaged files) still loads: what is
+missing is built in memory, with one warning.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from index.lexical import Bm25, tokenize, tokenizer_id
+from index.spelling import WORDS_FILE, Speller
+from index.store import StoredIndex
+from index.types import Chunk, Document, SentenceTable
+
+log = logging.getLogger(__name__)
+
+LEXICAL_DIR = "lexical"  # in a version folder
+MAPS_FILE = "maps.npz"
+#: Bump when what ``save`` writes changes (2: the sentence↔chunk maps).
+FORMAT = 2
+
+
+def signature() -> str:
+    """What the saved indexes depend on: their format and the tokenizer (recorded in each
+    version's manifest; a build whose signature differs writes them again)."""
+    return f"{FORMAT}/{tokenizer_id()}"
+
+
+@dataclass(frozen=True)
+class SentenceIndexes:
+    """What ``load`` gives the retriever: every sentence's text, the maps, BM25, speller."""
+
+    texts: list[str]
+    home_chunk: npt.NDArray[np.int64]  # per sentence: the first chunk holding it
+    chunk_sentences: list[list[int]]  # per chunk: its sentences' rows, in order
+    sentence_bm25: Bm25
+    chunk_bm25: Bm25
+    speller: Speller
+
+
+def save(
+    folder: Path, documents: Sequence[Document], chunks: Sequence[Chunk], sentences: SentenceTable
+) -> None:
+    """Build the indexes of a version and save them in ``folder`` (the version's
+    ``lexical/``), before the version is switched in."""
+    texts = sentence_texts(documents, sentences)
+    home, chunk_sentences = sentence_chunk_maps(documents, chunks, sentences)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, bm25 in zip(
+        ("sentences", "chunks"), _lexical_indexes(texts, chunk_sentences, chunks), strict=True
+    ):
+        (folder / name).mkdir(parents=True)
+        bm25.save(folder / name)
+    Speller.from_texts(texts).save(folder / WORDS_FILE)
+    offsets = np.cumsum([0] + [len(rows) for rows in chunk_sentences], dtype=np.int64)
+    rows = np.fromiter((r for rs in chunk_sentences for r in rs), dtype=np.int64)
+    with (folder / MAPS_FILE).open("wb") as out:
+        np.savez(out, home=home, offsets=offsets, rows=rows)
+
+
+def load(stored: StoredIndex) -> SentenceIndexes:
+    """The indexes saved with ``stored``; what cannot be read is built in memory."""
+    folder = stored.path / LEXICAL_DIR
+    sentences = stored.sentences
+    texts = sentence_texts(stored.documents, sentences)
+    maps = _load_maps(folder, len(sentences), len(stored.chunks)) or sentence_chunk_maps(
+        stored.documents, stored.chunks, sentences
+    )
+    bm25 = _load_lexical(folder, len(sentences), len(stored.chunks)) or _lexical_indexes(
+        texts, maps[1], stored.chunks
+    )
+    speller = _load_speller(folder) or Speller.from_texts(texts)
+    return SentenceIndexes(texts, maps[0], maps[1], bm25[0], bm25[1], speller)
+
+
+def sentence_texts(documents: Sequence[Document], sents: SentenceTable) -> list[str]:
+    columns = (sents.doc.tolist(), sents.start.tolist(), sents.end.tolist())
+    return [documents[d].text[s:e] for d, s, e in zip(*columns, strict=True)]
+
+
+def sentence_chunk_maps(
+    documents: Sequence[Document], chunks: Sequence[Chunk], sents: SentenceTable
+) -> tuple[npt.NDArray[np.int64], list[list[int]]]:
+    """For each sentence its home chunk (the first chunk holding it); for each chunk its
+    sentences."""
+    home = np.zeros(len(sents), dtype=np.int64)
+    chunk_sentences: list[list[int]] = [[] for _ in chunks]
+    doc_row = {d.doc_id: i for i, d in enumerate(documents)}
+    by_doc: dict[int, list[int]] = {}
+    for row, doc in enumerate(sents.doc.tolist()):
+        by_doc.setdefault(doc, []).append(row)
+    assigned = np.zeros(len(sents), dtype=bool)
+    for c_row, chunk in enumerate(chunks):
+        rows = by_doc.get(doc_row.get(chunk.doc_id, -1), [])
+        starts = sents.start[rows] if rows else np.zeros(0, dtype=np.int64)
+        lo = int(np.searchsorted(starts, chunk.start, side="left"))
+        hi = int(np.searchsorted(starts, chunk.end, side="left"))
+        for r in rows[lo:hi]:
+            if sents.end[r] <= chunk.end:
+                chunk_sentences[c_row].append(r)
+                if not assigned[r]:
+                    home[r] = c_row
+                    assigned[r] = True
+    return home, chunk_sentences
+
+
+def _load_maps(
+    folder: Path, sentences: int, chunks: int
+) -> tuple[npt.NDArray[np.int64], list[list[int]]] | None:
+    path = folder / MAPS_FILE
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            home, offsets, rows = data["home"], data["offsets"], data["rows"]
+        if len(home) != sentences or len(offsets) != chunks + 1 or offsets[-1] != len(rows):
+            raise ValueError("they do not match the version's sentences and chunks")
+        flat = rows.tolist()
+        bounds = offsets.tolist()
+        return home.astype(np.int64), [flat[a:b] for a, b in itertools.pairwise(bounds)]
+    except Exception as exc:  # any damage: compute them again rather than fail
+        log.warning("cannot read %s (%s): mapping sentences to chunks in memory", path, exc)
+        return None
+
+
+def _load_speller(folder: Path) -> Speller | None:
+    """The saved vocabulary, or None (an older version without it, or a damaged one)."""
+    path = folder / WORDS_FILE
+    if not path.is_file():
+        return None
+    try:
+        return Speller.load(path)
+    except Exception as exc:  # any damage: count the words again rather than fail
+        log.warning("cannot read %s (%s): counting the documents' words in memory", path, exc)
+        return None
+
+
+def _load_lexical(folder: Path, sentences: int, chunks: int) -> tuple[Bm25, Bm25] | None:
+    """The saved indexes, or None (an older version without them, or an unreadable one, or
+    one of other texts: then they are built in memory, as before, and the index serves)."""
+    if not (folder / "sentences").is_dir():
+        return None
+    try:
+        loaded = Bm25.load(folder / "sentences"), Bm25.load(folder / "chunks")
+        if (len(loaded[0]), len(loaded[1])) != (sentences, chunks):
+            raise ValueError(
+                f"they index {len(loaded[0])} sentences and {len(loaded[1])} chunks, "
+                f"the version {sentences} and {chunks}"
+            )
+        return loaded
+    except Exception as exc:  # any damage: rebuild rather than fail
+        log.warning("cannot read %s (%s): building the BM25 indexes in memory", folder, exc)
+        return None
+
+
+def _lexical_indexes(
+    sentence_texts: list[str], chunk_sentences: list[list[int]], chunks: Sequence[Chunk]
+) -> tuple[Bm25, Bm25]:
+    # Each sentence is tokenized once: a chunk is a run of whole sentences, so its tokens
+    # are theirs, in order.
+    tokens = [tokenize(t) for t in sentence_texts]
+    sentence_bm25 = Bm25(sentence_texts, tokens=tokens)
+    chunk_bm25 = Bm25(
+        [c.text for c in chunks],
+        tokens=[[t for r in rows for t in tokens[r]] for rows in chunk_sentences],
+    )
+    return sentence_bm25, chunk_bm25

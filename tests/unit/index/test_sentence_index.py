@@ -1,0 +1,97 @@
+"""index.sentence_index: the lexical indexes, maps and vocabulary saved with each version, and
+what happens when they are missing, damaged or of other texts."""
+
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.build import build_index
+from index.config import ChunkingSettings
+from index.lexical import tokenize
+from index.retrieval import Retriever
+from index.sentence_index import LEXICAL_DIR, MAPS_FILE, sentence_chunk_maps
+from index.spelling import WORDS_FILE
+from index.store import load_version
+from tests.conftest import CountingEmbedder
+
+
+def test_bm25_indexes_are_saved_with_the_version_and_rebuilt_when_damaged(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A version carries its BM25 indexes (loading beats rebuilding them at every start and
+    reload); one without them (older) or with damaged ones still serves the same scores."""
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    stored = load_version(index)
+    lexical = stored.path / LEXICAL_DIR
+    assert (lexical / "sentences").is_dir() and (lexical / "chunks").is_dir()
+    queries = [tokenize("When was Koryolink established?"), tokenize("Katla Hekla eruption")]
+
+    def scores(r: Retriever) -> list[list[float]]:
+        return [
+            [*r.sentence_bm25.scores(q).tolist(), *r.chunk_bm25.scores(q).tolist()] for q in queries
+        ]
+
+    loaded = Retriever(stored)
+    assert isinstance(loaded.sentence_bm25._model.scores["data"], np.memmap)  # read, not built
+    saved = scores(loaded)
+    assert any(any(row) for row in saved)
+    other_corpus = tmp_path / "other"
+    other_corpus.mkdir()
+    (other_corpus / "one.txt").write_text("One\n\nA single short document.\n")
+    build_index(other_corpus, tmp_path / "other-index", CountingEmbedder(), chunking)
+    other = load_version(tmp_path / "other-index").path / LEXICAL_DIR
+    shutil.rmtree(lexical)
+    shutil.copytree(other, lexical)  # saved indexes of other texts: never used
+    with caplog.at_level(logging.WARNING, logger="index.sentence_index"):
+        assert scores(Retriever(stored)) == saved
+    assert "they index" in caplog.text
+    caplog.clear()
+    shutil.rmtree(lexical / "chunks")
+    with caplog.at_level(logging.WARNING, logger="index.sentence_index"):
+        damaged = scores(Retriever(stored))
+    assert damaged == saved
+    assert "building the BM25 indexes in memory" in caplog.text
+    shutil.rmtree(lexical)
+    assert scores(Retriever(stored)) == saved
+
+
+def test_the_sentence_chunk_maps_are_saved_with_the_version_and_computed_when_damaged(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    stored = load_version(index)
+    home, chunk_sentences = sentence_chunk_maps(stored.documents, stored.chunks, stored.sentences)
+    maps = stored.path / LEXICAL_DIR / MAPS_FILE
+    assert maps.is_file() and any(len(rows) > 1 for rows in chunk_sentences)
+    loaded = Retriever(stored)
+    assert loaded.home_chunk.tolist() == home.tolist()
+    assert loaded.chunk_sentences == chunk_sentences
+    maps.write_bytes(b"not a zip file")
+    with caplog.at_level(logging.WARNING, logger="index.sentence_index"):
+        again = Retriever(stored)
+    assert "mapping sentences to chunks in memory" in caplog.text
+    assert again.chunk_sentences == chunk_sentences and again.home_chunk.tolist() == home.tolist()
+
+
+def test_the_documents_words_are_saved_with_the_version_and_counted_when_damaged(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The vocabulary that misspelt questions are corrected against (index.spelling) is
+    counted at build time; a version without it, or with a damaged one, counts it again."""
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    stored = load_version(index)
+    words = stored.path / LEXICAL_DIR / WORDS_FILE
+    saved = Retriever(stored).speller.counts
+    assert words.is_file() and saved["koryolink"] >= 1
+    words.write_text("{broken", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="index.sentence_index"):
+        assert Retriever(stored).speller.counts == saved
+    assert "counting the documents' words" in caplog.text
+    words.unlink()
+    assert Retriever(stored).speller.counts == saved
