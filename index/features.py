@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import astuple, dataclass, fields
 
 import numpy as np
@@ -175,9 +175,14 @@ class TextFeatures:
 
 
 def text_features(
-    question: str, query_tokens: Sequence[str], sentences: Sequence[str]
+    question: str,
+    query_tokens: Sequence[Hashable],
+    sentences: Sequence[str],
+    sentence_tokens: Sequence[Sequence[Hashable]] | None = None,
 ) -> TextFeatures:
-    """The text features of each candidate sentence for the question."""
+    """The text features of each candidate sentence for the question. ``sentence_tokens``:
+    the sentences' tokens when known (``index.sentence_index.SentenceTokens``, as ids, with
+    ``query_tokens`` in the same ids); else they are tokenized here."""
     n = len(sentences)
     out = {name: np.zeros(n, dtype=np.float32) for name in TextFeatures.__dataclass_fields__}
     wanted = answer_type(question)
@@ -185,7 +190,9 @@ def text_features(
     query = set(query_tokens)
     pairs = set(itertools.pairwise(query_tokens))
     for i, sentence in enumerate(sentences):
-        tokens = tokenize(sentence)
+        tokens: Sequence[Hashable] = (
+            sentence_tokens[i] if sentence_tokens is not None else tokenize(sentence)
+        )
         if wanted is not None:
             out["answer_type"][i] = _holds_type(sentence, wanted, question_words)
         positions = [p for p, t in enumerate(tokens) if t in query]
@@ -205,10 +212,12 @@ def text_features(
     return TextFeatures(**out)
 
 
-def _shortest_cover(tokens: Sequence[str], positions: Sequence[int], matched: set[str]) -> int:
+def _shortest_cover(
+    tokens: Sequence[Hashable], positions: Sequence[int], matched: set[Hashable]
+) -> int:
     """Length of the shortest run of tokens holding every matched term (a sliding window)."""
     need = len(matched)
-    counts: dict[str, int] = {}
+    counts: dict[Hashable, int] = {}
     best = len(tokens)
     lo = 0
     have = 0

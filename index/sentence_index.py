@@ -8,6 +8,7 @@ In a version folder::
     lexical/sentences/, lexical/chunks/   the two Bm25 indexes (bm25s, memory-mapped)
     lexical/words.json                     the speller's vocabulary
     lexical/maps.npz                       each sentence's home chunk; each chunk's sentences
+    lexical/tokens.npz, lexical/vocabulary.json   every sentence's tokens, as ids
 
 Building them was most of a large index's start-up (about 13 s for 265,791 sentences) and of
 every hot reload; a version without them (older, or damaged files) still loads: what is
@@ -17,6 +18,7 @@ missing is built in memory, with one warning.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,8 +36,10 @@ log = logging.getLogger(__name__)
 
 LEXICAL_DIR = "lexical"  # in a version folder
 MAPS_FILE = "maps.npz"
-#: Bump when what ``save`` writes changes (2: the sentence↔chunk maps).
-FORMAT = 2
+TOKENS_FILE = "tokens.npz"
+VOCABULARY_FILE = "vocabulary.json"
+#: Bump when what ``save`` writes changes (2: the sentence↔chunk maps; 3: the tokens).
+FORMAT = 3
 
 
 def signature() -> str:
@@ -49,11 +53,66 @@ class SentenceIndexes:
     """What ``load`` gives the retriever: every sentence's text, the maps, BM25, speller."""
 
     texts: list[str]
+    tokens: SentenceTokens
     home_chunk: npt.NDArray[np.int64]  # per sentence: the first chunk holding it
     chunk_sentences: list[list[int]]  # per chunk: its sentences' rows, in order
     sentence_bm25: Bm25
     chunk_bm25: Bm25
     speller: Speller
+
+
+class SentenceTokens:
+    """Every sentence's tokens (``index.lexical.tokenize``), as ids into a vocabulary: what the
+    text features of each candidate read, made once with the version instead of at every
+    question. ``of(rows)`` gives the candidates' token ids; ``query(tokens)`` the question's
+    in the same ids (a token no sentence has gets its own negative id, so that two unknown
+    words still differ)."""
+
+    def __init__(
+        self, ids: npt.NDArray[np.int32], offsets: npt.NDArray[np.int64], vocabulary: list[str]
+    ) -> None:
+        if len(offsets) == 0 or offsets[-1] != len(ids):
+            raise ValueError("token offsets do not match the tokens")
+        self.ids = ids
+        self.offsets = offsets
+        self.vocabulary = {term: i for i, term in enumerate(vocabulary)}
+
+    @classmethod
+    def of_tokens(cls, tokens: Sequence[list[str]]) -> SentenceTokens:
+        vocabulary: dict[str, int] = {}
+        ids = np.fromiter(
+            (vocabulary.setdefault(t, len(vocabulary)) for ts in tokens for t in ts),
+            dtype=np.int32,
+        )
+        offsets = np.cumsum([0] + [len(ts) for ts in tokens], dtype=np.int64)
+        return cls(ids, offsets, list(vocabulary))
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def of(self, rows: Sequence[int]) -> list[list[int]]:
+        ids, offsets = self.ids, self.offsets
+        return [ids[offsets[r] : offsets[r + 1]].tolist() for r in rows]
+
+    def query(self, tokens: Sequence[str]) -> list[int]:
+        unknown: dict[str, int] = {}
+        return [self.vocabulary.get(t, unknown.setdefault(t, -1 - len(unknown))) for t in tokens]
+
+    def save(self, folder: Path) -> None:
+        with (folder / TOKENS_FILE).open("wb") as out:
+            np.savez(out, ids=self.ids, offsets=self.offsets)
+        (folder / VOCABULARY_FILE).write_text(
+            json.dumps(list(self.vocabulary), ensure_ascii=False), encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, folder: Path) -> SentenceTokens:
+        with np.load(folder / TOKENS_FILE, allow_pickle=False) as data:
+            ids, offsets = data["ids"].astype(np.int32), data["offsets"].astype(np.int64)
+        vocabulary = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        if not isinstance(vocabulary, list) or not all(isinstance(t, str) for t in vocabulary):
+            raise ValueError("the vocabulary is not a list of words")
+        return cls(ids, offsets, vocabulary)
 
 
 def save(
@@ -64,11 +123,15 @@ def save(
     texts = sentence_texts(documents, sentences)
     home, chunk_sentences = sentence_chunk_maps(documents, chunks, sentences)
     folder.mkdir(parents=True, exist_ok=True)
+    tokens = [tokenize(t) for t in texts]
     for name, bm25 in zip(
-        ("sentences", "chunks"), _lexical_indexes(texts, chunk_sentences, chunks), strict=True
+        ("sentences", "chunks"),
+        _lexical_indexes(texts, chunk_sentences, chunks, tokens),
+        strict=True,
     ):
         (folder / name).mkdir(parents=True)
         bm25.save(folder / name)
+    SentenceTokens.of_tokens(tokens).save(folder)
     Speller.from_texts(texts).save(folder / WORDS_FILE)
     offsets = np.cumsum([0] + [len(rows) for rows in chunk_sentences], dtype=np.int64)
     rows = np.fromiter((r for rs in chunk_sentences for r in rs), dtype=np.int64)
@@ -84,11 +147,14 @@ def load(stored: StoredIndex) -> SentenceIndexes:
     maps = _load_maps(folder, len(sentences), len(stored.chunks)) or sentence_chunk_maps(
         stored.documents, stored.chunks, sentences
     )
+    tokens = _load_tokens(folder, len(sentences)) or SentenceTokens.of_tokens(
+        [tokenize(t) for t in texts]
+    )
     bm25 = _load_lexical(folder, len(sentences), len(stored.chunks)) or _lexical_indexes(
         texts, maps[1], stored.chunks
     )
     speller = _load_speller(folder) or Speller.from_texts(texts)
-    return SentenceIndexes(texts, maps[0], maps[1], bm25[0], bm25[1], speller)
+    return SentenceIndexes(texts, tokens, maps[0], maps[1], bm25[0], bm25[1], speller)
 
 
 def sentence_texts(documents: Sequence[Document], sents: SentenceTable) -> list[str]:
@@ -141,6 +207,19 @@ def _load_maps(
         return None
 
 
+def _load_tokens(folder: Path, sentences: int) -> SentenceTokens | None:
+    if not (folder / TOKENS_FILE).is_file():
+        return None
+    try:
+        tokens = SentenceTokens.load(folder)
+        if len(tokens) != sentences:
+            raise ValueError(f"they are of {len(tokens)} sentences, the version has {sentences}")
+        return tokens
+    except Exception as exc:  # any damage: tokenize again rather than fail
+        log.warning("cannot read %s (%s): tokenizing the sentences in memory", folder, exc)
+        return None
+
+
 def _load_speller(folder: Path) -> Speller | None:
     """The saved vocabulary, or None (an older version without it, or a damaged one)."""
     path = folder / WORDS_FILE
@@ -172,11 +251,15 @@ def _load_lexical(folder: Path, sentences: int, chunks: int) -> tuple[Bm25, Bm25
 
 
 def _lexical_indexes(
-    sentence_texts: list[str], chunk_sentences: list[list[int]], chunks: Sequence[Chunk]
+    sentence_texts: list[str],
+    chunk_sentences: list[list[int]],
+    chunks: Sequence[Chunk],
+    tokens: Sequence[list[str]] | None = None,
 ) -> tuple[Bm25, Bm25]:
     # Each sentence is tokenized once: a chunk is a run of whole sentences, so its tokens
     # are theirs, in order.
-    tokens = [tokenize(t) for t in sentence_texts]
+    if tokens is None:
+        tokens = [tokenize(t) for t in sentence_texts]
     sentence_bm25 = Bm25(sentence_texts, tokens=tokens)
     chunk_bm25 = Bm25(
         [c.text for c in chunks],

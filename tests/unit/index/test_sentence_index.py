@@ -3,6 +3,7 @@ what happens when they are missing, damaged or of other texts."""
 
 import logging
 import shutil
+from dataclasses import astuple
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,10 @@ import pytest
 
 from index.build import build_index
 from index.config import ChunkingSettings
+from index.features import text_features
 from index.lexical import tokenize
 from index.retrieval import Retriever
-from index.sentence_index import LEXICAL_DIR, MAPS_FILE, sentence_chunk_maps
+from index.sentence_index import LEXICAL_DIR, MAPS_FILE, TOKENS_FILE, sentence_chunk_maps
 from index.spelling import WORDS_FILE
 from index.store import load_version
 from tests.conftest import CountingEmbedder
@@ -95,3 +97,31 @@ def test_the_documents_words_are_saved_with_the_version_and_counted_when_damaged
     assert "counting the documents' words" in caplog.text
     words.unlink()
     assert Retriever(stored).speller.counts == saved
+
+
+def test_the_sentence_tokens_are_saved_with_the_version_and_made_again_when_damaged(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The candidates' text features read tokens made at build time; the same features as
+    tokenizing the sentences at every question, saved or not."""
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    stored = load_version(index)
+    retriever = Retriever(stored)
+    rows = list(range(len(stored.sentences)))
+    assert retriever.tokens.of(rows) == [
+        retriever.tokens.query(tokenize(t)) for t in retriever.sentence_texts
+    ]
+    question = "When was Koryolink established, and by which zorblat frobnicators?"
+    query = tokenize(question)
+    ids = retriever.tokens.query(query)
+    unknown = [i for i, t in zip(ids, query, strict=True) if t not in retriever.tokens.vocabulary]
+    assert len(unknown) == 2 and len(set(unknown)) == 2 and all(i < 0 for i in unknown)
+    by_ids = text_features(question, ids, retriever.sentence_texts, retriever.tokens.of(rows))
+    by_text = text_features(question, query, retriever.sentence_texts)
+    assert all(np.array_equal(a, b) for a, b in zip(astuple(by_ids), astuple(by_text), strict=True))
+    (stored.path / LEXICAL_DIR / TOKENS_FILE).write_bytes(b"damaged")
+    with caplog.at_level(logging.WARNING, logger="index.sentence_index"):
+        again = Retriever(stored)
+    assert "tokenizing the sentences in memory" in caplog.text
+    assert again.tokens.of(rows) == [again.tokens.query(tokenize(t)) for t in again.sentence_texts]
