@@ -81,7 +81,8 @@ async def run(args: argparse.Namespace) -> None:
         service = AnswerService(settings, embedder)
         await service.start(reload_seconds=3600)
         engine = service.engine
-        print(f"index: {len(engine.answerer.stored.chunks)} chunks, {args.questions} questions")
+        chunks = sum(d.chunks for d in engine.documents())
+        print(f"index: {chunks} chunks, {args.questions} questions")
         for q in warm:
             await service.ask(q, k=1)
 

@@ -243,7 +243,7 @@ class Answerer:
         if not len(ranked.rows):
             return Answer(text, False, (), resolved)
         features = self.question_features(ranked, follow_up).vector()
-        confident = self.scorer.answer_probability(features) >= self.scorer.threshold
+        confident = self.scorer.answers(features, follow_up=follow_up)
         confidence = self.scorer.confidence(features)
         if not confident and not force:
             return Answer(text, False, (), resolved, confidence)

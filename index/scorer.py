@@ -82,10 +82,20 @@ class Scorer:
     def answer_probability(self, question: FloatArray) -> float:
         return float(self.answerable.proba(question.reshape(1, -1))[0])
 
+    def answers(self, question: FloatArray, *, follow_up: bool) -> bool:
+        """Answer (rather than decline) a question with these features? A question read as
+        a follow-up is decided by the hand-set rule: only one of the evaluation sets has
+        follow-ups, so a learned rule for them could not be checked on a set it never saw."""
+        if follow_up:
+            _, hand_answerable, hand_threshold = hand_set()
+            return float(hand_answerable.proba(question.reshape(1, -1))[0]) >= hand_threshold
+        return self.answer_probability(question) >= self.threshold
+
     def confidence(self, question: FloatArray) -> float:
         return float(self.correct.proba(question.reshape(1, -1))[0])
 
 
+@lru_cache(maxsize=1)
 def hand_set() -> tuple[LinearModel, LinearModel, float]:
     """The earlier hand-fitted rules as models: the ranker's weights were fitted on two SQuAD
     articles (dense 0.39, IDF overlap 0.27 and 0.14 with neighbours, neighbours 0.06, answer

@@ -235,16 +235,25 @@ def rank(records: Sequence[Record], ranker: LinearModel) -> list[Scored]:
 
 
 def train_question_models(ranked: Sequence[Scored]) -> tuple[LinearModel, LinearModel, float]:
+    """``answerable`` and its threshold from the questions read alone (a follow-up is decided
+    by the hand-set rule: ``Scorer.answers``); ``correct`` from every question."""
+    alone = [r for r in ranked if not r.record.follow_up]
+    x, w = _question_matrix(alone)
+    answerable = _fit(x, np.array([r.record.in_corpus for r in alone]), w, QUESTION_FEATURES, 1.0)
+    x, w = _question_matrix(ranked)
+    correct_model = _fit(x, np.array([r.quote1 for r in ranked]), w, QUESTION_FEATURES, 1.0)
+    return answerable, correct_model, choose_threshold(alone, answerable)
+
+
+def _question_matrix(ranked: Sequence[Scored]) -> tuple[FloatArray, FloatArray]:
+    """Question features, and weights making each (set, mode, in corpus) group weigh the
+    same within its set and each set the same."""
     x = np.stack([r.question for r in ranked])
-    in_corpus = np.array([r.record.in_corpus for r in ranked])
-    correct = np.array([r.quote1 for r in ranked])
     groups = [(r.record.set, r.record.mode, r.record.in_corpus) for r in ranked]
     size = Counter(groups)
     sets = {r.record.set for r in ranked}
     w = np.array([1.0 / size[g] / len(sets) for g in groups], dtype=np.float32)
-    answerable = _fit(x, in_corpus, w, QUESTION_FEATURES, 1.0)
-    correct_model = _fit(x, correct, w, QUESTION_FEATURES, 1.0)
-    return answerable, correct_model, choose_threshold(ranked, answerable)
+    return x, w
 
 
 def choose_threshold(ranked: Sequence[Scored], model: LinearModel) -> float:
