@@ -55,6 +55,7 @@ class BuildSummary:
     written: bool
     path: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    remade: str = ""  # what was made again with no document changed ("lexical indexes"...)
 
     def line(self) -> str:
         text = (
@@ -66,6 +67,8 @@ class BuildSummary:
         text += f"; {self.documents} documents, {self.chunks} chunks; {self.seconds:.1f} s"
         if not self.written:
             text += " (index already up to date)"
+        elif self.remade and not (self.added or self.changed or self.removed):
+            text += f" (new version: its {self.remade} were made otherwise; nothing re-embedded)"
         return text
 
 
@@ -130,7 +133,7 @@ def build_index(
             raise CorpusError(
                 f"no readable document in {corpus_dir} (supported: .txt, .md, .html, .htm, .pdf)"
             )
-        stale = previous is not None and _stale(previous)
+        stale = _stale(previous) if previous is not None else ""
         if stale:
             log.info("the index's %s changed: writing a new version (nothing re-embedded)", stale)
         if previous is not None and not (added or changed or removed or stale):
@@ -161,6 +164,7 @@ def build_index(
             time.perf_counter() - started,
             written=True,
             path=path,
+            remade=stale,
         )
 
 

@@ -50,6 +50,7 @@ def test_a_version_made_with_another_tokenizer_is_written_again_without_reembedd
     again = CountingEmbedder()
     summary = build_index(corpus, index, again, chunking)
     assert summary.written and again.texts == []  # a new version, nothing re-embedded
+    assert "lexical indexes were made otherwise; nothing re-embedded" in summary.line()
     second = load_version(index)
     assert second.path != first.path and second.manifest.extra["lexical"] == signature()
     assert np.array_equal(second.sentence_vectors, first.sentence_vectors)
