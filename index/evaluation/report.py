@@ -52,7 +52,9 @@ def rows(result: SetResult) -> list[Row]:
                     if metric not in {"quote@1", "highlight@1"}:
                         break  # the other figures beside the naive baseline only
         if mine.out_n:
-            label = "off-topic declined" if mode == "per-doc" else "held-out declined"
+            label = {"per-doc": "off-topic declined", "short": "other-paragraph declined"}.get(
+                mode, "held-out declined"
+            )
             out.append(
                 Row(
                     result.name,

@@ -12,6 +12,10 @@ real ingestion and index build, and the questions to ask of it.
   the earlier questions as its history (the answerer keeps no other state), and its first
   passage must hold the gold span. Beside the naive
   baseline asked the follow-up alone and with every earlier question before it.
+* ``short`` (SQuAD-format sets): one index per article cut to its first ``SHORT_PARAGRAPHS``
+  paragraphs, a short document like the bundled article; the questions written on those
+  paragraphs must be answered, those written on the article's other paragraphs (close in
+  topic: same article, same names) declined.
 * ``typos`` (SQuAD-format sets): the index of ``all``, asked a sample of its answerable questions
   again with one word misspelt in each (``sets.misspell``): the ranking figures, as in ``all``.
 * ``abstention`` (multi-document modes): the articles are split into folds; each fold is left
@@ -33,12 +37,15 @@ from index.answering import Answerer
 from index.build import build_index
 from index.config import ChunkingSettings
 from index.evaluation.baseline import CachingEmbedder, NaiveBaseline, Ranking
-from index.evaluation.sets import Budget, Case, EvalSet, misspell, off_topic, sample
+from index.evaluation.sets import Article, Budget, Case, EvalSet, misspell, off_topic, sample
 from index.store import StoredIndex, load_version
 
 #: Makes the answerer for a loaded index; the set's name lets a caller pick a scorer that
 #: never saw that set.
 AnswererFactory = Callable[[StoredIndex, str], Answerer]
+
+#: ``short`` mode: the paragraphs an article is cut to (articles with at least twice as many).
+SHORT_PARAGRAPHS = 3
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,17 @@ class Scenario:
     group: str  # "ranking" or "abstention": which rows its questions count in
     indexed: tuple[int, ...]
     cases: tuple[Case, ...]
+    paragraphs: int | None = None  # index only the first paragraphs of each article
 
     def in_corpus(self, case: Case) -> bool:
         return case.answerable and case.article in self.indexed
+
+    def articles(self) -> list[Article]:
+        """The documents of the index, as written into its corpus."""
+        out = [self.data.articles[row] for row in self.indexed]
+        if self.paragraphs is not None:
+            out = [Article(a.title, a.paragraphs[: self.paragraphs]) for a in out]
+        return out
 
 
 def scenarios(data: EvalSet, others: Sequence[EvalSet], budget: Budget) -> Iterator[Scenario]:
@@ -69,6 +84,7 @@ def scenarios(data: EvalSet, others: Sequence[EvalSet], budget: Budget) -> Itera
     yield Scenario(data, "typos", "ranking", everything, tuple(misspelt))
     yield from _leave_out(data, "all", budget)
     yield from _per_document(data, others, budget)
+    yield from _short_documents(data, budget)
 
 
 def _leave_out(data: EvalSet, mode: str, budget: Budget) -> Iterator[Scenario]:
@@ -106,6 +122,28 @@ def _per_document(data: EvalSet, others: Sequence[EvalSet], budget: Budget) -> I
             for c in (rng.sample(foreign, budget.off_topic_per_document) if foreign else [])
         ]
         yield Scenario(data, "per-doc", "ranking", (article,), tuple(own + strangers))
+
+
+def _short_documents(data: EvalSet, budget: Budget) -> Iterator[Scenario]:
+    n = SHORT_PARAGRAPHS
+    long_enough = [a for a, art in enumerate(data.articles) if len(art.paragraphs) >= 2 * n]
+    rng = random.Random(budget.seed + 3)
+    if len(long_enough) > budget.documents:
+        long_enough = sorted(rng.sample(long_enough, budget.documents))
+    per_doc = max(1, budget.abstention // max(len(long_enough), 1))
+    by_article: dict[int, list[Case]] = {}
+    for case in data.answerable:
+        by_article.setdefault(case.article, []).append(case)
+    for article in long_enough:
+        kept = set(data.articles[article].paragraphs[:n])
+        mine = by_article.get(article, [])
+        own = [c for c in mine if c.context in kept]
+        elsewhere = [off_topic(c) for c in mine if c.context and c.context not in kept]
+        if own and elsewhere:
+            cases = sample(own, per_doc, budget.seed + article) + sample(
+                elsewhere, per_doc, budget.seed + article
+            )
+            yield Scenario(data, "short", "abstention", (article,), tuple(cases), paragraphs=n)
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -184,7 +222,7 @@ def run_set(
             answerer = build_answerer(
                 scenario, embedder, chunking, make_answerer, Path(tmp) / str(number)
             )
-            texts = [data.articles[a].text() for a in scenario.indexed]
+            texts = [article.text() for article in scenario.articles()]
             naive = NaiveBaseline(texts, embedder)
             systems: dict[str, System] = {
                 "verbatim": verbatim_system(answerer),
@@ -217,8 +255,8 @@ def build_answerer(
     """Write the scenario's articles as a corpus, build it with the real build, load it."""
     corpus, index = workdir / "corpus", workdir / "index"
     corpus.mkdir(parents=True)
-    for row in scenario.indexed:
-        (corpus / f"{row:05d}.txt").write_text(scenario.data.articles[row].text(), encoding="utf-8")
+    for row, article in zip(scenario.indexed, scenario.articles(), strict=True):
+        (corpus / f"{row:05d}.txt").write_text(article.text(), encoding="utf-8")
     build_index(corpus, index, embedder, chunking, full=True)
     return make_answerer(load_version(index), scenario.data.name)
 

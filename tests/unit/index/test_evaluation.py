@@ -14,7 +14,7 @@ from index.evaluation import Budget, evaluate
 from index.evaluation.baseline import CachingEmbedder
 from index.evaluation.report import expected_calibration_error
 from index.evaluation.sets import data_files, load_set
-from index.evaluation.suite import contains
+from index.evaluation.suite import SHORT_PARAGRAPHS, contains, scenarios
 
 TOPICS = {
     "Glaciers": [
@@ -138,3 +138,39 @@ def test_containment_and_calibration_error() -> None:
     assert not contains("nothing here", ["glacier"])
     assert expected_calibration_error([(0.9, True), (0.9, True)]) == pytest.approx(0.1)
     assert expected_calibration_error([(0.0, False), (1.0, True)]) == 0.0
+
+
+def test_short_documents_index_the_first_paragraphs_and_ask_the_others_questions(
+    tmp_path: Path,
+) -> None:
+    """``short`` mode: an article cut to its first paragraphs; questions written on them are
+    in the index, those written on the article's other paragraphs (same topic) are not."""
+    paragraphs = [f"Paragraph {i} says that the value of item {i} is {100 + i}." for i in range(8)]
+    qas = [
+        {
+            "id": str(i),
+            "question": f"What is the value of item {i}?",
+            "answers": [{"text": str(100 + i), "answer_start": 0}],
+        }
+        for i in range(8)
+    ]
+    data = {
+        "data": [
+            {
+                "title": "Items",
+                "paragraphs": [{"context": p, "qas": [qas[i]]} for i, p in enumerate(paragraphs)],
+            }
+        ]
+    }
+    (tmp_path / "items.json").write_text(json.dumps(data), encoding="utf-8")
+    items = load_set(tmp_path / "items.json")
+    (short,) = [s for s in scenarios(items, [items], Budget()) if s.mode == "short"]
+    (article,) = short.articles()
+    assert article.paragraphs == tuple(paragraphs[:SHORT_PARAGRAPHS])
+    inside = {c.question for c in short.cases if short.in_corpus(c)}
+    outside = {c.question for c in short.cases if not short.in_corpus(c)}
+    assert inside == {f"What is the value of item {i}?" for i in range(SHORT_PARAGRAPHS)}
+    assert outside == {f"What is the value of item {i}?" for i in range(SHORT_PARAGRAPHS, 8)}
+    report = evaluate([tmp_path / "items.json"], HashingEmbedder(), ChunkingSettings())
+    assert report.row("items", "short", "other-paragraph declined").n == 8 - SHORT_PARAGRAPHS
+    assert report.row("items", "short", "in-index answered").n == SHORT_PARAGRAPHS
