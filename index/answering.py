@@ -54,6 +54,7 @@ _ANAPHORA = re.compile(
     re.IGNORECASE,
 )
 _MAX_FOLLOW_UP_CONTENT_TOKENS = 4
+_MAX_ELLIPTICAL_WORDS = 4
 #: How many earlier questions of a conversation a follow-up is read with.
 HISTORY_TURNS = 3
 
@@ -165,12 +166,23 @@ class Answerer:
             ):
                 return alone
             return contextual
-        answer = self._answer(text, None, k, force)
+        resolved, ranked = self._rank(text, None)
+        answer = self._decide(text, resolved, ranked, k, force, follow_up=False)
         if topic is not None and not answer.answered and self._may_be_elliptical(text):
             # An unmarked question that the documents do not answer on its own may still be
-            # elliptical ("From which company?"): try it in the light of the previous turn.
+            # elliptical ("From which company?"): try it in the light of the previous turn. A
+            # longer, whole question is read so only where that points to the passage it finds
+            # alone ("When did the replacement start?" after a question on the imports); else
+            # the previous topic would win ("When did the modernization start?" after "And
+            # Kang Song NET?" quoted the operators).
             contextual = self._answer(text, topic, k, force)
-            if contextual.answered:
+            if contextual.answered and (
+                len(text.split()) <= _MAX_ELLIPTICAL_WORDS
+                or (
+                    len(ranked.rows) > 0
+                    and _same_place(contextual.passages[0], self._window(ranked.hits(1)[0]))
+                )
+            ):
                 return contextual
         return answer
 

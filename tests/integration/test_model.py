@@ -193,6 +193,17 @@ def test_new_topic_is_not_dragged_back(article_engine: Engine) -> None:
     assert "Pyongyang" in answer.passages[0].highlight
 
 
+def test_a_whole_question_is_not_read_as_a_fragment_of_the_last_one(
+    article_engine: Engine,
+) -> None:
+    """Only a fragment ("From which company?") may lean on the previous turn when it is not
+    answered alone; a whole question that the article does not answer stays declined rather
+    than quoting the previous topic (found by a new user in `verbatim chat`)."""
+    answer = article_engine.answer("When did the modernization start?", ["And Kang Song NET?"])
+    assert answer.resolved_question == "When did the modernization start?"
+    assert not answer.passages or "Kang Song NET began" not in answer.passages[0].text
+
+
 @pytest.mark.skipif(not SQUAD.exists(), reason="shared/eval is not beside the checkout")
 def test_eval_beats_the_baseline_on_a_slice(embedder: SentenceTransformerEmbedder) -> None:
     budget = Budget(questions=120, impossible=20, documents=2, folds=2, abstention=40)
