@@ -37,7 +37,9 @@ from index.types import Answer, Passage, Sentence, SentenceHit
 
 MAX_PASSAGE_CHARS = 600
 DEFAULT_MAX_QUESTION_CHARS = 1000
-SECONDARY_SCORE_RATIO = 0.75
+#: Further passages are quoted when the ranker's odds for them are at least a quarter of the
+#: first one's (logits within log 4 of it).
+SECONDARY_LOGIT_GAP = math.log(4.0)
 #: How much of the previous question a follow-up's query vector carries.
 TOPIC_WEIGHT = 0.6
 
@@ -262,10 +264,8 @@ class Answerer:
         hits = ranked.hits(max(10, 4 * k))
         # Further passages only when the ranker rates them nearly as high as the first: never
         # pad an answer with weak quotes.
-        top = _sigmoid(hits[0].score)
-        strong = [hits[0]] + [
-            h for h in hits[1:] if force or _sigmoid(h.score) >= SECONDARY_SCORE_RATIO * top
-        ]
+        floor = hits[0].score - SECONDARY_LOGIT_GAP
+        strong = [hits[0]] + [h for h in hits[1:] if force or h.score >= floor]
         return Answer(text, confident, tuple(self._passages(strong, k)), resolved, confidence)
 
     # -- quoting -----------------------------------------------------------------------------
