@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,13 @@ def test_new_topic_is_not_dragged_back(article_engine: Engine) -> None:
     )
     assert answer.resolved_question == "Which cities will be modernized first?"
     assert "Pyongyang" in answer.passages[0].highlight
+
+
+def test_an_answer_is_not_padded_with_weak_passages(article_engine: Engine) -> None:
+    answer = article_engine.answer("When was Koryolink established?", k=3)
+    assert "2008" in answer.passages[0].highlight
+    assert all(p.score >= answer.passages[0].score - math.log(4.0) for p in answer.passages)
+    assert not any("Kolomiiets" in p.text for p in answer.passages)
 
 
 def test_a_whole_question_is_not_read_as_a_fragment_of_the_last_one(
