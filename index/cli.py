@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from index.answering import clean_question
+from index.answering import HISTORY_TURNS, clean_question
 from index.config import Settings, chunking_settings, load_settings
 from index.errors import IndexLoadError, QuestionError, VerbatimError
 from index.evaluation.sets import Budget
@@ -320,6 +320,9 @@ def render_answer(answer: Answer) -> str:
     return "\n\n".join(blocks)
 
 
+_CHAT_HELP = "/sources lists the documents, /reset forgets the conversation, /quit leaves."
+
+
 def _cmd_chat(args: argparse.Namespace) -> int:
     from index.engine import Engine
 
@@ -327,7 +330,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     assert isinstance(engine, Engine)
     docs = engine.documents()
     print(f"Ask about {len(docs)} document(s): " + "; ".join(d.title for d in docs[:5]))
-    print("Follow-up questions are understood. /reset forgets the conversation, /quit leaves.\n")
+    print(f"Follow-up questions are understood. {_CHAT_HELP}\n")
     history: list[str] = []
     while True:
         try:
@@ -342,6 +345,17 @@ def _cmd_chat(args: argparse.Namespace) -> int:
             history.clear()
             print("(conversation forgotten)\n")
             continue
+        if command == "/help":
+            print(f"Ask a question in words; I quote the passages that answer it. {_CHAT_HELP}\n")
+            continue
+        if command == "/sources":
+            for d in docs:
+                print(f"  {d.title} ({d.document.source}, {d.chunks} chunks)")
+            print()
+            continue
+        if command.startswith("/"):
+            print(f"(unknown command {command.split()[0]}) {_CHAT_HELP}\n")
+            continue
         if not command:
             continue
         started = time.perf_counter()
@@ -350,8 +364,8 @@ def _cmd_chat(args: argparse.Namespace) -> int:
         except QuestionError as exc:
             print(f"bot> {exc}\n")
             continue
-        history.append(question)
-        del history[:-5]
+        history.append(clean_question(question, engine.settings.max_question_chars))
+        del history[:-HISTORY_TURNS]
         took = (time.perf_counter() - started) * 1000
         print(
             "bot> " + render_answer(answer).replace("\n", "\n     ") + f"\n     ({took:.0f} ms)\n"

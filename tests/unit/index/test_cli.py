@@ -91,6 +91,15 @@ def test_chat_keeps_the_conversation(env: dict[str, str]) -> None:
     assert "2000" in result.stdout and "2010" in result.stdout
 
 
+def test_chat_commands_are_not_asked_as_questions(env: dict[str, str]) -> None:
+    result = run(["chat"], env, stdin="/help\n/sources\n/nonsense\n/quit\n")
+    assert result.returncode == 0, result.stderr
+    assert "I quote the passages" in result.stdout
+    assert "volcanoes.md" in result.stdout  # /sources lists the documents
+    assert "unknown command /nonsense" in result.stdout
+    assert "could not find" not in result.stdout and "“" not in result.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "extra", "message"),
     [
