@@ -245,7 +245,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if args.k < 1 or args.k > 20:
         raise QuestionError("-k must be between 1 and 20")
     if args.question is not None:
-        clean_question(args.question, settings_of(args).max_question_chars)  # fail fast
+        try:
+            clean_question(args.question, settings_of(args).max_question_chars)  # fail fast
+        except QuestionError as exc:
+            if args.json:  # the answer's shape still, for a program reading stdout
+                print_json(_refused(args.question, exc))
+            raise
     engine = _open_engine(args)
     assert isinstance(engine, Engine)
     requests: Iterable[str] = [args.question] if args.question is not None else _stdin_lines()
@@ -260,9 +265,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                 raise
             status = 1
             if args.json:
-                print_json(
-                    {"question": question, "answered": False, "passages": [], "error": str(exc)}
-                )
+                print_json(_refused(question, exc))
             else:
                 print(f"verbatim: {exc}", file=sys.stderr)
             continue
@@ -274,6 +277,17 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                 print()
         sys.stdout.flush()
     return status
+
+
+def _refused(question: object, error: QuestionError) -> dict[str, object]:
+    """The ``--json`` line of a question that could not be asked: an answer's fields, and why."""
+    return {
+        "question": question,
+        "answered": False,
+        "confidence": 0.0,
+        "passages": [],
+        "error": str(error),
+    }
 
 
 def _request(line: str) -> tuple[str, list[str]]:

@@ -91,6 +91,20 @@ def test_chat_keeps_the_conversation(env: dict[str, str]) -> None:
     assert "2000" in result.stdout and "2010" in result.stdout
 
 
+def test_a_question_that_cannot_be_asked_still_gets_an_answer_shaped_json_line(
+    env: dict[str, str],
+) -> None:
+    for result, status in (
+        (run(["ask", "--json", "???"], env), 2),
+        (run(["ask", "--json"], env, stdin="???\n"), 1),
+    ):
+        assert result.returncode == status, result.stderr
+        (line,) = result.stdout.splitlines()
+        data = json.loads(line)
+        assert data["answered"] is False and data["confidence"] == 0.0 and data["passages"] == []
+        assert "no words" in data["error"]
+
+
 def test_chat_commands_are_not_asked_as_questions(env: dict[str, str]) -> None:
     result = run(["chat"], env, stdin="/help\n/sources\n/nonsense\n/quit\n")
     assert result.returncode == 0, result.stderr
