@@ -12,10 +12,16 @@ $(STAMP): pyproject.toml scripts/setup.sh
 
 setup: $(STAMP)
 
+# PostgreSQL for the tests (scripts/test-deps.sh), not for `make run`
+TEST_DEPS := $(VENV)/.test-deps
+$(TEST_DEPS): scripts/test-deps.sh $(STAMP)
+	bash scripts/test-deps.sh
+	touch $(TEST_DEPS)
+
 run: $(STAMP)
 	bash scripts/run.sh
 
-test: $(STAMP)
+test: $(STAMP) $(TEST_DEPS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -25,7 +31,7 @@ test: $(STAMP)
 unit: $(STAMP)
 	$(VENV)/bin/pytest -m "not integration"
 
-integration: $(STAMP)
+integration: $(STAMP) $(TEST_DEPS)
 	$(VENV)/bin/pytest -m integration
 
 eval: $(STAMP)

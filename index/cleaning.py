@@ -114,7 +114,7 @@ def clean_lines(lines: list[str]) -> list[str]:
 
 # -- hard-wrapped text ---------------------------------------------------------------------------
 
-_WRAP_MIN_LINES = 8
+_WRAP_MIN_LINES = 4  # lines that go on into another: two short wrapped paragraphs
 _WRAP_MAX_WIDTH = 100  # wider lines are paragraphs of their own (soft-wrapped text)
 _WRAP_LONG = 0.75  # a line this close to the width was broken by the wrapping
 _SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]\s*$")

@@ -1,3 +1,4 @@
+import textwrap
 from pathlib import Path
 
 from index.cleaning import clean_lines, is_furniture, unwrap_lines
@@ -104,3 +105,20 @@ def test_a_wrapped_text_file_is_read_as_paragraphs(tmp_path: Path) -> None:
     assert doc.title == "Glaciers of the Alps"
     assert "show a retreat of about forty metres a year" in doc.text
     assert doc.text.count("\n\n") == 5
+
+
+def test_a_short_wrapped_text_is_joined_too() -> None:
+    """Two paragraphs wrapped at 80 columns, nine lines (a new user's file, quoted in
+    fragments while the minimum was eight lines that go on)."""
+    first = (
+        "The old mill by the river was built in 1652 by the miller Jan Hendriks, whose family "
+        "kept it running for more than two hundred years. A storm in the spring of 1901 "
+        "destroyed the wheel."
+    )
+    second = (
+        "The timbers of the house were found to come from trees felled in the winter of 1648. "
+        "The house is now a small museum of rural life, open on Sundays from May to September."
+    )
+    lines = [*textwrap.wrap(first, 80), "", *textwrap.wrap(second, 80)]
+    assert 7 <= len(lines) <= 9
+    assert [line for line in unwrap_lines(lines) if line.strip()] == [first, second]
