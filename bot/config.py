@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.config import describe_invalid
 from index.errors import ConfigError
 
 _TOKEN_SHAPE = r"^\d+:[A-Za-z0-9_-]{20,}$"  # noqa: S105 - a pattern, not a secret
@@ -136,12 +137,4 @@ def load_bot_settings(**overrides: object) -> BotSettings:
     try:
         return BotSettings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        parts = []
-        for err in exc.errors():
-            loc = str(err["loc"][0]) if err.get("loc") else ""
-            name = _ENV_NAMES.get(loc, loc)
-            message = str(err["msg"]).removeprefix("Value error, ")
-            if err.get("type") == "missing":
-                message = "is not set"
-            parts.append(f"{name} {message}")
-        raise ConfigError("; ".join(parts)) from None
+        raise ConfigError(describe_invalid(exc, _ENV_NAMES)) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Self
 
@@ -82,20 +83,27 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**clean)  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
+        raise ConfigError(describe_invalid(exc)) from None
 
 
 def chunking_settings(chunk_size: int, chunk_overlap: int) -> ChunkingSettings:
     try:
         return ChunkingSettings(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
+        raise ConfigError(describe_invalid(exc)) from None
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_invalid(exc: ValidationError, names: Mapping[str, str] | None = None) -> str:
+    """One line for every problem of a settings object, by the environment variable's name
+    (``names``, else VERBATIM_ and the field's), never showing the value given."""
     parts = []
     for err in exc.errors():
         where = ".".join(str(x) for x in err.get("loc", ()))
+        name = (names or {}).get(where) or (
+            where if where.isupper() else f"VERBATIM_{where.upper()}"
+        )
         message = str(err["msg"]).removeprefix("Value error, ")
-        parts.append(f"VERBATIM_{where.upper()}: {message}" if where else message)
+        if err.get("type") == "missing":
+            message = "is not set"
+        parts.append(f"{name}: {message}" if where else message)
     return "invalid setting: " + "; ".join(parts)

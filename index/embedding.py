@@ -81,7 +81,8 @@ class SentenceTransformerEmbedder(NamedEmbedder):
             self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
         except Exception as exc:
             raise ConfigError(
-                f"cannot load embedding model {model!r} (VERBATIM_MODEL): {exc}. "
+                f"cannot load embedding model {model!r} (VERBATIM_MODEL): "
+                f"{' '.join(str(exc).split()).rstrip('.')}. "
                 "Use a local sentence-transformers folder or a model already in the cache."
             ) from None
         dim = (

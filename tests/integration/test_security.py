@@ -372,13 +372,13 @@ WEBHOOK = ["serve", "--webhook-url", "https://bot.example.invalid"]
         pytest.param(
             ["serve"],
             {"TELEGRAM_BOT_TOKEN": f"12345:{MARK}!"},
-            "TELEGRAM_BOT_TOKEN does not look like a bot token",
+            "TELEGRAM_BOT_TOKEN: does not look like a bot token",
             id="malformed-token",
         ),
         pytest.param(
             WEBHOOK,
             {"TELEGRAM_BOT_TOKEN": f"not a token {MARK}", "TELEGRAM_WEBHOOK_SECRET": SECRET},
-            "TELEGRAM_BOT_TOKEN does not look like a bot token",
+            "TELEGRAM_BOT_TOKEN: does not look like a bot token",
             id="malformed-token-webhook",
         ),
         pytest.param(
@@ -387,13 +387,13 @@ WEBHOOK = ["serve", "--webhook-url", "https://bot.example.invalid"]
         pytest.param(
             WEBHOOK,
             {**GOOD, "TELEGRAM_WEBHOOK_SECRET": f"with spaces {MARK}"},
-            "TELEGRAM_WEBHOOK_SECRET must be 16-256 characters",
+            "TELEGRAM_WEBHOOK_SECRET: must be 16-256 characters",
             id="malformed-secret",
         ),
         pytest.param(
             WEBHOOK,
             {**GOOD, "TELEGRAM_WEBHOOK_SECRET": "Sh0rt-secret"},
-            "TELEGRAM_WEBHOOK_SECRET must be 16-256 characters",
+            "TELEGRAM_WEBHOOK_SECRET: must be 16-256 characters",
             id="guessable-secret",
         ),
         pytest.param(

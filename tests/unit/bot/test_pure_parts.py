@@ -137,7 +137,7 @@ def test_settings_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
         load_bot_settings()
     assert TOKEN[-6:] not in str(info.value)
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
-    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN is not set"):
+    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN: is not set"):
         load_bot_settings()
 
 
