@@ -20,7 +20,13 @@ import numpy as np
 from index import sentence_index
 from index.chunking import chunk_document, sentences_for
 from index.config import ChunkingSettings
-from index.documents import doc_id_for, iter_corpus_files, read_document, sha256_bytes
+from index.documents import (
+    SUPPORTED_NAMES,
+    doc_id_for,
+    iter_corpus_files,
+    read_document,
+    sha256_bytes,
+)
 from index.embedding import Embedder, Vectors
 from index.errors import CorpusError, DocumentError, IndexLoadError
 from index.scorer import scorer_version
@@ -131,7 +137,7 @@ def build_index(
         removed = len(set(old_parts) - seen)
         if not parts:
             raise CorpusError(
-                f"no readable document in {corpus_dir} (supported: .txt, .md, .html, .htm, .pdf)"
+                f"no readable document in {corpus_dir} (supported: {SUPPORTED_NAMES})"
             )
         stale = _stale(previous) if previous is not None else ""
         if stale:

@@ -1,4 +1,5 @@
-"""Reading documents from the corpus folder: text, Markdown, HTML and PDF.
+"""Reading documents from the corpus folder: text, Markdown, HTML and PDF here; Word, OpenDocument,
+EPUB, RTF and CSV in ``index.formats``.
 
 Every reader returns the document's *cleaned* text: paragraphs separated by a blank line, page
 furniture removed. Quotes are slices of that text, so what the bot quotes is exactly what the
@@ -14,13 +15,28 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from index import formats
 from index.cleaning import clean_lines, unwrap_lines
 from index.errors import CorpusError, DocumentError
 from index.types import Document
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUPPORTED_SUFFIXES = (
+    ".txt",
+    ".md",
+    ".markdown",
+    ".html",
+    ".htm",
+    ".pdf",
+    ".docx",
+    ".odt",
+    ".epub",
+    ".rtf",
+    ".csv",
+)
+#: The formats, as the bot and the command line name them to people.
+SUPPORTED_NAMES = ".txt, .md, .html, .pdf, .docx, .odt, .epub, .rtf or .csv"
 _URL_LINE = re.compile(r"^\s*(?:url|source)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
@@ -247,4 +263,9 @@ _READERS: dict[str, Reader] = {
     ".html": _read_html,
     ".htm": _read_html,
     ".pdf": _read_pdf,
+    ".docx": formats.read_docx,
+    ".odt": formats.read_odt,
+    ".epub": formats.read_epub,
+    ".rtf": formats.read_rtf,
+    ".csv": formats.read_csv,
 }

@@ -19,6 +19,7 @@ from bot.handlers.common import (
 from bot.handlers.context import Context
 from bot.handlers.questions import ask_in_turn, on_text
 from bot.render import MESSAGE_LIMIT, pack, utf16_len
+from index.documents import SUPPORTED_NAMES
 
 log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the logs
 
@@ -64,7 +65,7 @@ async def on_help(update: Update, context: Context, message: Message) -> None:
     text = HELP.format(name=escape(context.bot.username or "bot"))
     if _is_admin(update, context):
         text += (
-            "\n\n<b>Operators</b>: send me a .txt, .md, .html or .pdf file to add it; "
+            f"\n\n<b>Operators</b>: send me a {SUPPORTED_NAMES} file to add it; "
             "/reindex rebuilds the index from the corpus folder."
         )
     await message.reply_text(text, parse_mode=ParseMode.HTML)

@@ -18,7 +18,7 @@ from bot.handlers.common import _admit, _answer_press, _is_admin, admitted
 from bot.handlers.context import Context, PendingUpload
 from bot.render import MESSAGE_LIMIT, cut_utf16
 from bot.service import AnswerService
-from index.documents import SUPPORTED_SUFFIXES
+from index.documents import SUPPORTED_NAMES, SUPPORTED_SUFFIXES
 from index.errors import DocumentError
 
 log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the logs
@@ -70,7 +70,7 @@ async def on_document(update: Update, context: Context) -> None:
     if suffix not in SUPPORTED_SUFFIXES:
         await message.reply_text(
             f"I cannot read {suffix or 'files without an extension'}: send a "
-            ".txt, .md, .html or .pdf file. Nothing was stored."
+            f"{SUPPORTED_NAMES} file. Nothing was stored."
         )
         return
     limit = settings.max_upload_bytes

@@ -10,6 +10,7 @@ real model.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import shutil
 from collections.abc import AsyncIterator
@@ -408,6 +409,23 @@ async def test_admin_upload_makes_a_new_fact_answerable(bot: RunningBot) -> None
     done = await finished(bot, ADMIN, 4)
     assert done["text"].startswith("Rebuilding the index") and "unchanged" in done["text"]
     assert len(bot.api.sent(ADMIN)) == 4
+
+
+async def test_an_admin_can_add_a_word_document(bot: RunningBot) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Geysers of Iceland", level=1)
+    for paragraph in GEYSERS.split("\n\n")[1:]:
+        document.add_paragraph(paragraph.strip())
+    data = io.BytesIO()
+    document.save(data)
+    bot.api.document(private(ADMIN), user(ADMIN), "Geysers.docx", data.getvalue())
+    status = await finished(bot, ADMIN, 1)
+    assert status["text"].startswith("Saved Geysers.docx. Updating the index…")
+    assert "1 added" in status["text"]
+    after = await ask_private(bot, ADMIN, "How often does the Strokkur geyser erupt?")
+    assert "six to ten minutes" in after["text"] and "Geysers of Iceland" in after["text"]
 
 
 async def test_an_upload_named_like_a_document_asks_before_replacing_it(bot: RunningBot) -> None:

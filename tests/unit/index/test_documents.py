@@ -91,11 +91,11 @@ def test_unsupported_files_are_skipped_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     _write(tmp_path, "a.txt", "Hello there.")
-    _write(tmp_path, "b.docx", b"PK\x03\x04")
+    _write(tmp_path, "b.xlsx", b"PK\x03\x04")
     _write(tmp_path, ".hidden.txt", "secret")
     files = [p.name for p in iter_corpus_files(tmp_path)]
     assert files == ["a.txt"]
-    assert "b.docx" in caplog.text
+    assert "b.xlsx" in caplog.text
 
 
 def test_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:

@@ -1,0 +1,181 @@
+"""Readers for the office and e-book formats people have besides text, Markdown, HTML and PDF:
+``.docx`` (python-docx), ``.odt`` (odfpy), ``.epub`` (EbookLib), ``.rtf`` (striprtf) and
+``.csv`` (the standard library). Each returns, like the readers of ``index.documents``, the
+title, the paragraphs (a heading is a paragraph of its own, so it is never glued to the
+sentence after it) and the document's URL (none here). A file that is not what its name says,
+or is damaged, is a ``DocumentError`` that names it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from index.cleaning import clean_lines, unwrap_lines
+from index.errors import DocumentError
+
+Read = tuple[str, list[str], str | None]
+
+_MAX_CSV_ROWS = 100_000
+
+
+def read_docx(raw: bytes, source: str) -> Read:
+    import docx  # python-docx, only when a .docx file is read
+
+    try:
+        document = docx.Document(io.BytesIO(raw))
+    except Exception as exc:  # not a zip, not a Word document, damaged parts
+        raise DocumentError(f"{source}: corrupt or unreadable Word document ({exc})") from None
+    paragraphs: list[str] = []
+    title = (document.core_properties.title or "").strip()
+    for block in _docx_blocks(document):
+        paragraphs.append(block[1])
+        if not title and block[0] in ("Title", "Heading 1"):
+            title = block[1]
+    return title, clean_lines(paragraphs), None
+
+
+def _docx_blocks(document: Any) -> Iterator[tuple[str, str]]:
+    """(style, text) of the body's paragraphs and table rows, in document order."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    for item in document.iter_inner_content():
+        if isinstance(item, Paragraph):
+            text = " ".join(item.text.split())
+            if text:
+                yield (item.style.name if item.style is not None else ""), text
+        elif isinstance(item, Table):
+            for row in item.rows:
+                cells = [" ".join(c.text.split()) for c in row.cells]
+                if any(cells):
+                    yield "Table", " | ".join(dict.fromkeys(c for c in cells if c))
+
+
+def read_odt(raw: bytes, source: str) -> Read:
+    from odf import teletype
+    from odf.opendocument import load
+
+    try:
+        document = load(io.BytesIO(raw))
+        body = document.text
+    except Exception as exc:  # not a zip, not an OpenDocument text, damaged XML
+        raise DocumentError(f"{source}: corrupt or unreadable OpenDocument text ({exc})") from None
+    paragraphs: list[str] = []
+    title = ""
+    for kind, node in _odf_blocks(body):
+        text = " ".join(teletype.extractText(node).split())
+        if not text:
+            continue
+        paragraphs.append(text)
+        if kind == "h" and not title:
+            title = text
+    meta_title = _odf_meta_title(document)
+    return meta_title or title, clean_lines(paragraphs), None
+
+
+def _odf_blocks(node: Any) -> Iterator[tuple[str, Any]]:
+    """Headings (``h``) and paragraphs (``p``) in document order, lists and tables included."""
+    for child in getattr(node, "childNodes", []):
+        name = getattr(child, "qname", (None, None))[1]
+        if name in ("h", "p"):
+            yield name, child
+        else:
+            yield from _odf_blocks(child)
+
+
+def _odf_meta_title(document: Any) -> str:
+    from odf import dc, teletype
+
+    titles = document.meta.getElementsByType(dc.Title) if document.meta else []
+    return " ".join(teletype.extractText(titles[0]).split()) if titles else ""
+
+
+def read_epub(raw: bytes, source: str) -> Read:
+    import ebooklib
+    from ebooklib import epub
+    from lxml import html
+
+    try:
+        book = epub.read_epub(io.BytesIO(raw), options={"ignore_ncx": True})
+    except Exception as exc:  # not a zip, no package document, damaged XML
+        raise DocumentError(f"{source}: corrupt or unreadable EPUB ({exc})") from None
+    paragraphs: list[str] = []
+    for item_id, _linear in book.spine:
+        item = book.get_item_with_id(item_id)
+        if item is None or item.get_type() != ebooklib.ITEM_DOCUMENT:
+            continue
+        try:
+            tree = html.fromstring(item.get_content())
+        except Exception:  # noqa: S112 - an unreadable chapter is skipped, the rest read
+            continue
+        for element in tree.iter("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote"):
+            if element.getparent() is not None and element.getparent().tag in ("li", "blockquote"):
+                continue  # read with its container
+            text = " ".join(element.text_content().split())
+            if text:
+                paragraphs.append(text)
+    metadata = book.get_metadata("DC", "title")
+    title = " ".join(str(metadata[0][0]).split()) if metadata else ""
+    return title, clean_lines(paragraphs), None
+
+
+_RTF_START = re.compile(rb"^\s*\{\\rtf")
+
+
+def read_rtf(raw: bytes, source: str) -> Read:
+    from striprtf.striprtf import rtf_to_text
+
+    if not _RTF_START.match(raw):
+        raise DocumentError(f"{source}: not an RTF file (it does not start with {{\\rtf)")
+    try:
+        text = str(rtf_to_text(raw.decode("cp1252", errors="replace"), errors="replace"))  # type: ignore[no-untyped-call]
+    except Exception as exc:
+        raise DocumentError(f"{source}: corrupt or unreadable RTF ({exc})") from None
+    paragraphs = clean_lines(unwrap_lines(text.splitlines()))
+    title = paragraphs[0] if paragraphs and len(paragraphs[0]) <= 200 else ""
+    return title, paragraphs, None
+
+
+def read_csv(raw: bytes, source: str) -> Read:
+    """A row is a paragraph, each value beside its column's header ("Name: Koryolink; Founded:
+    2008."), so that a quote says what its numbers are."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    if "\x00" in text:
+        raise DocumentError(f"{source}: looks like a binary file, not CSV")
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        rows = list(_limited(csv.reader(io.StringIO(text), dialect)))
+    except csv.Error as exc:
+        raise DocumentError(f"{source}: malformed CSV ({exc})") from None
+    rows = [[" ".join(cell.split()) for cell in row] for row in rows if any(c.strip() for c in row)]
+    if len(rows) < 2:
+        raise DocumentError(f"{source}: a CSV file needs a header row and at least one row")
+    header, body = rows[0], rows[1:]
+    paragraphs = []
+    for row in body:
+        pairs = [
+            f"{name}: {value}" if name else value
+            for name, value in zip(header + [""] * (len(row) - len(header)), row, strict=False)
+            if value
+        ]
+        if pairs:
+            line = "; ".join(pairs)
+            paragraphs.append(line if line.endswith((".", "!", "?")) else line + ".")
+    return "", clean_lines(paragraphs), None
+
+
+def _limited(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    for number, row in enumerate(reader):
+        if number >= _MAX_CSV_ROWS:
+            raise csv.Error(f"more than {_MAX_CSV_ROWS:,} rows")
+        yield row
