@@ -82,6 +82,11 @@ def _register(sub: SubParsers) -> None:
     info.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
 
+    add = sub.add_parser("add", help="add documents by their links: fetch, read, index")
+    add.add_argument("urls", nargs="+", metavar="URL", help="http(s) links to web pages or PDFs")
+    add.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
+    add.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+
     ask = sub.add_parser("ask", help="answer a question (or one per line from stdin)")
     ask.add_argument("question", nargs="?", help="the question; omit to read stdin")
     ask.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
@@ -184,7 +189,30 @@ def _run(args: argparse.Namespace) -> int | None:
         return _cmd_chat(args)
     if args.command == "eval":
         return _cmd_eval(args)
+    if args.command == "add":
+        return _cmd_add(settings_of(args), args.urls)
     return None
+
+
+def _cmd_add(settings: Settings, urls: Sequence[str]) -> int:
+    """Fetch each link, save it into the corpus, then update the index once."""
+    from index.engine import Engine
+    from index.fetch import FetchError, FetchSettings, fetch, save_fetched
+
+    fetch_settings = FetchSettings(allow_private=settings.fetch_allow_private)
+    status, saved = 0, 0
+    for url in urls:
+        try:
+            path, title, new = save_fetched(fetch(url, fetch_settings), settings.corpus_dir)
+        except FetchError as exc:
+            print(f"verbatim: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        saved += 1
+        print(f"{'added' if new else 'refreshed'} {path.name}: {title}")
+    if saved:
+        print(Engine.open(settings).build(progress=sys.stderr.isatty()).line())
+    return status
 
 
 def _cmd_build(settings: Settings, *, full: bool) -> int:

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     chunk_size: int = Field(default=500, ge=100, le=4000)
     chunk_overlap: int = Field(default=100, ge=0)
     max_question_chars: int = Field(default=1000, ge=10)
+    #: ``verbatim add`` may fetch links into private, loopback and link-local addresses
+    fetch_allow_private: bool = False
 
     @model_validator(mode="after")
     def _check_model(self) -> Self:

@@ -1,0 +1,179 @@
+"""Adding a document by its link: fetch the page safely, read its main text, save it into the
+corpus as a text file that records its URL (``verbatim add URL``).
+
+Safety, checked before and while fetching:
+
+* http and https only; at most ``max_redirects`` redirects, each target checked again;
+* the host's addresses: any private, loopback, link-local, multicast or reserved one is
+  refused (server-side request forgery: a link must not make this machine fetch its own
+  network), unless ``allow_private`` (``VERBATIM_FETCH_ALLOW_PRIVATE=true``);
+* a timeout on connecting and on each read; the size limit checked on the declared length and
+  again while the body streams in, so a 2 GB body is cut at the limit, not downloaded;
+* the content type: HTML, PDF or plain text; anything else is refused, saying what it was; a
+  binary body behind an HTML or text type is refused too.
+
+Not covered: DNS rebinding (the name resolving to another address when httpx connects than
+when it was checked).
+
+The page is saved as ``<host>-<path>.txt``: the title, a ``URL:`` line (which the text reader
+turns back into the document's link), then the paragraphs as read by the HTML, PDF or text
+reader. The name comes from the URL, so adding a link again refreshes that file instead of
+adding a second one. What a saved file does not keep is the page's markup.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from index.errors import DocumentError
+
+_TYPES = {
+    "text/html": ".html",
+    "application/xhtml+xml": ".html",
+    "application/pdf": ".pdf",
+    "text/plain": ".txt",
+}
+_SLUG = re.compile(r"[^A-Za-z0-9]+")
+
+
+class FetchError(DocumentError):
+    """A link that cannot be added, and why (no secret, no stack trace)."""
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    timeout: float = 15.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    allow_private: bool = False
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # after redirects
+    suffix: str  # the reader it needs: .html, .pdf or .txt
+    data: bytes
+
+
+def corpus_name(url: str) -> str:
+    """The file a link is saved as: the same for the same link (so adding it again
+    refreshes it), readable, at most about 100 characters."""
+    parts = urlsplit(url)
+    stem = _SLUG.sub("-", f"{parts.hostname or 'page'}{parts.path}").strip("-")
+    if parts.query:
+        stem += "-" + _SLUG.sub("-", parts.query).strip("-")
+    return (stem[:96].rstrip("-") or "page") + ".txt"
+
+
+def fetch(url: str, settings: FetchSettings | None = None) -> Fetched:
+    """The page at ``url``, checked as the module's docstring says (FetchError if not)."""
+    import httpx
+
+    settings = settings or FetchSettings()
+    current = url.strip()
+    timeout = httpx.Timeout(settings.timeout)
+    with httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False) as client:
+        for _hop in range(settings.max_redirects + 1):
+            _check_address(current, settings)
+            try:
+                with client.stream("GET", current, headers={"User-Agent": "Verbatim/1"}) as reply:
+                    if reply.is_redirect and "location" in reply.headers:
+                        current = urljoin(current, reply.headers["location"])
+                        continue
+                    if reply.status_code != 200:
+                        raise FetchError(
+                            f"{current}: the server answered {reply.status_code} "
+                            f"{reply.reason_phrase}"
+                        )
+                    suffix = _suffix(current, reply.headers.get("content-type", ""))
+                    data = _body(current, reply, settings.max_bytes)
+            except httpx.TimeoutException:
+                raise FetchError(
+                    f"{current}: no answer within {settings.timeout:g} s (timeout)"
+                ) from None
+            except httpx.HTTPError as exc:
+                raise FetchError(
+                    f"{current}: cannot fetch it ({type(exc).__name__}: {exc})"
+                ) from None
+            if suffix != ".pdf" and b"\x00" in data[:8192]:
+                raise FetchError(f"{current}: the server says it is text, but it is binary data")
+            return Fetched(current, suffix, data)
+    raise FetchError(f"{url}: more than {settings.max_redirects} redirects (a redirect loop?)")
+
+
+def _check_address(url: str, settings: FetchSettings) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise FetchError(f"{url}: only http:// and https:// links can be added")
+    host = parts.hostname
+    if not host:
+        raise FetchError(f"{url}: the link has no host")
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 80, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(f"{url}: the host {host} cannot be found ({exc})") from None
+    if settings.allow_private:
+        return
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global or address.is_multicast:
+            raise FetchError(
+                f"{url}: {host} is a private, loopback or link-local address ({address}); "
+                "links into this machine's own network are refused "
+                "(VERBATIM_FETCH_ALLOW_PRIVATE=true allows them)"
+            )
+
+
+def _suffix(url: str, content_type: str) -> str:
+    kind = content_type.split(";")[0].strip().lower()
+    suffix = _TYPES.get(kind)
+    if suffix is None:
+        raise FetchError(
+            f"{url}: it is {kind or 'of no declared type'}, not a web page, PDF or text "
+            "(those are what can be added by link)"
+        )
+    return suffix
+
+
+def _body(url: str, reply: object, limit: int) -> bytes:
+    headers = getattr(reply, "headers", {})
+    declared = headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise FetchError(f"{url}: it is {int(declared):,} bytes; the limit is {limit:,}")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in reply.iter_bytes():  # type: ignore[attr-defined]
+        size += len(chunk)
+        if size > limit:
+            raise FetchError(f"{url}: it is larger than the limit of {limit:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def save_fetched(fetched: Fetched, corpus_dir: Path) -> tuple[Path, str, bool]:
+    """Read the fetched page with the reader of its type and save it into the corpus (an
+    atomic replace): the file's path, the document's title, and whether the file is new."""
+    from index.documents import read_document
+
+    try:
+        doc = read_document(corpus_dir / f"page{fetched.suffix}", corpus_dir, fetched.data)
+    except DocumentError as exc:  # named after the link, not a scratch name
+        reason = str(exc).split(": ", 1)[-1]
+        raise FetchError(f"{fetched.url}: {reason}") from None
+    title = doc.title if doc.title != "page" else (urlsplit(fetched.url).hostname or "page")
+    paragraphs = doc.text.split("\n\n")
+    if paragraphs and paragraphs[0].strip() == doc.title:
+        paragraphs = paragraphs[1:]
+    text = "\n\n".join([f"{title}\nURL: {fetched.url}", *paragraphs]) + "\n"
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    target = corpus_dir / corpus_name(fetched.url)
+    new = not target.exists()
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return target, title, new
