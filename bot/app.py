@@ -130,6 +130,7 @@ def build_application(
     app.add_handler(CommandHandler("reset", handlers.on_reset, filters.UpdateType.MESSAGE))
     app.add_handler(CommandHandler("ask", handlers.on_ask_command, filters.UpdateType.MESSAGE))
     app.add_handler(CommandHandler("reindex", handlers.on_reindex, filters.UpdateType.MESSAGE))
+    app.add_handler(CommandHandler("add", handlers.on_add, filters.UpdateType.MESSAGE))
     # Any other command: a pointer to /help (after the real ones, which take precedence).
     app.add_handler(
         MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, handlers.on_unknown_command)

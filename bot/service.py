@@ -25,6 +25,7 @@ from index.build import BuildSummary
 from index.config import Settings
 from index.embedding import Embedder
 from index.engine import Engine, IndexedDocument
+from index.fetch import FetchSettings, fetch, save_fetched
 from index.store import current_version_path
 from index.threads import single_threaded_faiss
 from index.types import Answer
@@ -137,6 +138,17 @@ class AnswerService:
         return await self.off_loop(
             functools.partial(uploads.store, replace=replace), self.settings.corpus_dir, name, data
         )
+
+    async def add_link(self, url: str) -> tuple[str, str, bool]:
+        """Fetch ``url`` and save it into the corpus (``index.fetch``), off the event loop:
+        the file's name, the document's title, whether it is new. FetchError says why not."""
+
+        def add() -> tuple[str, str, bool]:
+            settings = FetchSettings(allow_private=self.settings.fetch_allow_private)
+            path, title, new = save_fetched(fetch(url, settings), self.settings.corpus_dir)
+            return path.name, title, new
+
+        return await self.off_loop(add)
 
     async def off_loop(self, work: Callable[..., T], *args: object) -> T:
         """``work(*args)`` on the service's threads: blocking work (files, the state store)

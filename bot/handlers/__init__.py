@@ -24,7 +24,7 @@ from bot.handlers.commands import (
 from bot.handlers.context import CONTEXT_TYPES, BotData, Context
 from bot.handlers.errors import on_error
 from bot.handlers.inline import on_inline
-from bot.handlers.operators import on_document, on_reindex, sanitise_filename
+from bot.handlers.operators import on_add, on_document, on_reindex, sanitise_filename
 from bot.handlers.questions import answer_question, on_text, questions_waiting
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "BotData",
     "Context",
     "answer_question",
+    "on_add",
     "on_ask_command",
     "on_callback",
     "on_document",

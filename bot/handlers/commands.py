@@ -65,8 +65,9 @@ async def on_help(update: Update, context: Context, message: Message) -> None:
     text = HELP.format(name=escape(context.bot.username or "bot"))
     if _is_admin(update, context):
         text += (
-            f"\n\n<b>Operators</b>: send me a {SUPPORTED_NAMES} file to add it; "
-            "/reindex rebuilds the index from the corpus folder."
+            f"\n\n<b>Operators</b>: send me a {SUPPORTED_NAMES} file to add it, or a link "
+            "(or /add and a link) to add that page; /reindex rebuilds the index from the "
+            "corpus folder."
         )
     await message.reply_text(text, parse_mode=ParseMode.HTML)
 

@@ -196,6 +196,59 @@ async def on_reindex(update: Update, context: Context, message: Message) -> None
     context.application.create_task(_rebuild_and_report(status, service), update=update)
 
 
+@admitted
+async def on_add(update: Update, context: Context, message: Message) -> None:
+    """/add URL [URL ...]: add web pages or PDFs by their links (operators only)."""
+    if not _is_admin(update, context):
+        await message.reply_text("Sorry, only the bot's operators can add documents.")
+        return
+    urls = [
+        word for word in (context.args or []) if word.lower().startswith(("http://", "https://"))
+    ]
+    if not urls:
+        await message.reply_text("Send /add and a link: /add https://example.org/page")
+        return
+    await add_links(context, message, urls)
+
+
+async def add_links(context: Context, message: Message, urls: list[str]) -> None:
+    """Fetch and save each link, then update the index: one reply, edited as it goes."""
+    service = context.service
+    shown = urls[:_MAX_LINKS]
+    status = await message.reply_text(f"Fetching {len(shown)} link{'s' if len(shown) > 1 else ''}…")
+    lines, saved = [], 0
+    for url in shown:
+        try:
+            name, title, new = await service.add_link(url)
+        except DocumentError as exc:  # FetchError too: why, in one line
+            lines.append(f"✗ {exc}")
+            continue
+        saved += 1
+        lines.append(f"{'Added' if new else 'Refreshed'} {name}: {title}")
+    if len(urls) > len(shown):
+        lines.append(f"(only the first {_MAX_LINKS} links of a message are added)")
+    text = "\n".join(lines)
+    if not saved:
+        await _edit(status, text)
+        return
+    edited = await _edit(status, f"{text}\nUpdating the index…")
+    context.application.create_task(_rebuild_and_report(edited, service))
+
+
+async def _edit(status: Message, text: str) -> Message:
+    """Edit the status message (or send the text anew if it cannot be edited)."""
+    text = cut_utf16(text, MESSAGE_LIMIT)
+    try:
+        edited = await status.edit_text(text)
+    except TelegramError as exc:
+        log.info("could not edit the status message (%s); sending a new one", exc)
+        return await status.reply_text(text)
+    return edited if isinstance(edited, Message) else status
+
+
+_MAX_LINKS = 5
+
+
 async def _rebuild_and_report(status: Message, service: AnswerService) -> None:
     """Rebuild, then edit the status message with the outcome: one reply per upload or
     /reindex, which says first "Updating…" and then what happened."""

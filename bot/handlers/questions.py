@@ -19,12 +19,14 @@ from bot.handlers.common import (
     NO_LINKS,
     QUEUE_FULL,
     _admit,
+    _is_admin,
     _passage_id,
     _sentence,
     _thread,
     reply_html,
 )
 from bot.handlers.context import Context, UserData
+from bot.handlers.operators import add_links
 from bot.journal import chat_hash
 from bot.render import answer_html
 from bot.service import QuestionRecord
@@ -127,7 +129,11 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         await message.reply_text(_sentence(str(exc)))
         return
     if _only_links(cleaned):
-        await message.reply_text(NO_LINKS)
+        links = [w for w in question.split() if w.lower().startswith(("http://", "https://"))]
+        if links and _is_admin(update, context) and chat.type == ChatType.PRIVATE:
+            await add_links(context, message, links)  # an operator's link: add the page
+        else:
+            await message.reply_text(NO_LINKS)
         return
     history = await service.off_loop(service.state.history, chat.id)
     started = time.perf_counter()

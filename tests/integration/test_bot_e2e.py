@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from index.config import Settings
 from index.embedding import SentenceTransformerEmbedder
 from tests.botharness import (
     RunningBot,
@@ -29,6 +30,7 @@ from tests.botharness import (
 )
 from tests.conftest import ARTICLE
 from tests.fakebotapi import BOT_USERNAME, FakeBotApi, bot_user, group, private, user
+from tests.pages import serving_pages
 
 pytestmark = pytest.mark.integration
 
@@ -426,6 +428,43 @@ async def test_an_admin_can_add_a_word_document(bot: RunningBot) -> None:
     assert "1 added" in status["text"]
     after = await ask_private(bot, ADMIN, "How often does the Strokkur geyser erupt?")
     assert "six to ten minutes" in after["text"] and "Geysers of Iceland" in after["text"]
+
+
+async def test_an_admin_adds_a_page_by_sending_its_link(
+    template: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    """An operator's link (or /add and a link) fetches the page, saves it and updates the
+    index, in one reply edited as it goes; a reader's link is never fetched."""
+    root = tmp_path / "data"
+    shutil.copytree(template, root, symlinks=True)
+    settings = Settings(
+        corpus_dir=root / "corpus", index_dir=root / "index", fetch_allow_private=True
+    )
+    with serving_pages() as site, FakeBotApi() as api:
+        async with running_bot(
+            api,
+            settings,
+            real_embedder,
+            VERBATIM_ADMIN_IDS=str(ADMIN),
+            VERBATIM_RELOAD_SECONDS="0.2",
+        ) as bot:
+            refused = await ask_private(bot, READER, f"{site}/geysers")
+            assert "I do not open links" in refused["text"]
+            assert not (root / "corpus" / "127-0-0-1-geysers.txt").exists()
+            bot.api.text(private(ADMIN), user(ADMIN), f"{site}/geysers")
+            status = await finished(bot, ADMIN, 1)
+            assert "Added 127-0-0-1-geysers.txt: Geysers of Iceland" in status["text"]
+            assert "1 added" in status["text"]
+            after = await ask_private(bot, ADMIN, "How often does the Strokkur geyser erupt?")
+            assert "six to ten minutes" in after["text"]
+            bot.api.text(private(ADMIN), user(ADMIN), f"/add {site}/missing")
+            failed = await asyncio.to_thread(
+                bot.api.wait_for,
+                lambda a: next((m for m in a.sent(ADMIN)[2:] if "404" in m["text"]), None),
+                30,
+            )
+            assert failed["text"].startswith("✗") and "answered 404" in failed["text"]
+            assert len(bot.api.sent(ADMIN)) == 3  # one reply per message, edited
 
 
 async def test_an_upload_named_like_a_document_asks_before_replacing_it(bot: RunningBot) -> None:

@@ -3,85 +3,21 @@ private-address refusal is tested with it off, everything else with it on)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from index.fetch import FetchError, FetchSettings, corpus_name, fetch, save_fetched
-from tests.conftest import make_pdf
+from tests import pages
+from tests.pages import serving_pages
 from tests.unit.index.test_cli import run
-
-PAGE = (
-    "<html><head><title>Geysers of Iceland</title></head><body><nav>Home | News</nav>"
-    "<article><h1>Geysers of Iceland</h1>"
-    "<p>The Strokkur geyser, in the Haukadalur valley, erupts every six to ten minutes and "
-    "its column of boiling water often reaches a height of twenty metres.</p>"
-    "<p>The Great Geysir, which gave all geysers their name, is mostly quiet nowadays and "
-    "erupts only after earthquakes shake the valley.</p></article></body></html>"
-)
-SERVED = 0  # bytes the server sent, to show that a large body is cut
-
-
-class _Pages(BaseHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-    def do_GET(self) -> None:
-        path = self.path.split("?")[0]
-        if path == "/geysers":
-            self._send(200, "text/html; charset=utf-8", PAGE.encode())
-        elif path == "/paper.pdf":
-            self._send(200, "application/pdf", make_pdf(["Strokkur erupts every ten minutes."]))
-        elif path == "/moved":
-            self._redirect("/geysers")
-        elif path == "/loop":
-            self._redirect("/loop")
-        elif path == "/image.png":
-            self._send(200, "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
-        elif path == "/binary.html":
-            self._send(200, "text/html", b"\x00\x01\x02\x03" * 1000)
-        elif path == "/huge":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.end_headers()  # no length: the body streams until the client stops
-            global SERVED
-            try:
-                for _ in range(2000):  # 2000 x 64 kB = 128 MB offered
-                    self.wfile.write(b"<p>" + b"x" * 65_536 + b"</p>")
-                    SERVED += 65_543
-            except OSError:
-                return
-        else:
-            self._send(404, "text/plain", b"not here")
-
-    def _send(self, code: int, kind: str, body: bytes) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _redirect(self, where: str) -> None:
-        self.send_response(302)
-        self.send_header("Location", where)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
 
 
 @pytest.fixture
 def site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving_pages() as url:
+        yield url
 
 
 OPEN = FetchSettings(timeout=5.0, max_bytes=1_000_000, allow_private=True)
@@ -120,7 +56,7 @@ def test_links_that_cannot_be_added_say_why(site: str, route: str, says: str) ->
         fetch(f"{site}{route}", OPEN)
     assert says in str(caught.value)
     if route == "/huge":
-        assert SERVED < 20_000_000  # cut at the limit, not downloaded
+        assert pages.SERVED < 20_000_000  # cut at the limit, not downloaded
 
 
 @pytest.mark.parametrize(

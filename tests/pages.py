@@ -1,0 +1,82 @@
+"""A small web site for the link tests, served on 127.0.0.1: a page, a redirect to it, a PDF,
+and the links that cannot be added (404, a redirect loop, an image, binary data behind
+text/html, a body that streams for ever)."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.conftest import make_pdf
+
+PAGE = (
+    "<html><head><title>Geysers of Iceland</title></head><body><nav>Home | News</nav>"
+    "<article><h1>Geysers of Iceland</h1>"
+    "<p>The Strokkur geyser, in the Haukadalur valley, erupts every six to ten minutes and "
+    "its column of boiling water often reaches a height of twenty metres.</p>"
+    "<p>The Great Geysir, which gave all geysers their name, is mostly quiet nowadays and "
+    "erupts only after earthquakes shake the valley.</p></article></body></html>"
+)
+SERVED = 0  # bytes the server sent, to show that a large body is cut
+
+
+class _Pages(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        if path == "/geysers":
+            self._send(200, "text/html; charset=utf-8", PAGE.encode())
+        elif path == "/paper.pdf":
+            self._send(200, "application/pdf", make_pdf(["Strokkur erupts every ten minutes."]))
+        elif path == "/moved":
+            self._redirect("/geysers")
+        elif path == "/loop":
+            self._redirect("/loop")
+        elif path == "/image.png":
+            self._send(200, "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+        elif path == "/binary.html":
+            self._send(200, "text/html", b"\x00\x01\x02\x03" * 1000)
+        elif path == "/huge":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()  # no length: the body streams until the client stops
+            global SERVED
+            try:
+                for _ in range(2000):  # 2000 x 64 kB = 128 MB offered
+                    self.wfile.write(b"<p>" + b"x" * 65_536 + b"</p>")
+                    SERVED += 65_543
+            except OSError:
+                return
+        else:
+            self._send(404, "text/plain", b"not here")
+
+    def _send(self, code: int, kind: str, body: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _redirect(self, where: str) -> None:
+        self.send_response(302)
+        self.send_header("Location", where)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@contextlib.contextmanager
+def serving_pages() -> Iterator[str]:
+    """A local web site on 127.0.0.1 (its base URL) while the block runs."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
