@@ -450,6 +450,11 @@ async def test_an_admin_adds_a_page_by_sending_its_link(
         ) as bot:
             refused = await ask_private(bot, READER, f"{site}/geysers")
             assert "I do not open links" in refused["text"]
+            readers = group(-100777)
+            for who in (READER, ADMIN):  # in a group, nobody's link is fetched
+                bot.api.text(readers, user(who), f"@{BOT_USERNAME} {site}/geysers")
+            in_group = await bot.replies(readers["id"], 2)
+            assert all("I do not open links" in m["text"] for m in in_group)
             assert not (root / "corpus" / "127-0-0-1-geysers.txt").exists()
             bot.api.text(private(ADMIN), user(ADMIN), f"{site}/geysers")
             status = await finished(bot, ADMIN, 1)
