@@ -87,6 +87,15 @@ def _register(sub: SubParsers) -> None:
     add.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
     add.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
 
+    documents = sub.add_parser("documents", help="list the indexed documents")
+    documents.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
+    documents.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+    documents.add_argument("--json", action="store_true", help="one JSON object per document")
+    remove = sub.add_parser("remove", help="remove documents from the corpus and the index")
+    remove.add_argument("names", nargs="+", metavar="NAME", help="as `verbatim documents` shows")
+    remove.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
+    remove.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+
     ask = sub.add_parser("ask", help="answer a question (or one per line from stdin)")
     ask.add_argument("question", nargs="?", help="the question; omit to read stdin")
     ask.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
@@ -191,6 +200,10 @@ def _run(args: argparse.Namespace) -> int | None:
         return _cmd_eval(args)
     if args.command == "add":
         return _cmd_add(settings_of(args), args.urls)
+    if args.command == "documents":
+        return _cmd_documents(settings_of(args), as_json=args.json)
+    if args.command == "remove":
+        return _cmd_remove(settings_of(args), args.names)
     return None
 
 
@@ -213,6 +226,58 @@ def _cmd_add(settings: Settings, urls: Sequence[str]) -> int:
     if saved:
         print(Engine.open(settings).build(progress=sys.stderr.isatty()).line())
     return status
+
+
+def _cmd_documents(settings: Settings, *, as_json: bool) -> int:
+    """Each indexed document: its corpus name, title, link, size, when its file last changed
+    and its chunk count."""
+    from index.engine import indexed_documents
+    from index.store import load_version
+
+    for d in indexed_documents(load_version(settings.index_dir)):
+        path = settings.corpus_dir / d.document.source
+        stat = path.stat() if path.exists() else None
+        row = {
+            "name": d.document.source,
+            "title": d.title,
+            "url": d.document.url,
+            "bytes": stat.st_size if stat else None,
+            "changed": _iso(stat.st_mtime) if stat else None,
+            "chunks": d.chunks,
+        }
+        if as_json:
+            print_json(row)
+        else:
+            size = f"{row['bytes']:,} bytes" if stat else "file gone"
+            link = f", {d.document.url}" if d.document.url else ""
+            print(f"{row['name']}: {d.title} ({size}, {d.chunks} chunks, {row['changed']}{link})")
+    return 0
+
+
+def _cmd_remove(settings: Settings, names: Sequence[str]) -> int:
+    """Delete the named documents' files from the corpus, then update the index once."""
+    from index.engine import Engine
+
+    corpus = settings.corpus_dir.resolve()
+    status, removed = 0, 0
+    for name in names:
+        path = (corpus / name).resolve()
+        if corpus not in path.parents or not path.is_file():
+            print(f"verbatim: {name}: no such document in {settings.corpus_dir}", file=sys.stderr)
+            status = 1
+            continue
+        path.unlink()
+        removed += 1
+        print(f"removed {name}")
+    if removed:
+        print(Engine.open(settings).build(progress=sys.stderr.isatty()).line())
+    return status
+
+
+def _iso(timestamp: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _cmd_build(settings: Settings, *, full: bool) -> int:

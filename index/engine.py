@@ -19,7 +19,7 @@ from index.build import BuildSummary, build_index
 from index.config import Settings
 from index.embedding import Embedder, load_embedder
 from index.errors import IndexLoadError
-from index.store import current_version_path, load_version
+from index.store import StoredIndex, current_version_path, load_version
 from index.types import Answer, Document
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,15 @@ class IndexedDocument:
     @property
     def title(self) -> str:
         return self.document.title
+
+
+def indexed_documents(stored: StoredIndex) -> list[IndexedDocument]:
+    """The documents of a loaded index version, in corpus order."""
+    manifest = stored.manifest
+    chunks = {source: int(entry.get("chunks", 0)) for source, entry in manifest.documents.items()}
+    return [
+        IndexedDocument(d, chunks.get(d.source, 0), manifest.built_at) for d in stored.documents
+    ]
 
 
 class Engine:
@@ -112,14 +121,7 @@ class Engine:
 
     def documents(self) -> list[IndexedDocument]:
         """The documents of the index in use, in corpus order."""
-        stored = self.answerer.stored
-        manifest = stored.manifest
-        return [
-            IndexedDocument(
-                d, int(manifest.documents.get(d.source, {}).get("chunks", 0)), manifest.built_at
-            )
-            for d in stored.documents
-        ]
+        return indexed_documents(self.answerer.stored)
 
     def answer(
         self, question: str, history: Sequence[str] = (), k: int = 3, *, force: bool = False

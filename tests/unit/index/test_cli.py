@@ -221,3 +221,19 @@ def test_unanswered_and_feedback_reports(tmp_path: Path) -> None:
     out = run(["feedback", "--index", str(index)], {})
     assert out.returncode == 0, out.stderr
     assert "👍 1   👎 1" in out.stdout and "doc:1-9" in out.stdout and "Who built it?" in out.stdout
+
+
+def test_documents_lists_and_remove_removes(env: dict[str, str], corpus: Path) -> None:
+    assert run(["index", "build"], env).returncode == 0
+    listed = run(["documents", "--json"], env)
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert {r["name"] for r in rows} == {p.name for p in corpus.iterdir()}
+    assert all(r["chunks"] >= 1 and r["bytes"] > 0 for r in rows)
+    gone = run(["remove", "volcanoes.md", "nothing.txt", "../etc/passwd"], env)
+    assert gone.returncode == 1  # two of the three are not documents of the corpus
+    assert "removed volcanoes.md" in gone.stdout and "1 removed" in gone.stdout
+    assert "nothing.txt: no such document" in gone.stderr and "passwd: no such" in gone.stderr
+    assert not (corpus / "volcanoes.md").exists()
+    after = run(["documents"], env)
+    assert "volcanoes.md" not in after.stdout and after.stdout.count("chunks") == len(rows) - 1
