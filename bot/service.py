@@ -145,8 +145,8 @@ class AnswerService:
 
         def add() -> tuple[str, str, bool]:
             settings = FetchSettings(allow_private=self.settings.fetch_allow_private)
-            path, title, new = save_fetched(fetch(url, settings), self.settings.corpus_dir)
-            return path.name, title, new
+            saved = save_fetched(fetch(url, settings), self.settings.corpus_dir)
+            return saved.path.name, saved.title, saved.new
 
         return await self.off_loop(add)
 

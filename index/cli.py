@@ -87,6 +87,9 @@ def _register(sub: SubParsers) -> None:
     add.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
     add.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
 
+    refresh = sub.add_parser("refresh", help="fetch the documents added by link again")
+    refresh.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
+    refresh.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
     documents = sub.add_parser("documents", help="list the indexed documents")
     documents.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
     documents.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
@@ -200,6 +203,8 @@ def _run(args: argparse.Namespace) -> int | None:
         return _cmd_eval(args)
     if args.command == "add":
         return _cmd_add(settings_of(args), args.urls)
+    if args.command == "refresh":
+        return _cmd_refresh(settings_of(args))
     if args.command == "documents":
         return _cmd_documents(settings_of(args), as_json=args.json)
     if args.command == "remove":
@@ -209,21 +214,65 @@ def _run(args: argparse.Namespace) -> int | None:
 
 def _cmd_add(settings: Settings, urls: Sequence[str]) -> int:
     """Fetch each link, save it into the corpus, then update the index once."""
+    from index import fetch
     from index.engine import Engine
-    from index.fetch import FetchError, FetchSettings, fetch, save_fetched
 
-    fetch_settings = FetchSettings(allow_private=settings.fetch_allow_private)
-    status, saved = 0, 0
+    fetch_settings = fetch.FetchSettings(allow_private=settings.fetch_allow_private)
+    validators = fetch.load_validators(settings.index_dir)
+    status, changed = 0, 0
     for url in urls:
         try:
-            path, title, new = save_fetched(fetch(url, fetch_settings), settings.corpus_dir)
-        except FetchError as exc:
+            fetched = fetch.fetch(url, fetch_settings)
+            saved = fetch.save_fetched(fetched, settings.corpus_dir)
+        except fetch.FetchError as exc:
             print(f"verbatim: {exc}", file=sys.stderr)
             status = 1
             continue
-        saved += 1
-        print(f"{'added' if new else 'refreshed'} {path.name}: {title}")
-    if saved:
+        validators[fetched.url] = fetched.validators
+        changed += saved.changed
+        verb = "added" if saved.new else "refreshed" if saved.changed else "unchanged"
+        print(f"{verb} {saved.path.name}: {saved.title}")
+    fetch.save_validators(settings.index_dir, validators)
+    if changed or not Engine.open(settings).has_index():
+        print(Engine.open(settings).build(progress=sys.stderr.isatty()).line())
+    return status
+
+
+def _cmd_refresh(settings: Settings) -> int:
+    """Fetch every document added by its link again (a conditional request where the server
+    gave an ETag or Last-Modified) and update the index once if any changed."""
+    from index import fetch
+    from index.engine import Engine
+    from index.store import load_version
+
+    fetch_settings = fetch.FetchSettings(allow_private=settings.fetch_allow_private)
+    validators = fetch.load_validators(settings.index_dir)
+    linked = [
+        d.url
+        for d in load_version(settings.index_dir).documents
+        if d.url and d.source == fetch.corpus_name(d.url)
+    ]
+    status, changed = 0, 0
+    for url in linked:
+        try:
+            fetched = fetch.fetch_if_changed(
+                url, fetch_settings, validators.get(url, fetch.Validators())
+            )
+            if fetched is None:
+                print(f"unchanged {fetch.corpus_name(url)} (the server says so)")
+                continue
+            saved = fetch.save_fetched(fetched, settings.corpus_dir)
+        except fetch.FetchError as exc:
+            print(f"verbatim: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        validators[url] = fetched.validators
+        changed += saved.changed
+        print(f"{'refreshed' if saved.changed else 'unchanged'} {saved.path.name}: {saved.title}")
+    fetch.save_validators(settings.index_dir, validators)
+    if not linked:
+        print("no document was added by its link (verbatim add URL)")
+    if changed:
         print(Engine.open(settings).build(progress=sys.stderr.isatty()).line())
     return status
 

@@ -24,6 +24,7 @@ adding a second one. What a saved file does not keep is the page's markup.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import socket
 from dataclasses import dataclass
@@ -54,10 +55,27 @@ class FetchSettings:
 
 
 @dataclass(frozen=True)
+class Validators:
+    """What the server said identifies this version of the page (for a conditional request)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        out = {}
+        if self.etag:
+            out["If-None-Match"] = self.etag
+        if self.last_modified:
+            out["If-Modified-Since"] = self.last_modified
+        return out
+
+
+@dataclass(frozen=True)
 class Fetched:
     url: str  # after redirects
     suffix: str  # the reader it needs: .html, .pdf or .txt
     data: bytes
+    validators: Validators = Validators()
 
 
 def corpus_name(url: str) -> str:
@@ -72,6 +90,18 @@ def corpus_name(url: str) -> str:
 
 def fetch(url: str, settings: FetchSettings | None = None) -> Fetched:
     """The page at ``url``, checked as the module's docstring says (FetchError if not)."""
+    fetched = _get(url, settings, None)
+    assert fetched is not None  # only a conditional request gets "not modified"
+    return fetched
+
+
+def fetch_if_changed(url: str, settings: FetchSettings, since: Validators) -> Fetched | None:
+    """The page at ``url`` if the server does not answer that it is unchanged since it gave
+    ``since`` (a conditional request: 304 Not Modified gives None)."""
+    return _get(url, settings, since)
+
+
+def _get(url: str, settings: FetchSettings | None, since: Validators | None) -> Fetched | None:
     import httpx
 
     settings = settings or FetchSettings()
@@ -81,10 +111,16 @@ def fetch(url: str, settings: FetchSettings | None = None) -> Fetched:
         for _hop in range(settings.max_redirects + 1):
             _check_address(current, settings)
             try:
-                with client.stream("GET", current, headers={"User-Agent": "Verbatim/1"}) as reply:
+                headers = {"User-Agent": "Verbatim/1", **(since.headers() if since else {})}
+                with client.stream("GET", current, headers=headers) as reply:
                     if reply.is_redirect and "location" in reply.headers:
                         current = urljoin(current, reply.headers["location"])
                         continue
+                    if reply.status_code == 304 and since is not None:
+                        return None
+                    validators = Validators(
+                        reply.headers.get("etag"), reply.headers.get("last-modified")
+                    )
                     if reply.status_code != 200:
                         raise FetchError(
                             f"{current}: the server answered {reply.status_code} "
@@ -102,7 +138,7 @@ def fetch(url: str, settings: FetchSettings | None = None) -> Fetched:
                 ) from None
             if suffix != ".pdf" and b"\x00" in data[:8192]:
                 raise FetchError(f"{current}: the server says it is text, but it is binary data")
-            return Fetched(current, suffix, data)
+            return Fetched(current, suffix, data, validators)
     raise FetchError(f"{url}: more than {settings.max_redirects} redirects (a redirect loop?)")
 
 
@@ -155,9 +191,17 @@ def _body(url: str, reply: object, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def save_fetched(fetched: Fetched, corpus_dir: Path) -> tuple[Path, str, bool]:
+@dataclass(frozen=True)
+class Saved:
+    path: Path
+    title: str
+    new: bool  # the link was not in the corpus
+    changed: bool  # the file was written (new, or its text changed)
+
+
+def save_fetched(fetched: Fetched, corpus_dir: Path) -> Saved:
     """Read the fetched page with the reader of its type and save it into the corpus (an
-    atomic replace): the file's path, the document's title, and whether the file is new."""
+    atomic replace; a file whose text is the same is left as it is)."""
     from index.documents import read_document
 
     try:
@@ -173,7 +217,36 @@ def save_fetched(fetched: Fetched, corpus_dir: Path) -> tuple[Path, str, bool]:
     corpus_dir.mkdir(parents=True, exist_ok=True)
     target = corpus_dir / corpus_name(fetched.url)
     new = not target.exists()
+    if not new and target.read_text(encoding="utf-8", errors="replace") == text:
+        return Saved(target, title, new=False, changed=False)  # the file, and its index, kept
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)
-    return target, title, new
+    return Saved(target, title, new=new, changed=True)
+
+
+LINKS_FILE = "links.json"  # in the index folder: what each linked page's server said last
+
+
+def load_validators(index_dir: Path) -> dict[str, Validators]:
+    try:
+        raw = json.loads((index_dir / LINKS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        url: Validators(v.get("etag"), v.get("last_modified"))
+        for url, v in raw.items()
+        if isinstance(v, dict)
+    }
+
+
+def save_validators(index_dir: Path, validators: dict[str, Validators]) -> None:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    data = {
+        url: {"etag": v.etag, "last_modified": v.last_modified} for url, v in validators.items()
+    }
+    tmp = index_dir / f".{LINKS_FILE}.tmp"
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(index_dir / LINKS_FILE)

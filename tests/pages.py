@@ -20,6 +20,8 @@ PAGE = (
     "erupts only after earthquakes shake the valley.</p></article></body></html>"
 )
 SERVED = 0  # bytes the server sent, to show that a large body is cut
+NEWS_VERSION = 1  # /news changes when a test sets this; its ETag says which it is
+CONDITIONAL: list[str] = []  # the If-None-Match headers /news was asked with
 
 
 class _Pages(BaseHTTPRequestHandler):
@@ -30,6 +32,28 @@ class _Pages(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path == "/geysers":
             self._send(200, "text/html; charset=utf-8", PAGE.encode())
+        elif path == "/news":
+            etag = f'"v{NEWS_VERSION}"'
+            asked = self.headers.get("If-None-Match")
+            if asked:
+                CONDITIONAL.append(asked)
+            if asked == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            body = (
+                f"<html><head><title>Geyser news</title></head><body><article>"
+                f"<h1>Geyser news</h1><p>In edition {NEWS_VERSION} of the news, "
+                f"{NEWS_VERSION} geysers erupted in the Haukadalur valley this week, "
+                f"watched by many visitors from the road above.</p></article></body></html>"
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
         elif path == "/paper.pdf":
             self._send(200, "application/pdf", make_pdf(["Strokkur erupts every ten minutes."]))
         elif path == "/moved":

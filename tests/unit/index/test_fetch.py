@@ -26,19 +26,22 @@ OPEN = FetchSettings(timeout=5.0, max_bytes=1_000_000, allow_private=True)
 def test_a_page_is_fetched_read_and_saved_with_its_link(site: str, tmp_path: Path) -> None:
     fetched = fetch(f"{site}/moved", OPEN)  # a redirect, followed
     assert fetched.url == f"{site}/geysers" and fetched.suffix == ".html"
-    path, title, new = save_fetched(fetched, tmp_path)
-    assert new and title == "Geysers of Iceland" and path.name == corpus_name(fetched.url)
+    saved = save_fetched(fetched, tmp_path)
+    path = saved.path
+    assert saved.new and saved.changed and saved.title == "Geysers of Iceland"
+    assert path.name == corpus_name(fetched.url)
     text = path.read_text(encoding="utf-8")
     assert text.startswith(f"Geysers of Iceland\nURL: {site}/geysers\n")
     assert "six to ten minutes" in text and "Home | News" not in text
     again = save_fetched(fetch(f"{site}/geysers", OPEN), tmp_path)
-    assert again[0] == path and not again[2]  # the same link refreshes the same file
+    assert again.path == path and not again.new  # the same link: the same file
+    assert not again.changed  # the same text: left as it is
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
 def test_a_pdf_link_is_read_as_a_pdf(site: str, tmp_path: Path) -> None:
-    path, _, _ = save_fetched(fetch(f"{site}/paper.pdf", OPEN), tmp_path)
-    assert "Strokkur erupts every ten minutes." in path.read_text(encoding="utf-8")
+    saved = save_fetched(fetch(f"{site}/paper.pdf", OPEN), tmp_path)
+    assert "Strokkur erupts every ten minutes." in saved.path.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -87,5 +90,24 @@ def test_verbatim_add_fetches_indexes_and_answers(site: str, corpus: Path, tmp_p
     answer = run(["ask", "--json", "How often does Strokkur erupt?"], env)
     assert "six to ten minutes" in answer.stdout
     again = run(["add", f"{site}/geysers"], env)
-    assert again.returncode == 0 and "refreshed 127-0-0-1-geysers.txt" in again.stdout
-    assert "index already up to date" in again.stdout
+    assert again.returncode == 0 and "unchanged 127-0-0-1-geysers.txt" in again.stdout
+
+
+def test_verbatim_refresh_asks_the_server_and_reindexes_what_changed(
+    site: str, corpus: Path, tmp_path: Path
+) -> None:
+    env = {
+        "VERBATIM_CORPUS_DIR": str(corpus),
+        "VERBATIM_INDEX_DIR": str(tmp_path / "idx"),
+        "VERBATIM_FETCH_ALLOW_PRIVATE": "true",
+    }
+    pages.NEWS_VERSION = 1
+    assert run(["add", f"{site}/news"], env).returncode == 0
+    unchanged = run(["refresh"], env)
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert "unchanged 127-0-0-1-news.txt (the server says so)" in unchanged.stdout  # a 304
+    assert pages.CONDITIONAL[-1] == '"v1"'  # it sent the ETag it was given
+    pages.NEWS_VERSION = 2
+    changed = run(["refresh"], env)
+    assert "refreshed 127-0-0-1-news.txt" in changed.stdout and "1 changed" in changed.stdout
+    assert "edition 2 of the news" in (corpus / "127-0-0-1-news.txt").read_text(encoding="utf-8")
