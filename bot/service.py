@@ -25,7 +25,7 @@ from index.build import BuildSummary
 from index.config import Settings
 from index.embedding import Embedder
 from index.engine import Engine, IndexedDocument
-from index.fetch import FetchSettings, fetch, save_fetched
+from index.fetch import FetchSettings, add_link
 from index.store import current_version_path
 from index.threads import single_threaded_faiss
 from index.types import Answer
@@ -145,7 +145,7 @@ class AnswerService:
 
         def add() -> tuple[str, str, bool]:
             settings = FetchSettings(allow_private=self.settings.fetch_allow_private)
-            saved = save_fetched(fetch(url, settings), self.settings.corpus_dir)
+            saved = add_link(url, self.settings.corpus_dir, self.settings.index_dir, settings)
             return saved.path.name, saved.title, saved.new
 
         return await self.off_loop(add)

@@ -218,21 +218,17 @@ def _cmd_add(settings: Settings, urls: Sequence[str]) -> int:
     from index.engine import Engine
 
     fetch_settings = fetch.FetchSettings(allow_private=settings.fetch_allow_private)
-    validators = fetch.load_validators(settings.index_dir)
     status, changed = 0, 0
     for url in urls:
         try:
-            fetched = fetch.fetch(url, fetch_settings)
-            saved = fetch.save_fetched(fetched, settings.corpus_dir)
+            saved = fetch.add_link(url, settings.corpus_dir, settings.index_dir, fetch_settings)
         except fetch.FetchError as exc:
             print(f"verbatim: {exc}", file=sys.stderr)
             status = 1
             continue
-        validators[fetched.url] = fetched.validators
         changed += saved.changed
         verb = "added" if saved.new else "refreshed" if saved.changed else "unchanged"
         print(f"{verb} {saved.path.name}: {saved.title}")
-    fetch.save_validators(settings.index_dir, validators)
     if changed or not Engine.open(settings).has_index():
         print(Engine.open(settings).build(progress=sys.stderr.isatty()).line())
     return status

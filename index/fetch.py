@@ -225,6 +225,17 @@ def save_fetched(fetched: Fetched, corpus_dir: Path) -> Saved:
     return Saved(target, title, new=new, changed=True)
 
 
+def add_link(url: str, corpus_dir: Path, index_dir: Path, settings: FetchSettings) -> Saved:
+    """Fetch ``url``, save it into the corpus and remember what its server said about this
+    version (for ``verbatim refresh``): what ``verbatim add`` and the bot's /add do."""
+    fetched = fetch(url, settings)
+    saved = save_fetched(fetched, corpus_dir)
+    validators = load_validators(index_dir)
+    validators[fetched.url] = fetched.validators
+    save_validators(index_dir, validators)
+    return saved
+
+
 LINKS_FILE = "links.json"  # in the index folder: what each linked page's server said last
 
 
