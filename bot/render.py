@@ -33,8 +33,11 @@ def passage_html(passage: Passage, number: int | None = None) -> str:
         + escape(passage.text[rel_end:])
     )
     source = f"— <i>{escape(passage.title)}</i>"
+    if passage.section and passage.section != passage.title:
+        source += f", {escape(passage.section)}"
     if passage.url:
-        source += f' (<a href="{escape(passage.url, quote=True)}">source</a>)'
+        link = passage.link or passage.url
+        source += f' (<a href="{escape(link, quote=True)}">source</a>)'
     prefix = f"{number}. " if number is not None else ""
     return f"{prefix}<blockquote>{quote}</blockquote>\n{source}"
 

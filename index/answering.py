@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from index.batching import MicroBatcher
+from index.citations import section_of, text_fragment_link
 from index.embedding import Embedder
 from index.errors import QuestionError
 from index.features import QuestionFeatures, is_heading, question_features
@@ -348,4 +349,6 @@ class Answerer:
             highlight_end=h_end,
             doc_id=doc.doc_id,
             url=doc.url,
+            section=section_of(doc.text, start),
+            link=text_fragment_link(doc.url, doc.text[h_start:h_end]) if doc.url else None,
         )

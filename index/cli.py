@@ -466,7 +466,8 @@ def render_answer(answer: Answer) -> str:
     for i, p in enumerate(answer.passages, 1):
         rel = p.highlight_start - p.start
         marked = p.text[:rel] + "«" + p.highlight + "»" + p.text[rel + len(p.highlight) :]
-        source = p.title + (f" — {p.url}" if p.url else f" ({p.source})")
+        section = f", {p.section}" if p.section and p.section != p.title else ""
+        source = p.title + section + (f" — {p.link or p.url}" if p.url else f" ({p.source})")
         prefix = f"[{i}] " if len(answer.passages) > 1 else ""
         blocks.append(f"{prefix}“{marked}”\n    — {source}")
     return "\n\n".join(blocks)

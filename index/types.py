@@ -121,7 +121,9 @@ class Passage:
     highlight_start: int
     highlight_end: int
     doc_id: str
-    url: str | None = None
+    url: str | None = None  # the document's own link
+    section: str | None = None  # the heading the quote sits under
+    link: str | None = None  # the document's link, scrolled to the quoted sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,9 @@ class Answer:
                     "start": p.start,
                     "end": p.end,
                     "score": round(p.score, 4),
+                    "url": p.url,
+                    "section": p.section,
+                    "link": p.link,
                 }
                 for p in self.passages
             ],

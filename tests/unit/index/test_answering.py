@@ -35,7 +35,8 @@ def test_json_shape(engine: Engine) -> None:
     assert isinstance(data["confidence"], float) and 0.0 <= data["confidence"] <= 1.0
     assert data["answered"] is True
     passage = data["passages"][0]  # type: ignore[index]
-    assert set(passage) == {"text", "highlight", "title", "source", "start", "end", "score"}
+    contract = {"text", "highlight", "title", "source", "start", "end", "score"}
+    assert set(passage) == contract | {"url", "section", "link"}  # the citation: additive
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\u200b\u200b", "?!..."])

@@ -1,0 +1,50 @@
+"""Where a quote is, for its citation: the section heading it sits under, and a link that
+opens the page scrolled to the quoted sentence (a URL text fragment, ``#:~:text=``)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from index.features import is_heading
+
+_MAX_SECTION_LOOKBACK = 200  # paragraphs searched back for a heading
+_FRAGMENT_WORDS = 4  # a long quote is linked by its first and last words (textStart,textEnd)
+_MAX_FRAGMENT_CHARS = 80  # a quote this long or shorter is linked whole
+
+
+def section_of(text: str, start: int) -> str | None:
+    """The heading of the section ``text[start:]`` is in: the nearest paragraph before it that
+    is a heading line (short, no closing punctuation), the document's title line aside."""
+    end = text.rfind("\n\n", 0, start)
+    for _ in range(_MAX_SECTION_LOOKBACK):
+        if end <= 0:
+            return None
+        begin = text.rfind("\n\n", 0, end)
+        paragraph = text[begin + 2 if begin >= 0 else 0 : end].strip()
+        if begin < 0:
+            return None  # the first paragraph is the document's title, not a section
+        if is_heading(paragraph):
+            return paragraph
+        end = begin
+    return None
+
+
+def _encode(words: str) -> str:
+    # Text-fragment syntax gives "-", "," and "&" meanings of their own: encode them too.
+    return quote(words, safe="").replace("-", "%2D")
+
+
+def text_fragment_link(url: str, quoted: str) -> str:
+    """``url`` with a text fragment that highlights ``quoted`` in browsers that support it
+    (others open the page at the top); ``url`` itself when there is nothing to point at."""
+    words = quoted.split()
+    if not words:
+        return url
+    if len(" ".join(words)) <= _MAX_FRAGMENT_CHARS or len(words) <= 2 * _FRAGMENT_WORDS:
+        directive = _encode(" ".join(words))
+    else:
+        first = " ".join(words[:_FRAGMENT_WORDS])
+        last = " ".join(words[-_FRAGMENT_WORDS:])
+        directive = f"{_encode(first)},{_encode(last)}"
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(fragment=f":~:text={directive}"))
