@@ -35,6 +35,8 @@ def passage_html(passage: Passage, number: int | None = None) -> str:
     source = f"— <i>{escape(passage.title)}</i>"
     if passage.section and passage.section != passage.title:
         source += f", {escape(passage.section)}"
+    if passage.page is not None:
+        source += f", p. {passage.page}"
     if passage.url:
         link = passage.link or passage.url
         source += f' (<a href="{escape(link, quote=True)}">source</a>)'

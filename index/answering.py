@@ -351,4 +351,5 @@ class Answerer:
             url=doc.url,
             section=section_of(doc.text, start),
             link=text_fragment_link(doc.url, doc.text[h_start:h_end]) if doc.url else None,
+            page=doc.page_at(start),
         )

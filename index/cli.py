@@ -467,6 +467,7 @@ def render_answer(answer: Answer) -> str:
         rel = p.highlight_start - p.start
         marked = p.text[:rel] + "«" + p.highlight + "»" + p.text[rel + len(p.highlight) :]
         section = f", {p.section}" if p.section and p.section != p.title else ""
+        section += f", p. {p.page}" if p.page is not None else ""
         source = p.title + section + (f" — {p.link or p.url}" if p.url else f" ({p.source})")
         prefix = f"[{i}] " if len(answer.passages) > 1 else ""
         blocks.append(f"{prefix}“{marked}”\n    — {source}")

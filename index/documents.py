@@ -84,7 +84,7 @@ def read_document(path: Path, corpus_dir: Path, data: bytes | None = None) -> Do
     if reader is None:
         raise DocumentError(f"{source}: unsupported file type {path.suffix!r}")
     title, paragraphs, url = reader(raw, source)
-    text = "\n\n".join(paragraphs)
+    text, pages = _join_pages(paragraphs)
     if len(text.split()) < _MIN_WORDS:
         raise DocumentError(f"{source}: no readable text after cleaning")
     if not title:
@@ -96,7 +96,27 @@ def read_document(path: Path, corpus_dir: Path, data: bytes | None = None) -> Do
         text=text,
         content_hash=sha256_bytes(raw),
         url=url,
+        pages=pages,
     )
+
+
+#: A paragraph a reader puts where a new page begins (only the PDF reader does).
+PAGE_BREAK = "\f"
+
+
+def _join_pages(paragraphs: list[str]) -> tuple[str, tuple[int, ...]]:
+    """The document's text (paragraphs joined by blank lines) and where each page starts in
+    it, from the ``PAGE_BREAK`` paragraphs (none: no pages)."""
+    kept: list[str] = []
+    starts: list[int] = []
+    offset = 0
+    for paragraph in paragraphs:
+        if paragraph == PAGE_BREAK:
+            starts.append(offset)
+            continue
+        kept.append(paragraph)
+        offset += len(paragraph) + 2
+    return "\n\n".join(kept), tuple(starts)
 
 
 Reader = Callable[[bytes, str], tuple[str, list[str], str | None]]
@@ -213,11 +233,11 @@ def _read_pdf(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
     except Exception as exc:  # pypdf raises assorted errors on damaged files
         raise DocumentError(f"{source}: corrupt or unreadable PDF ({exc})") from None
     paragraphs: list[str] = []
-    for page in pages:
-        paragraphs.extend(_pdf_paragraphs(page))
-    paragraphs = clean_lines(paragraphs)
+    for page in pages:  # each page's paragraphs after a page break: its number is kept
+        paragraphs.extend([PAGE_BREAK, *clean_lines(_pdf_paragraphs(page))])
     title = str(meta_title).strip()
-    return title or _first_line_title(paragraphs), paragraphs, None
+    text_only = [p for p in paragraphs if p != PAGE_BREAK]
+    return title or _first_line_title(text_only), paragraphs, None
 
 
 _PDF_LINE_END = re.compile(r"[.!?:;,…\"”’)\]-]\s*$")

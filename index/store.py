@@ -229,7 +229,10 @@ def load_version(index_dir: Path, expected_model: str | None = None) -> StoredIn
     reading = ""  # the file being read, named in the error
     try:
         reading = "documents.jsonl"
-        documents = [Document(**row) for row in _read_jsonl(path / reading)]
+        documents = [
+            Document(**{**row, "pages": tuple(row.get("pages", ()))})
+            for row in _read_jsonl(path / reading)
+        ]
         reading = "chunks.jsonl"
         chunks = [Chunk(**row) for row in _read_jsonl(path / reading)]
         reading = "sentences.npy"

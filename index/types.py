@@ -6,6 +6,7 @@ it."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -23,6 +24,12 @@ class Document:
     text: str  # cleaned text; every quote is text[start:end]
     content_hash: str  # sha256 of the file's bytes: a change means a re-embed
     url: str | None = None
+    #: where each page starts in ``text`` (PDFs; empty for documents without pages)
+    pages: tuple[int, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (from 1) that ``text[offset]`` is on, or None without pages."""
+        return bisect.bisect_right(self.pages, offset) if self.pages else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +131,7 @@ class Passage:
     url: str | None = None  # the document's own link
     section: str | None = None  # the heading the quote sits under
     link: str | None = None  # the document's link, scrolled to the quoted sentence
+    page: int | None = None  # the page the quote starts on (PDFs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +161,7 @@ class Answer:
                     "url": p.url,
                     "section": p.section,
                     "link": p.link,
+                    "page": p.page,
                 }
                 for p in self.passages
             ],

@@ -33,24 +33,32 @@ class CountingEmbedder(HashingEmbedder):
         return super().encode(texts, show_progress=show_progress)
 
 
-def make_pdf(lines: list[str]) -> bytes:
-    """A minimal valid one-page PDF showing ``lines`` (Helvetica), for reader tests."""
-    content = (
-        "BT /F1 12 Tf 72 720 Td 14 TL "
-        + " ".join(
-            "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '"
-            for line in lines
-        )
-        + " ET"
-    )
+def make_pdf(lines: list[str], *more_pages: list[str]) -> bytes:
+    """A minimal valid PDF showing ``lines`` (Helvetica) on its first page, and each of
+    ``more_pages`` on a page of its own, for reader tests."""
+    pages = [lines, *more_pages]
+    font = 3 + 2 * len(pages)  # catalog, page tree, then a page and its content per page
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        "/Resources << /Font << /F1 5 0 R >> >> >>",
-        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        "<< /Type /Pages /Kids ["
+        + " ".join(f"{3 + 2 * i} 0 R" for i in range(len(pages)))
+        + f"] /Count {len(pages)} >>",
     ]
+    for i, page in enumerate(pages):
+        content = (
+            "BT /F1 12 Tf 72 720 Td 14 TL "
+            + " ".join(
+                "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '"
+                for line in page
+            )
+            + " ET"
+        )
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
+            f"/Resources << /Font << /F1 {font} 0 R >> >> >>"
+        )
+        objects.append(f"<< /Length {len(content)} >>\nstream\n{content}\nendstream")
+    objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     out = b"%PDF-1.4\n"
     offsets = []
     for number, body in enumerate(objects, 1):

@@ -36,7 +36,7 @@ def test_json_shape(engine: Engine) -> None:
     assert data["answered"] is True
     passage = data["passages"][0]  # type: ignore[index]
     contract = {"text", "highlight", "title", "source", "start", "end", "score"}
-    assert set(passage) == contract | {"url", "section", "link"}  # the citation: additive
+    assert set(passage) == contract | {"url", "section", "link", "page"}  # citation: additive
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\u200b\u200b", "?!..."])

@@ -7,8 +7,11 @@ from urllib.parse import unquote
 
 from index.citations import section_of, text_fragment_link
 from index.config import Settings
+from index.documents import read_document
 from index.embedding import HashingEmbedder
 from index.engine import Engine
+from index.store import load_version
+from tests.conftest import make_pdf
 
 GUIDE = """# Geysers of Iceland
 
@@ -60,3 +63,27 @@ def test_answers_carry_section_and_link(tmp_path: Path) -> None:
     assert unquote(first.link.split("#:~:text=")[1].replace(",", " ")).split()[0] == "The"
     data = answer.to_json()["passages"][0]  # type: ignore[index]
     assert data["section"] == "Strokkur" and data["link"] == first.link
+    assert first.page is None and data["page"] is None  # a document without pages
+
+
+def test_a_pdf_quote_says_its_page(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "report.pdf").write_bytes(
+        make_pdf(
+            ["Annual report of the geyser society."],
+            [],  # a blank page still counts
+            ["The Strokkur geyser erupts every six to ten minutes."],
+        )
+    )
+    doc = read_document(corpus / "report.pdf", corpus)
+    assert len(doc.pages) == 3 and "\f" not in doc.text
+    assert doc.page_at(doc.text.index("Annual")) == 1
+    assert doc.page_at(doc.text.index("Strokkur")) == 3
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "idx", model="hashing-fake")
+    engine = Engine(settings, HashingEmbedder())
+    engine.build()
+    answer = engine.answer("How often does the Strokkur geyser erupt?", force=True)
+    assert answer.passages[0].page == 3
+    assert answer.to_json()["passages"][0]["page"] == 3  # type: ignore[index]
+    assert load_version(settings.index_dir).documents[0].pages == doc.pages  # kept as saved
