@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from html.parser import HTMLParser
 
@@ -63,6 +64,23 @@ def test_passage_is_escaped_with_bold_highlight_and_source() -> None:
     assert "<i>A &lt;title&gt;</i>" in html
     assert 'href="https://example.org/?a=1&amp;b=2"' in html
     _assert_valid_html(html)
+
+
+def test_the_source_line_gives_section_page_and_the_link_to_the_quote() -> None:
+    base = _passage("Intro. The key sentence. After.", "The key sentence.", title="Report")
+    cited = dataclasses.replace(
+        base,
+        url="https://example.org/r",
+        section="Budget <2026>",
+        page=12,
+        link="https://example.org/r#:~:text=The%20key%20sentence.",
+    )
+    html = passage_html(cited)
+    assert "— <i>Report</i>, Budget &lt;2026&gt;, p. 12" in html
+    assert 'href="https://example.org/r#:~:text=The%20key%20sentence."' in html
+    _assert_valid_html(html)
+    plain = passage_html(base)
+    assert plain.endswith("— <i>Report</i>") and "p. " not in plain
 
 
 def test_not_found_answer() -> None:
