@@ -8,10 +8,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
-from pathlib import Path
 
 from bot import journal
-from index.cli import INDEX_COMMANDS, Commands, SubParsers, positive, print_json, settings_of
+from index.cli import (
+    INDEX_COMMANDS,
+    Commands,
+    SubParsers,
+    folder_options,
+    positive,
+    print_json,
+    settings_of,
+)
 from index.cli import main as run_commands
 from index.config import Settings
 from index.errors import IndexLoadError
@@ -23,13 +30,12 @@ def _register(sub: SubParsers) -> None:
         ("feedback", "the 👍/👎 votes: totals, most down-voted passages, latest 👎 questions"),
     ]:
         report = sub.add_parser(name, help=text)
-        report.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+        folder_options(report, corpus=None)
         report.add_argument("--limit", type=positive, default=20, help="how many rows (default 20)")
         report.add_argument("--json", action="store_true", help="print JSON")
 
     serve = sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
-    serve.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
-    serve.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
+    folder_options(serve)
     serve.add_argument("--webhook-url", help="public HTTPS URL: webhook mode instead of polling")
     serve.add_argument("--listen", default="127.0.0.1", help="webhook listen address")
     serve.add_argument("--port", type=int, default=8443, help="webhook listen port")

@@ -162,11 +162,7 @@ class Answerer:
             # conversation's best passage is too ("Is it new?" alone finds some other
             # sentence about something new: declined).
             alone = self._answer(text, None, k, force)
-            if (
-                alone.answered
-                and len(ranked.rows)
-                and _same_place(alone.passages[0], self._window(ranked.hits(1)[0]))
-            ):
+            if alone.answered and self._quotes_first_of(alone, ranked):
                 return alone
             return contextual
         resolved, ranked = self._rank(text, None)
@@ -181,10 +177,7 @@ class Answerer:
             contextual = self._answer(text, topic, k, force)
             if contextual.answered and (
                 len(text.split()) <= _MAX_ELLIPTICAL_WORDS
-                or (
-                    len(ranked.rows) > 0
-                    and _same_place(contextual.passages[0], self._window(ranked.hits(1)[0]))
-                )
+                or self._quotes_first_of(contextual, ranked)
             ):
                 return contextual
         return answer
@@ -204,6 +197,14 @@ class Answerer:
             queries[i] = vector
         dense = self.retriever.dense(queries)
         return [(queries[i], dense[i]) for i in range(len(items))]
+
+    def _quotes_first_of(self, answer: Answer, ranked: Ranked) -> bool:
+        """Does ``answer``'s first passage quote the place of ``ranked``'s best candidate?"""
+        return (
+            bool(answer.passages)
+            and len(ranked.rows) > 0
+            and _same_place(answer.passages[0], self._window(ranked.hits(1)[0]))
+        )
 
     def _may_be_elliptical(self, text: str) -> bool:
         """Could an unmarked question lean on the previous turn? Not when it names something

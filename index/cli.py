@@ -71,44 +71,46 @@ class Commands:
     run: Callable[[argparse.Namespace], int | None]
 
 
+def folder_options(
+    parser: argparse.ArgumentParser, *, corpus: str | None = "corpus folder (VERBATIM_CORPUS_DIR)"
+) -> None:
+    """--corpus (with ``corpus`` as its help; None: no such option) and --index."""
+    if corpus is not None:
+        parser.add_argument("--corpus", type=Path, help=corpus)
+    parser.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+
+
 def _register(sub: SubParsers) -> None:
     index = sub.add_parser("index", help="build or inspect the index")
     index_sub = index.add_subparsers(dest="index_command", required=True, metavar="ACTION")
     build = index_sub.add_parser("build", help="build or update the index from the corpus")
-    build.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
-    build.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+    folder_options(build)
     build.add_argument("--full", action="store_true", help="re-embed every document")
     info = index_sub.add_parser("info", help="show what the index holds")
-    info.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+    folder_options(info, corpus=None)
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
 
     add = sub.add_parser("add", help="add documents by their links: fetch, read, index")
     add.add_argument("urls", nargs="+", metavar="URL", help="http(s) links to web pages or PDFs")
-    add.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
-    add.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+    folder_options(add)
 
     refresh = sub.add_parser("refresh", help="fetch the documents added by link again")
-    refresh.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
-    refresh.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+    folder_options(refresh)
     documents = sub.add_parser("documents", help="list the indexed documents")
-    documents.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
-    documents.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+    folder_options(documents)
     documents.add_argument("--json", action="store_true", help="one JSON object per document")
     remove = sub.add_parser("remove", help="remove documents from the corpus and the index")
     remove.add_argument("names", nargs="+", metavar="NAME", help="as `verbatim documents` shows")
-    remove.add_argument("--corpus", type=Path, help="corpus folder (VERBATIM_CORPUS_DIR)")
-    remove.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
+    folder_options(remove)
 
     ask = sub.add_parser("ask", help="answer a question (or one per line from stdin)")
     ask.add_argument("question", nargs="?", help="the question; omit to read stdin")
-    ask.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
-    ask.add_argument("--corpus", type=Path, help="corpus folder, if the index must be built")
+    folder_options(ask, corpus="corpus folder, if the index must be built")
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
     ask.add_argument("-k", type=int, default=3, help="passages to quote (default 3)")
 
     chat = sub.add_parser("chat", help="a conversation in the terminal, with follow-ups")
-    chat.add_argument("--index", type=Path, help="index folder (VERBATIM_INDEX_DIR)")
-    chat.add_argument("--corpus", type=Path, help="corpus folder, if the index must be built")
+    folder_options(chat, corpus="corpus folder, if the index must be built")
     chat.add_argument("-k", type=int, default=1, help="passages to quote (default 1)")
 
     ev = sub.add_parser(
@@ -215,7 +217,7 @@ def _run(args: argparse.Namespace) -> int | None:
 def _cmd_add(settings: Settings, urls: Sequence[str]) -> int:
     """Fetch each link, save it into the corpus, then update the index once."""
     from index import fetch
-    from index.engine import Engine
+    from index.store import current_version_path
 
     fetch_settings = fetch.FetchSettings(allow_private=settings.fetch_allow_private)
     status, changed = 0, 0
@@ -229,8 +231,8 @@ def _cmd_add(settings: Settings, urls: Sequence[str]) -> int:
         changed += saved.changed
         verb = "added" if saved.new else "refreshed" if saved.changed else "unchanged"
         print(f"{verb} {saved.path.name}: {saved.title}")
-    if changed or not Engine.open(settings).has_index():
-        print(Engine.open(settings).build(progress=sys.stderr.isatty()).line())
+    if changed or current_version_path(settings.index_dir) is None:
+        _update_index(settings)
     return status
 
 
@@ -238,7 +240,6 @@ def _cmd_refresh(settings: Settings) -> int:
     """Fetch every document added by its link again (a conditional request where the server
     gave an ETag or Last-Modified) and update the index once if any changed."""
     from index import fetch
-    from index.engine import Engine
     from index.store import load_version
 
     fetch_settings = fetch.FetchSettings(allow_private=settings.fetch_allow_private)
@@ -269,8 +270,15 @@ def _cmd_refresh(settings: Settings) -> int:
     if not linked:
         print("no document was added by its link (verbatim add URL)")
     if changed:
-        print(Engine.open(settings).build(progress=sys.stderr.isatty()).line())
+        _update_index(settings)
     return status
+
+
+def _update_index(settings: Settings) -> None:
+    """Build the index incrementally after the corpus changed, and print the summary."""
+    from index.engine import Engine
+
+    print(Engine.open(settings).build(progress=sys.stderr.isatty()).line())
 
 
 def _cmd_documents(settings: Settings, *, as_json: bool) -> int:
@@ -301,7 +309,6 @@ def _cmd_documents(settings: Settings, *, as_json: bool) -> int:
 
 def _cmd_remove(settings: Settings, names: Sequence[str]) -> int:
     """Delete the named documents' files from the corpus, then update the index once."""
-    from index.engine import Engine
 
     corpus = settings.corpus_dir.resolve()
     status, removed = 0, 0
@@ -315,7 +322,7 @@ def _cmd_remove(settings: Settings, names: Sequence[str]) -> int:
         removed += 1
         print(f"removed {name}")
     if removed:
-        print(Engine.open(settings).build(progress=sys.stderr.isatty()).line())
+        _update_index(settings)
     return status
 
 

@@ -202,13 +202,16 @@ async def on_add(update: Update, context: Context, message: Message) -> None:
     if not _is_admin(update, context):
         await message.reply_text("Sorry, only the bot's operators can add documents.")
         return
-    urls = [
-        word for word in (context.args or []) if word.lower().startswith(("http://", "https://"))
-    ]
+    urls = links_in(context.args or [])
     if not urls:
         await message.reply_text("Send /add and a link: /add https://example.org/page")
         return
     await add_links(context, message, urls)
+
+
+def links_in(words: list[str]) -> list[str]:
+    """The http(s) links among ``words``: what an operator's message asks to add."""
+    return [word for word in words if word.lower().startswith(("http://", "https://"))]
 
 
 async def add_links(context: Context, message: Message, urls: list[str]) -> None:

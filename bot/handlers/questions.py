@@ -26,7 +26,7 @@ from bot.handlers.common import (
     reply_html,
 )
 from bot.handlers.context import Context, UserData
-from bot.handlers.operators import add_links
+from bot.handlers.operators import add_links, links_in
 from bot.journal import chat_hash
 from bot.render import answer_html
 from bot.service import QuestionRecord
@@ -129,7 +129,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         await message.reply_text(_sentence(str(exc)))
         return
     if _only_links(cleaned):
-        links = [w for w in question.split() if w.lower().startswith(("http://", "https://"))]
+        links = links_in(question.split())
         if links and _is_admin(update, context) and chat.type == ChatType.PRIVATE:
             await add_links(context, message, links)  # an operator's link: add the page
         else:
