@@ -131,6 +131,7 @@ def build_application(
     app.add_handler(CommandHandler("ask", handlers.on_ask_command, filters.UpdateType.MESSAGE))
     app.add_handler(CommandHandler("reindex", handlers.on_reindex, filters.UpdateType.MESSAGE))
     app.add_handler(CommandHandler("add", handlers.on_add, filters.UpdateType.MESSAGE))
+    app.add_handler(CommandHandler("documents", handlers.on_documents, filters.UpdateType.MESSAGE))
     # Any other command: a pointer to /help (after the real ones, which take precedence).
     app.add_handler(
         MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, handlers.on_unknown_command)
@@ -139,6 +140,7 @@ def build_application(
     app.add_handler(
         MessageHandler(filters.Document.ALL & filters.UpdateType.MESSAGE, handlers.on_document)
     )
+    app.add_handler(CallbackQueryHandler(handlers.on_documents_press, pattern=r"^docs:"))
     app.add_handler(CallbackQueryHandler(handlers.on_callback))
     app.add_handler(InlineQueryHandler(handlers.on_inline))
     app.add_handler(

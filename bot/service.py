@@ -21,8 +21,10 @@ from typing import TypeVar
 from bot import journal, uploads
 from bot.journal import Feedback, QuestionRecord
 from bot.state import State
+from index import corpus
 from index.build import BuildSummary
 from index.config import Settings
+from index.corpus import CorpusEntry
 from index.embedding import Embedder
 from index.engine import Engine, IndexedDocument
 from index.fetch import FetchSettings, add_link
@@ -112,6 +114,16 @@ class AnswerService:
 
     def documents(self) -> list[IndexedDocument]:
         return self.engine.documents()
+
+    async def corpus_entries(self) -> list[CorpusEntry]:
+        """The indexed documents with their files' size and date (``index.corpus``), off the
+        event loop."""
+        return await self.off_loop(corpus.entries, self.documents(), self.settings.corpus_dir)
+
+    async def remove_document(self, name: str) -> str:
+        """Move ``name`` out of the corpus (``index.corpus.remove``), off the event loop: where
+        it was kept. DocumentError if it is not there (any more)."""
+        return await self.off_loop(corpus.remove, self.settings.corpus_dir, name)
 
     # -- operations ----------------------------------------------------------------------------
 

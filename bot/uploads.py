@@ -11,14 +11,13 @@ bot runs off the event loop (``AnswerService.check_upload`` / ``store_upload``).
 
 from __future__ import annotations
 
-import itertools
 import os
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index.corpus import free_name, set_aside
 from index.documents import read_document, sha256_bytes
 
 REPLACED_DIR = ".replaced"
@@ -59,7 +58,7 @@ def store(corpus: Path, name: str, data: bytes, *, replace: bool) -> tuple[str, 
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         backup = corpus / REPLACED_DIR / f"{target.stem}.{stamp}{target.suffix}"
         backup.parent.mkdir(exist_ok=True)
-        kept = _set_aside(target, backup).relative_to(corpus).as_posix()
+        kept = set_aside(target, backup).relative_to(corpus).as_posix()
     elif target.exists():
         target = free_name(corpus, name)
     tmp = corpus / f".upload-{uuid.uuid4().hex}"
@@ -69,36 +68,3 @@ def store(corpus: Path, name: str, data: bytes, *, replace: bool) -> tuple[str, 
     finally:
         tmp.unlink(missing_ok=True)
     return target.name, kept
-
-
-def _set_aside(target: Path, backup: Path) -> Path:
-    """Move ``target`` to ``backup``, or to ``stem-2``, ``stem-3``… beside it: an existing
-    backup (two replacements within a second) is never overwritten."""
-    for candidate in _names(backup):
-        try:
-            os.link(target, candidate)  # refuses an existing name, atomically
-        except FileExistsError:
-            continue
-        except OSError:  # a file system without hard links
-            if candidate.exists():
-                continue
-            os.replace(target, candidate)
-            return candidate
-        target.unlink()
-        return candidate
-    raise FileExistsError(f"no free name for a backup of {target}")
-
-
-def free_name(corpus: Path, name: str) -> Path:
-    """``corpus/stem-2.ext``, ``stem-3.ext``… the first that does not exist."""
-    for candidate in itertools.islice(_names(corpus / name), 1, None):
-        if not candidate.exists():
-            return candidate
-    raise FileExistsError(f"no free name for {name} in {corpus}")
-
-
-def _names(path: Path) -> Iterator[Path]:
-    """``path``, then ``stem-2.ext``, ``stem-3.ext``… beside it (a bounded number)."""
-    yield path
-    for n in range(2, 10_000):
-        yield path.with_name(f"{path.stem}-{n}{path.suffix}")

@@ -21,9 +21,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from index import corpus as corpus_folder
 from index.answering import HISTORY_TURNS, clean_question
 from index.config import Settings, chunking_settings, load_settings
-from index.errors import IndexLoadError, QuestionError, VerbatimError
+from index.errors import (
+    DocumentError,
+    FetchError,
+    IndexLoadError,
+    QuestionError,
+    VerbatimError,
+)
 from index.evaluation.sets import Budget
 from index.process import prepare_process
 from index.types import Answer
@@ -224,7 +231,7 @@ def _cmd_add(settings: Settings, urls: Sequence[str]) -> int:
     for url in urls:
         try:
             saved = fetch.add_link(url, settings.corpus_dir, settings.index_dir, fetch_settings)
-        except fetch.FetchError as exc:
+        except FetchError as exc:
             print(f"verbatim: {exc}", file=sys.stderr)
             status = 1
             continue
@@ -259,7 +266,7 @@ def _cmd_refresh(settings: Settings) -> int:
                 print(f"unchanged {fetch.corpus_name(url)} (the server says so)")
                 continue
             saved = fetch.save_fetched(fetched, settings.corpus_dir)
-        except fetch.FetchError as exc:
+        except FetchError as exc:
             print(f"verbatim: {exc}", file=sys.stderr)
             status = 1
             continue
@@ -287,49 +294,34 @@ def _cmd_documents(settings: Settings, *, as_json: bool) -> int:
     from index.engine import indexed_documents
     from index.store import load_version
 
-    for d in indexed_documents(load_version(settings.index_dir)):
-        path = settings.corpus_dir / d.document.source
-        stat = path.stat() if path.exists() else None
-        row = {
-            "name": d.document.source,
-            "title": d.title,
-            "url": d.document.url,
-            "bytes": stat.st_size if stat else None,
-            "changed": _iso(stat.st_mtime) if stat else None,
-            "chunks": d.chunks,
-        }
+    for entry in corpus_folder.entries(
+        indexed_documents(load_version(settings.index_dir)), settings.corpus_dir
+    ):
         if as_json:
-            print_json(row)
-        else:
-            size = f"{row['bytes']:,} bytes" if stat else "file gone"
-            link = f", {d.document.url}" if d.document.url else ""
-            print(f"{row['name']}: {d.title} ({size}, {d.chunks} chunks, {row['changed']}{link})")
+            print_json(entry.to_json())
+            continue
+        size = f"{entry.bytes:,} bytes" if entry.bytes is not None else "file gone"
+        link = f", {entry.url}" if entry.url else ""
+        print(f"{entry.name}: {entry.title} ({size}, {entry.chunks} chunks, {entry.changed}{link})")
     return 0
 
 
 def _cmd_remove(settings: Settings, names: Sequence[str]) -> int:
-    """Delete the named documents' files from the corpus, then update the index once."""
-
-    corpus = settings.corpus_dir.resolve()
+    """Move the named documents out of the corpus (into its ``.removed/`` folder), then
+    update the index once."""
     status, removed = 0, 0
     for name in names:
-        path = (corpus / name).resolve()
-        if corpus not in path.parents or not path.is_file():
-            print(f"verbatim: {name}: no such document in {settings.corpus_dir}", file=sys.stderr)
+        try:
+            kept = corpus_folder.remove(settings.corpus_dir, name)
+        except DocumentError as exc:
+            print(f"verbatim: {exc}", file=sys.stderr)
             status = 1
             continue
-        path.unlink()
         removed += 1
-        print(f"removed {name}")
+        print(f"removed {name} (kept as {kept} in the corpus folder)")
     if removed:
         _update_index(settings)
     return status
-
-
-def _iso(timestamp: float) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _cmd_build(settings: Settings, *, full: bool) -> int:

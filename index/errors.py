@@ -17,6 +17,10 @@ class DocumentError(VerbatimError):
     """One document could not be read; the build reports it and goes on."""
 
 
+class FetchError(DocumentError):
+    """A link that cannot be added, and why (no secret, no stack trace)."""
+
+
 class IndexLoadError(VerbatimError):
     """The index is missing, corrupt or incompatible with the current settings."""
 

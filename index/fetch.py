@@ -12,8 +12,9 @@ Safety, checked before and while fetching:
 * the content type: HTML, PDF or plain text; anything else is refused, saying what it was; a
   binary body behind an HTML or text type is refused too.
 
-Not covered: DNS rebinding (the name resolving to another address when httpx connects than
-when it was checked).
+* the connection goes to the very addresses that were checked (``index.addresses``): a name
+  that resolves to a public address for the check and to a private one a moment later (DNS
+  rebinding) never reaches the private one. TLS still checks the certificate for the name.
 
 The page is saved as ``<host>-<path>.txt``: the title, a ``URL:`` line (which the text reader
 turns back into the document's link), then the paragraphs as read by the HTML, PDF or text
@@ -23,15 +24,14 @@ adding a second one. What a saved file does not keep is the page's markup.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from index.errors import DocumentError
+from index.addresses import PinnedBackend, checked_addresses, pinned_transport
+from index.errors import DocumentError, FetchError
 
 _TYPES = {
     "text/html": ".html",
@@ -40,10 +40,6 @@ _TYPES = {
     "text/plain": ".txt",
 }
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
-
-
-class FetchError(DocumentError):
-    """A link that cannot be added, and why (no secret, no stack trace)."""
 
 
 @dataclass(frozen=True)
@@ -107,9 +103,13 @@ def _get(url: str, settings: FetchSettings | None, since: Validators | None) -> 
     settings = settings or FetchSettings()
     current = url.strip()
     timeout = httpx.Timeout(settings.timeout)
-    with httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False) as client:
+    pinned = PinnedBackend()
+    transport = pinned_transport(pinned)
+    with httpx.Client(
+        follow_redirects=False, timeout=timeout, trust_env=False, transport=transport
+    ) as client:
         for _hop in range(settings.max_redirects + 1):
-            _check_address(current, settings)
+            pinned.pin(current, checked_addresses(current, allow_private=settings.allow_private))
             try:
                 headers = {"User-Agent": "Verbatim/1", **(since.headers() if since else {})}
                 with client.stream("GET", current, headers=headers) as reply:
@@ -140,29 +140,6 @@ def _get(url: str, settings: FetchSettings | None, since: Validators | None) -> 
                 raise FetchError(f"{current}: the server says it is text, but it is binary data")
             return Fetched(current, suffix, data, validators)
     raise FetchError(f"{url}: more than {settings.max_redirects} redirects (a redirect loop?)")
-
-
-def _check_address(url: str, settings: FetchSettings) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise FetchError(f"{url}: only http:// and https:// links can be added")
-    host = parts.hostname
-    if not host:
-        raise FetchError(f"{url}: the link has no host")
-    try:
-        infos = socket.getaddrinfo(host, parts.port or 80, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError(f"{url}: the host {host} cannot be found ({exc})") from None
-    if settings.allow_private:
-        return
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
-            raise FetchError(
-                f"{url}: {host} is a private, loopback or link-local address ({address}); "
-                "links into this machine's own network are refused "
-                "(VERBATIM_FETCH_ALLOW_PRIVATE=true allows them)"
-            )
 
 
 def _suffix(url: str, content_type: str) -> str:

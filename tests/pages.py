@@ -22,6 +22,7 @@ PAGE = (
 SERVED = 0  # bytes the server sent, to show that a large body is cut
 NEWS_VERSION = 1  # /news changes when a test sets this; its ETag says which it is
 CONDITIONAL: list[str] = []  # the If-None-Match headers /news was asked with
+asked_for: list[str] = []  # every request's Host header and path, in order
 
 
 class _Pages(BaseHTTPRequestHandler):
@@ -30,6 +31,7 @@ class _Pages(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
+        asked_for.append(f"{self.headers.get('Host')}{path}")
         if path == "/geysers":
             self._send(200, "text/html; charset=utf-8", PAGE.encode())
         elif path == "/news":

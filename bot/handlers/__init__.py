@@ -6,7 +6,8 @@
 * ``questions`` — text messages and /ask: each user's questions in turn, one reply each;
 * ``buttons`` — More, Closest passage, 👍 / 👎;
 * ``inline`` — inline mode;
-* ``operators`` — uploads and /reindex;
+* ``operators`` — uploads, links, /add and /reindex;
+* ``documents`` — /documents: the corpus listing, paged, with Remove buttons;
 * ``commands`` — /start, /help, /sources, /reset, other messages, unknown commands;
 * ``errors`` — the one error handler.
 """
@@ -22,6 +23,7 @@ from bot.handlers.commands import (
     on_unknown_command,
 )
 from bot.handlers.context import CONTEXT_TYPES, BotData, Context
+from bot.handlers.documents import on_documents, on_documents_press
 from bot.handlers.errors import on_error
 from bot.handlers.inline import on_inline
 from bot.handlers.operators import on_add, on_document, on_reindex, sanitise_filename
@@ -36,6 +38,8 @@ __all__ = [
     "on_ask_command",
     "on_callback",
     "on_document",
+    "on_documents",
+    "on_documents_press",
     "on_error",
     "on_help",
     "on_inline",

@@ -15,11 +15,9 @@ from bot.handlers.common import (
     _MAX_MORE_SHOWN,
     _MORE_STEP,
     CLOSEST_INTRO,
-    PRIVATE,
-    _allowed,
     _answer_press,
-    _flooding,
     _passage_id,
+    admitted_press,
     reply_html,
 )
 from bot.handlers.context import Context
@@ -75,15 +73,8 @@ _CALLBACK = re.compile(r"^(more|vote|upload):([0-9a-f]{12}):(\d{1,3}|up|down|rep
 
 
 async def on_callback(update: Update, context: Context) -> None:
-    query = update.callback_query
+    query = await admitted_press(update, context)
     if query is None:
-        return
-    if not _allowed(update, context):
-        await _answer_press(context, query, PRIVATE)
-        return
-    limited, _warn = await _flooding(update, context)
-    if limited:
-        await _answer_press(context, query, "Too many presses — please wait a few seconds.")
         return
     match = _CALLBACK.match(query.data or "")
     if match is None:

@@ -66,8 +66,8 @@ async def on_help(update: Update, context: Context, message: Message) -> None:
     if _is_admin(update, context):
         text += (
             f"\n\n<b>Operators</b>: send me a {SUPPORTED_NAMES} file to add it, or a link "
-            "(or /add and a link) to add that page; /reindex rebuilds the index from the "
-            "corpus folder."
+            "(or /add and a link) to add that page; /documents lists the documents, with a "
+            "button to remove each; /reindex rebuilds the index from the corpus folder."
         )
     await message.reply_text(text, parse_mode=ParseMode.HTML)
 

@@ -108,6 +108,22 @@ def admitted(
     return checked
 
 
+async def admitted_press(update: Update, context: Context) -> CallbackQuery | None:
+    """The shared opening of a button handler: the press, if it is admitted (the allow-list,
+    then flood control); a refused press is answered here, and None returned."""
+    query = update.callback_query
+    if query is None:
+        return None
+    if not _allowed(update, context):
+        await _answer_press(context, query, PRIVATE)
+        return None
+    limited, _warn = await _flooding(update, context)
+    if limited:
+        await _answer_press(context, query, "Too many presses — please wait a few seconds.")
+        return None
+    return query
+
+
 async def _flooding(update: Update, context: Context) -> tuple[bool, bool]:
     """(limited, warn): too many messages from one user in the window (counted in the state
     store, so across restarts and bot processes). Operators are not limited (they may send a

@@ -219,8 +219,11 @@ async def add_links(context: Context, message: Message, urls: list[str]) -> None
     service = context.service
     shown = urls[:_MAX_LINKS]
     status = await message.reply_text(f"Fetching {len(shown)} link{'s' if len(shown) > 1 else ''}…")
-    lines, saved = [], 0
-    for url in shown:
+    lines: list[str] = []
+    saved = 0
+    for number, url in enumerate(shown, 1):
+        if number > 1:  # progress: what is done so far, and which link is being fetched
+            status = await _edit(status, "\n".join([*lines, f"Fetching {number} of {len(shown)}…"]))
         try:
             name, title, new = await service.add_link(url)
         except DocumentError as exc:  # FetchError too: why, in one line

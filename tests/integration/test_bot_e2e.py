@@ -462,14 +462,90 @@ async def test_an_admin_adds_a_page_by_sending_its_link(
             assert "1 added" in status["text"]
             after = await ask_private(bot, ADMIN, "How often does the Strokkur geyser erupt?")
             assert "six to ten minutes" in after["text"]
-            bot.api.text(private(ADMIN), user(ADMIN), f"/add {site}/missing")
-            failed = await asyncio.to_thread(
-                bot.api.wait_for,
-                lambda a: next((m for m in a.sent(ADMIN)[2:] if "404" in m["text"]), None),
-                30,
-            )
-            assert failed["text"].startswith("✗") and "answered 404" in failed["text"]
+            bot.api.text(private(ADMIN), user(ADMIN), f"/add {site}/missing {site}/geysers")
+            both = await finished(bot, ADMIN, 3)
+            assert both["text"].startswith("✗") and "answered 404" in both["text"]
+            assert "Refreshed 127-0-0-1-geysers.txt" in both["text"]  # the same link: no copy
+            progress = [str(c.params.get("text")) for c in bot.api.calls_of("editMessageText")]
+            assert any(t.endswith("Fetching 2 of 2…") and "404" in t for t in progress)
             assert len(bot.api.sent(ADMIN)) == 3  # one reply per message, edited
+
+
+async def test_documents_lists_pages_and_removes_after_confirming(bot: RunningBot) -> None:
+    """/documents (operators): the corpus in one message, paged with buttons; Remove asks,
+    Cancel goes back, Yes moves the file aside and updates the index in the same message; a
+    stale Yes and a reader's press change nothing."""
+    refused = await ask_private(bot, READER, "/documents")
+    assert "only the bot's operators" in refused["text"]
+    corpus = bot.settings.corpus_dir
+    for n in range(1, 5):  # six documents: two pages
+        (corpus / f"note-{n}.txt").write_text(
+            f"Note {n}\n\nThe kiln number {n} in the old pottery was fired every Tuesday.\n",
+            encoding="utf-8",
+        )
+    (corpus / "strokkur.txt").write_text(GEYSERS, encoding="utf-8")
+    bot.api.text(private(ADMIN), user(ADMIN), "/reindex")
+    await finished(bot, ADMIN, 1)
+
+    listing = await ask_private(bot, ADMIN, "/documents")
+    assert listing["text"].startswith("7 documents — page 1 of 2")
+    rows = listing["reply_markup"]["inline_keyboard"]
+    assert [b["text"] for b in rows[0]] == [f"Remove {n}" for n in range(1, 6)]
+    assert [b["text"] for b in rows[1]] == ["Next ›"]
+    assert "chunk" in listing["text"] and "a file" in listing["text"]
+    assert len(bot.api.sent(ADMIN)) == 2
+
+    def current() -> dict[str, Any]:
+        message: dict[str, Any] = bot.api.messages[(ADMIN, listing["message_id"])]
+        return message
+
+    async def press(label: str, expect: str, who: int = ADMIN) -> dict[str, Any]:
+        buttons = {
+            b["text"]: b["callback_data"]
+            for r in current()["reply_markup"]["inline_keyboard"]
+            for b in r
+        }
+        bot.api.press(current(), user(who), buttons[label])
+        message: dict[str, Any] = await asyncio.to_thread(
+            bot.api.wait_for, lambda _: expect in current()["text"] and current(), 30
+        )
+        return message
+
+    second = await press("Next ›", "page 2 of 2")
+    assert "6. " in second["text"] and "7. " in second["text"]
+    assert [b["text"] for b in second["reply_markup"]["inline_keyboard"][1]] == ["‹ Previous"]
+    page_two = [b["text"] for b in second["reply_markup"]["inline_keyboard"][0]]
+    assert page_two == ["Remove 6", "Remove 7"]
+    geysers_number = 6  # in corpus order: the article, four notes, strokkur.txt, volcanoes.md
+    assert "6. Geysers of Iceland" in second["text"]
+    ask = await press(f"Remove {geysers_number}", "Remove Geysers of Iceland")
+    assert "strokkur.txt" in ask["text"] and ".removed/" in ask["text"]
+    yes = ask["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    bot.api.press(current(), user(READER), yes)  # a reader cannot remove
+    await bot.calls("answerCallbackQuery", 3)
+    assert "Only the bot's operators" in str(
+        bot.api.calls_of("answerCallbackQuery")[-1].params.get("text")
+    )
+    assert (corpus / "strokkur.txt").exists()
+    back = await press("Cancel", "page 2 of 2")
+    assert (corpus / "strokkur.txt").exists() and "Geysers" in back["text"]
+
+    await press(f"Remove {geysers_number}", "Remove Geysers of Iceland")
+    await press("Yes, remove", "Removed strokkur.txt")
+    done = await finished(bot, ADMIN, 2)
+    assert "1 removed" in done["text"] and done["message_id"] == listing["message_id"]
+    assert not (corpus / "strokkur.txt").exists()
+    (aside,) = (corpus / ".removed").iterdir()
+    assert aside.read_text(encoding="utf-8") == GEYSERS
+    bot.api.press(done, user(ADMIN), yes)  # the old Yes again: gone, nothing else removed
+    await bot.calls("answerCallbackQuery", 7)
+    assert "no longer in the corpus" in str(
+        bot.api.calls_of("answerCallbackQuery")[-1].params.get("text")
+    )
+    assert len(list(corpus.iterdir())) == 7  # six documents and .removed
+    declined = await ask_private(bot, ADMIN, "How often does the Strokkur geyser erupt?")
+    assert "six to ten minutes" not in declined["text"]
+    assert len(bot.api.sent(ADMIN)) == 3  # one message for the listing, start to end
 
 
 async def test_an_upload_named_like_a_document_asks_before_replacing_it(bot: RunningBot) -> None:

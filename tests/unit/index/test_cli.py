@@ -235,5 +235,8 @@ def test_documents_lists_and_remove_removes(env: dict[str, str], corpus: Path) -
     assert "removed volcanoes.md" in gone.stdout and "1 removed" in gone.stdout
     assert "nothing.txt: no such document" in gone.stderr and "passwd: no such" in gone.stderr
     assert not (corpus / "volcanoes.md").exists()
+    (aside,) = (corpus / ".removed").iterdir()  # moved aside, recoverable, never indexed
+    assert aside.name.startswith("volcanoes.") and aside.suffix == ".md"
+    assert f"kept as .removed/{aside.name}" in gone.stdout
     after = run(["documents"], env)
     assert "volcanoes.md" not in after.stdout and after.stdout.count("chunks") == len(rows) - 1

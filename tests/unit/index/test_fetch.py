@@ -3,12 +3,16 @@ private-address refusal is tested with it off, everything else with it on)."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
-from index.fetch import FetchError, FetchSettings, corpus_name, fetch, save_fetched
+from index.errors import FetchError
+from index.fetch import FetchSettings, corpus_name, fetch, save_fetched
 from tests import pages
 from tests.pages import serving_pages
 from tests.unit.index.test_cli import run
@@ -76,6 +80,41 @@ def test_private_addresses_are_refused_unless_allowed(site: str) -> None:
     assert "VERBATIM_FETCH_ALLOW_PRIVATE" in str(caught.value)
     with pytest.raises(FetchError, match="private"):
         fetch("http://169.254.169.254/latest/meta-data/", FetchSettings())  # cloud metadata
+
+
+def _resolving(monkeypatch: pytest.MonkeyPatch, name: str, answers: Iterator[str]) -> list[str]:
+    """``name`` resolves to the next of ``answers`` at each lookup (a DNS server that changes
+    its answer, as in DNS rebinding); the lookups made, in order."""
+    real = socket.getaddrinfo
+    looked: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != name:
+            return real(host, port, *args, **kwargs)
+        address = next(answers)
+        looked.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 80))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return looked
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(
+    site: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name is public when checked and 127.0.0.1 a moment later. The
+    fetch connects to the checked (public, unreachable here) address, never to this
+    machine; allowed, a name is fetched from the address it resolved to, under its name."""
+    port = urlsplit(site).port
+    looked = _resolving(monkeypatch, "rebind.example", iter(["93.184.216.34", *["127.0.0.1"] * 9]))
+    pages.asked_for.clear()
+    with pytest.raises(FetchError, match=r"cannot fetch it|timeout"):
+        fetch(f"http://rebind.example:{port}/geysers", FetchSettings(timeout=2.0))
+    assert looked == ["93.184.216.34"] and pages.asked_for == []
+    _resolving(monkeypatch, "pages.example", iter(["127.0.0.1"] * 3))
+    fetched = fetch(f"http://pages.example:{port}/geysers", OPEN)
+    assert fetched.url.startswith("http://pages.example:") and b"Strokkur" in fetched.data
+    assert pages.asked_for == [f"pages.example:{port}/geysers"]
 
 
 def test_verbatim_add_fetches_indexes_and_answers(site: str, corpus: Path, tmp_path: Path) -> None:
