@@ -27,7 +27,7 @@ from index.config import Settings
 from index.corpus import CorpusEntry
 from index.embedding import Embedder
 from index.engine import Engine, IndexedDocument
-from index.fetch import FetchSettings, add_link
+from index.fetch import FetchSettings, Saved, add_link
 from index.store import current_version_path
 from index.threads import single_threaded_faiss
 from index.types import Answer
@@ -54,6 +54,7 @@ class AnswerService:
         self._embedder = embedder
         self._engine: Engine | None = None
         self._rebuild_lock = asyncio.Lock()
+        self._removing = asyncio.Lock()
         self._watcher: asyncio.Task[None] | None = None
         # Enough threads for questions to meet in the engine's micro-batches (the default
         # executor has min(32, cores + 4)); they mostly wait on the model, not the GIL.
@@ -121,9 +122,11 @@ class AnswerService:
         return await self.off_loop(corpus.entries, self.documents(), self.settings.corpus_dir)
 
     async def remove_document(self, name: str) -> str:
-        """Move ``name`` out of the corpus (``index.corpus.remove``), off the event loop: where
-        it was kept. DocumentError if it is not there (any more)."""
-        return await self.off_loop(corpus.remove, self.settings.corpus_dir, name)
+        """Move ``name`` out of the corpus (``index.corpus.remove``), off the event loop, one
+        removal at a time (two presses of Yes: the second finds it gone): where it was
+        kept. DocumentError if it is not there (any more)."""
+        async with self._removing:
+            return await self.off_loop(corpus.remove, self.settings.corpus_dir, name)
 
     # -- operations ----------------------------------------------------------------------------
 
@@ -151,16 +154,13 @@ class AnswerService:
             functools.partial(uploads.store, replace=replace), self.settings.corpus_dir, name, data
         )
 
-    async def add_link(self, url: str) -> tuple[str, str, bool]:
+    async def add_link(self, url: str) -> Saved:
         """Fetch ``url`` and save it into the corpus (``index.fetch``), off the event loop:
-        the file's name, the document's title, whether it is new. FetchError says why not."""
-
-        def add() -> tuple[str, str, bool]:
-            settings = FetchSettings(allow_private=self.settings.fetch_allow_private)
-            saved = add_link(url, self.settings.corpus_dir, self.settings.index_dir, settings)
-            return saved.path.name, saved.title, saved.new
-
-        return await self.off_loop(add)
+        the file, the document's title, whether it is new or changed. FetchError says why
+        not."""
+        settings = FetchSettings(allow_private=self.settings.fetch_allow_private)
+        corpus, index = self.settings.corpus_dir, self.settings.index_dir
+        return await self.off_loop(add_link, url, corpus, index, settings)
 
     async def off_loop(self, work: Callable[..., T], *args: object) -> T:
         """``work(*args)`` on the service's threads: blocking work (files, the state store)

@@ -27,14 +27,18 @@ if TYPE_CHECKING:
 
 def checked_addresses(url: str, *, allow_private: bool) -> list[str]:
     """The addresses ``url``'s host resolves to, each checked; FetchError if one is refused."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # "Port out of range", "Invalid IPv6 URL"
+        raise FetchError(f"{url}: not a valid link ({exc})") from None
     if parts.scheme not in ("http", "https"):
         raise FetchError(f"{url}: only http:// and https:// links can be added")
     host = parts.hostname
     if not host:
         raise FetchError(f"{url}: the link has no host")
     try:
-        infos = socket.getaddrinfo(host, parts.port or 80, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(host, port or 80, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchError(f"{url}: the host {host} cannot be found ({exc})") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))

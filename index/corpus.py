@@ -29,9 +29,10 @@ REMOVED_DIR = ".removed"
 class CorpusEntry:
     """One indexed document: its name in the corpus, title, link (for a page added by its
     link), file size and when its file last changed (None once the file is gone), chunk
-    count and its id (``Document.doc_id``)."""
+    count, its id (``Document.doc_id``) and the hash of the version indexed."""
 
     doc_id: str
+    content_hash: str
     name: str
     title: str
     url: str | None
@@ -59,6 +60,7 @@ def entries(documents: Sequence[IndexedDocument], corpus_dir: Path) -> list[Corp
         found.append(
             CorpusEntry(
                 d.document.doc_id,
+                d.document.content_hash,
                 d.document.source,
                 d.title,
                 d.document.url,
@@ -85,7 +87,10 @@ def remove(corpus_dir: Path, name: str) -> str:
     relative = path.relative_to(corpus)
     backup = corpus / REMOVED_DIR / relative.parent / f"{path.stem}.{stamp}{path.suffix}"
     backup.parent.mkdir(parents=True, exist_ok=True)
-    return set_aside(path, backup).relative_to(corpus).as_posix()
+    try:
+        return set_aside(path, backup).relative_to(corpus).as_posix()
+    except FileNotFoundError:  # removed meanwhile, by another process
+        raise DocumentError(f"{name}: no such document in {corpus_dir}") from None
 
 
 def set_aside(target: Path, backup: Path) -> Path:
@@ -101,7 +106,11 @@ def set_aside(target: Path, backup: Path) -> Path:
                 continue
             os.replace(target, candidate)
             return candidate
-        target.unlink()
+        try:
+            target.unlink()
+        except FileNotFoundError:  # gone meanwhile: no second copy of it left behind
+            candidate.unlink()
+            raise
         return candidate
     raise FileExistsError(f"no free name for a backup of {target}")
 

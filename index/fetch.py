@@ -24,8 +24,12 @@ adding a second one. What a saved file does not keep is the page's markup.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import threading
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -40,6 +44,9 @@ _TYPES = {
     "text/plain": ".txt",
 }
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
+#: One save into the corpus and one change of links.json at a time in this process (the bot
+#: adds links from several threads).
+_SAVING = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -74,14 +81,40 @@ class Fetched:
     validators: Validators = Validators()
 
 
-def corpus_name(url: str) -> str:
+def corpus_name(url: str, *, distinct: bool = False) -> str:
     """The file a link is saved as: the same for the same link (so adding it again
-    refreshes it), readable, at most about 100 characters."""
+    refreshes it), readable, at most about 100 characters. Two links can share a readable
+    name (``?id=1`` and ``/id/1``; a long common start): ``distinct`` adds a hash of the whole
+    link (``save_fetched`` uses it when the readable name holds another link)."""
     parts = urlsplit(url)
     stem = _SLUG.sub("-", f"{parts.hostname or 'page'}{parts.path}").strip("-")
     if parts.query:
         stem += "-" + _SLUG.sub("-", parts.query).strip("-")
-    return (stem[:96].rstrip("-") or "page") + ".txt"
+    stem = stem[:96].rstrip("-") or "page"
+    if distinct:
+        stem = f"{stem[:86].rstrip('-')}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
+    return stem + ".txt"
+
+
+def _target(url: str, corpus_dir: Path) -> Path:
+    """Where ``url`` is (or goes) in the corpus: its readable name, unless that file holds
+    another link."""
+    distinct = corpus_dir / corpus_name(url, distinct=True)
+    plain = corpus_dir / corpus_name(url)
+    if distinct.exists() or (plain.exists() and _saved_url(plain) not in (url, None)):
+        return distinct
+    return plain
+
+
+def _saved_url(path: Path) -> str | None:
+    """The link a saved page records (its ``URL:`` line, the second), if any."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as file:
+            head = [file.readline() for _ in range(2)]
+    except OSError:
+        return None
+    line = head[1].strip()
+    return line.removeprefix("URL: ") if line.startswith("URL: ") else None
 
 
 def fetch(url: str, settings: FetchSettings | None = None) -> Fetched:
@@ -127,12 +160,12 @@ def _get(url: str, settings: FetchSettings | None, since: Validators | None) -> 
                             f"{reply.reason_phrase}"
                         )
                     suffix = _suffix(current, reply.headers.get("content-type", ""))
-                    data = _body(current, reply, settings.max_bytes)
+                    data = _body(current, reply, settings.max_bytes, 4 * settings.timeout)
             except httpx.TimeoutException:
                 raise FetchError(
                     f"{current}: no answer within {settings.timeout:g} s (timeout)"
                 ) from None
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise FetchError(
                     f"{current}: cannot fetch it ({type(exc).__name__}: {exc})"
                 ) from None
@@ -153,7 +186,10 @@ def _suffix(url: str, content_type: str) -> str:
     return suffix
 
 
-def _body(url: str, reply: object, limit: int) -> bytes:
+def _body(url: str, reply: object, limit: int, seconds: float) -> bytes:
+    """The body, at most ``limit`` bytes, within ``seconds`` in all (a server dripping a
+    byte at a time never trips a per-read timeout)."""
+    deadline = time.monotonic() + seconds
     headers = getattr(reply, "headers", {})
     declared = headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -165,6 +201,8 @@ def _body(url: str, reply: object, limit: int) -> bytes:
         if size > limit:
             raise FetchError(f"{url}: it is larger than the limit of {limit:,} bytes")
         chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise FetchError(f"{url}: the page did not arrive within {seconds:g} s (too slow)")
     return b"".join(chunks)
 
 
@@ -192,13 +230,17 @@ def save_fetched(fetched: Fetched, corpus_dir: Path) -> Saved:
         paragraphs = paragraphs[1:]
     text = "\n\n".join([f"{title}\nURL: {fetched.url}", *paragraphs]) + "\n"
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    target = corpus_dir / corpus_name(fetched.url)
-    new = not target.exists()
-    if not new and target.read_text(encoding="utf-8", errors="replace") == text:
-        return Saved(target, title, new=False, changed=False)  # the file, and its index, kept
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    with _SAVING:  # two adds of one link at once: one after the other
+        target = _target(fetched.url, corpus_dir)
+        new = not target.exists()
+        if not new and target.read_text(encoding="utf-8", errors="replace") == text:
+            return Saved(target, title, new=False, changed=False)  # file and index kept
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)
     return Saved(target, title, new=new, changed=True)
 
 
@@ -207,9 +249,10 @@ def add_link(url: str, corpus_dir: Path, index_dir: Path, settings: FetchSetting
     version (for ``verbatim refresh``): what ``verbatim add`` and the bot's /add do."""
     fetched = fetch(url, settings)
     saved = save_fetched(fetched, corpus_dir)
-    validators = load_validators(index_dir)
-    validators[fetched.url] = fetched.validators
-    save_validators(index_dir, validators)
+    with _SAVING:  # read, change, write: never two at once (entries would be lost)
+        validators = load_validators(index_dir)
+        validators[fetched.url] = fetched.validators
+        save_validators(index_dir, validators)
     return saved
 
 
@@ -235,6 +278,6 @@ def save_validators(index_dir: Path, validators: dict[str, Validators]) -> None:
     data = {
         url: {"etag": v.etag, "last_modified": v.last_modified} for url, v in validators.items()
     }
-    tmp = index_dir / f".{LINKS_FILE}.tmp"
+    tmp = index_dir / f".{LINKS_FILE}.{uuid.uuid4().hex[:8]}.tmp"
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
     tmp.replace(index_dir / LINKS_FILE)

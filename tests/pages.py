@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -32,7 +33,7 @@ class _Pages(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
         asked_for.append(f"{self.headers.get('Host')}{path}")
-        if path == "/geysers":
+        if path == "/geysers" or path.startswith("/geysers/"):
             self._send(200, "text/html; charset=utf-8", PAGE.encode())
         elif path == "/news":
             etag = f'"v{NEWS_VERSION}"'
@@ -60,6 +61,23 @@ class _Pages(BaseHTTPRequestHandler):
             self._send(200, "application/pdf", make_pdf(["Strokkur erupts every ten minutes."]))
         elif path == "/moved":
             self._redirect("/geysers")
+        elif path == "/declared-huge":  # says 2 GB; sends nothing of it
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(2 * 1024**3))
+            self.end_headers()
+        elif path == "/drip":  # a byte at a time: each read in time, the whole never
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "400")
+            self.end_headers()
+            try:
+                for _ in range(400):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                return
         elif path == "/loop":
             self._redirect("/loop")
         elif path == "/image.png":

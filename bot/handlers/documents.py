@@ -3,11 +3,12 @@ document with a Remove button that asks to confirm; a removal moves the file asi
 (``index.corpus.remove``: recoverable, never indexed) and updates the index incrementally,
 in the same message.
 
-The buttons' data is ``docs:p:<page>`` (show a page), ``docs:r:<doc id>:<page>`` (ask to
-confirm) and ``docs:y:<doc id>:<page>`` (confirmed): documents are named by their id, which
-fits Telegram's 64 bytes whatever the file's name, and is looked up again at every press —
-a document removed meanwhile (by another operator, or ``verbatim remove``) is said to be gone,
-never confused with another.
+The buttons' data is ``docs:p:<page>`` (show a page), ``docs:r:<doc>:<page>`` (ask to
+confirm) and ``docs:y:<doc>:<page>`` (confirmed), where ``<doc>`` is the document's id and
+the start of its version's hash: it fits Telegram's 64 bytes whatever the file's name, and
+is looked up again at every press — a document removed meanwhile (by another operator, or
+``verbatim remove``), or replaced by another version since the list was shown, is said to
+be so, never confused with another.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from telegram.error import BadRequest
 from bot.handlers.common import _answer_press, _is_admin, admitted, admitted_press, no_preview
 from bot.handlers.context import Context
 from bot.handlers.operators import _rebuild_and_report, human_size
-from bot.render import MESSAGE_LIMIT, cut_utf16
 from index.corpus import CorpusEntry
 from index.errors import DocumentError
 
@@ -33,7 +33,8 @@ log = logging.getLogger("bot.handlers")
 
 PAGE_SIZE = 5
 _TITLE_CHARS = 120
-_PRESS = re.compile(r"^docs:(?:p|([ry]):([0-9a-f]{16})):(\d{1,5})$")
+_PRESS = re.compile(r"^docs:(?:p|([ry]):([0-9a-f]{16}:[0-9a-f]{8})):(\d{1,5})$")
+_NAME_CHARS = 100
 
 
 @admitted
@@ -70,10 +71,16 @@ async def on_documents_press(update: Update, context: Context) -> None:
         await _answer_press(context, query)
         await _show(message, *_page(found, page))
         return
-    entry = next((e for e in found if e.doc_id == doc_id), None)
+    entry = next((e for e in found if _key(e) == doc_id), None)
     if entry is None or entry.bytes is None:
+        replaced = any(e.doc_id == doc_id.split(":")[0] for e in found)
         await _answer_press(
-            context, query, "That document is no longer in the corpus.", show_alert=True
+            context,
+            query,
+            "That document has changed since this list was made: here it is as it is now."
+            if replaced
+            else "That document is no longer in the corpus.",
+            show_alert=True,
         )
         await _show(message, *_page(found, page))
         return
@@ -90,11 +97,11 @@ async def on_documents_press(update: Update, context: Context) -> None:
         await _show(message, *_page(await service.corpus_entries(), page))
         return
     log.info("document removed: %s (kept as %s)", entry.name, kept)
-    await _answer_press(context, query, f"Removed {entry.name}.")
+    await _answer_press(context, query, _short(f"Removed {entry.name}.", 190))
     status = await _show(
         message,
-        f"Removed {entry.name} ({entry.title}); the file is kept as {kept} in the corpus "
-        "folder. Updating the index…",
+        f"Removed {_short(entry.name, _NAME_CHARS)} ({_short(entry.title)}); the file is kept "
+        f"as {_short(kept, 2 * _NAME_CHARS)} in the corpus folder. Updating the index…",
         None,
         html=False,
     )
@@ -117,7 +124,7 @@ def _page(found: list[CorpusEntry], page: int) -> tuple[str, InlineKeyboardMarku
     for number, entry in enumerate(shown, first + 1):
         lines.append(f"\n{number}. <b>{escape(_short(entry.title))}</b>\n{_details(entry)}")
     buttons = [
-        InlineKeyboardButton(f"Remove {number}", callback_data=f"docs:r:{entry.doc_id}:{page}")
+        InlineKeyboardButton(f"Remove {number}", callback_data=f"docs:r:{_key(entry)}:{page}")
         for number, entry in enumerate(shown, first + 1)
     ]
     rows = [buttons]
@@ -128,7 +135,14 @@ def _page(found: list[CorpusEntry], page: int) -> tuple[str, InlineKeyboardMarku
         nav.append(InlineKeyboardButton("Next ›", callback_data=f"docs:p:{page + 1}"))
     if nav:
         rows.append(nav)
-    return cut_utf16("\n".join(lines), MESSAGE_LIMIT), InlineKeyboardMarkup(rows)
+    # At most five entries of bounded title and name: far below Telegram's 4,096 characters
+    # (which count the text shown, not the links' addresses).
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def _key(entry: CorpusEntry) -> str:
+    """The document and its version, as the buttons name them."""
+    return f"{entry.doc_id}:{entry.content_hash[:8]}"
 
 
 def _details(entry: CorpusEntry) -> str:
@@ -141,19 +155,21 @@ def _details(entry: CorpusEntry) -> str:
     size = human_size(entry.bytes or 0)
     chunks = f"{entry.chunks} chunk{'' if entry.chunks == 1 else 's'}"
     added = (entry.changed or "")[:10]
-    return f"<code>{escape(entry.name)}</code> · {source} · {size} · {chunks} · added {added}"
+    name = escape(_short(entry.name, _NAME_CHARS))
+    return f"<code>{name}</code> · {source} · {size} · {chunks} · added {added}"
 
 
 def _confirmation(entry: CorpusEntry, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    name = escape(_short(entry.name, _NAME_CHARS))
     text = (
-        f"Remove <b>{escape(_short(entry.title))}</b> (<code>{escape(entry.name)}</code>)? "
+        f"Remove <b>{escape(_short(entry.title))}</b> (<code>{name}</code>)? "
         "I will stop quoting it: the file is moved to the corpus folder's <code>.removed/"
         "</code> (recoverable) and the index is updated."
     )
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Yes, remove", callback_data=f"docs:y:{entry.doc_id}:{page}"),
+                InlineKeyboardButton("Yes, remove", callback_data=f"docs:y:{_key(entry)}:{page}"),
                 InlineKeyboardButton("Cancel", callback_data=f"docs:p:{page}"),
             ]
         ]
@@ -177,5 +193,5 @@ async def _show(
     return message
 
 
-def _short(title: str) -> str:
-    return title if len(title) <= _TITLE_CHARS else title[: _TITLE_CHARS - 1] + "…"
+def _short(text: str, limit: int = _TITLE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

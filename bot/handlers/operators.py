@@ -210,8 +210,15 @@ async def on_add(update: Update, context: Context, message: Message) -> None:
 
 
 def links_in(words: list[str]) -> list[str]:
-    """The http(s) links among ``words``: what an operator's message asks to add."""
-    return [word for word in words if word.lower().startswith(("http://", "https://"))]
+    """The http(s) links among ``words`` (trailing punctuation and brackets aside), each
+    once: what an operator's message asks to add ("Please add https://…, thanks")."""
+    found = (
+        word.lstrip("<([\"'").rstrip(">)]\"'.,;:!?")
+        for word in words
+        if "http://" in word.lower() or "https://" in word.lower()
+    )
+    links = (word[word.lower().find("http") :] for word in found)
+    return list(dict.fromkeys(w for w in links if w.lower().startswith(("http://", "https://"))))
 
 
 async def add_links(context: Context, message: Message, urls: list[str]) -> None:
@@ -225,12 +232,15 @@ async def add_links(context: Context, message: Message, urls: list[str]) -> None
         if number > 1:  # progress: what is done so far, and which link is being fetched
             status = await _edit(status, "\n".join([*lines, f"Fetching {number} of {len(shown)}…"]))
         try:
-            name, title, new = await service.add_link(url)
+            added = await service.add_link(url)
         except DocumentError as exc:  # FetchError too: why, in one line
             lines.append(f"✗ {exc}")
             continue
+        if not added.changed:
+            lines.append(f"Unchanged {added.path.name}: {added.title} (the same text as before)")
+            continue
         saved += 1
-        lines.append(f"{'Added' if new else 'Refreshed'} {name}: {title}")
+        lines.append(f"{'Added' if added.new else 'Refreshed'} {added.path.name}: {added.title}")
     if len(urls) > len(shown):
         lines.append(f"(only the first {_MAX_LINKS} links of a message are added)")
     text = "\n".join(lines)

@@ -128,12 +128,13 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     except QuestionError as exc:
         await message.reply_text(_sentence(str(exc)))
         return
+    operator = _is_admin(update, context) and chat.type == ChatType.PRIVATE
+    links = links_in(question.split()) if operator else []
+    if links:  # an operator's message with links in a private chat: add the pages
+        await add_links(context, message, links)
+        return
     if _only_links(cleaned):
-        links = links_in(question.split())
-        if links and _is_admin(update, context) and chat.type == ChatType.PRIVATE:
-            await add_links(context, message, links)  # an operator's link: add the page
-        else:
-            await message.reply_text(NO_LINKS)
+        await message.reply_text(NO_LINKS)
         return
     history = await service.off_loop(service.state.history, chat.id)
     started = time.perf_counter()

@@ -430,6 +430,39 @@ async def test_an_admin_can_add_a_word_document(bot: RunningBot) -> None:
     assert "six to ten minutes" in after["text"] and "Geysers of Iceland" in after["text"]
 
 
+async def test_an_admin_can_add_each_format_and_a_pdf_quote_gives_its_page(
+    bot: RunningBot, tmp_path: Path
+) -> None:
+    """An OpenDocument, EPUB, RTF, CSV and PDF file uploaded by an operator, each made here
+    by its format's library: each answers its own question, the PDF's quote with its page."""
+    from tests.conftest import make_pdf
+    from tests.unit.index.test_formats import _epub, _odt, _rtf
+
+    def fact(name: str, minutes: int) -> str:
+        return f"The {name} geyser erupts every {minutes} minutes in the summer months."
+
+    files = {
+        "springs.odt": _odt("Hot springs", fact("Odtfell", 11), "Its water is warm."),
+        "springs.epub": _epub(tmp_path, "Hot springs", fact("Epubdalur", 13), "It is quiet."),
+        "springs.rtf": _rtf("Hot springs", fact("Rtfhver", 17), "It smells of sulphur."),
+        "springs.csv": f"Geyser,Note\nCsvgil,{fact('Csvgil', 19)}\n".encode(),
+        "springs.pdf": make_pdf(
+            ["Hot springs of the south", "An introduction to the springs of the valley."],
+            ["Pdfhver", fact("Pdfhver", 23)],
+        ),
+    }
+    for count, (name, data) in enumerate(files.items(), 1):
+        bot.api.document(private(ADMIN), user(ADMIN), name, data)
+        status = await finished(bot, ADMIN, 2 * count - 1)
+        assert f"Saved {name}" in status["text"] and "1 added" in status["text"]
+        geyser = {"odt": "Odtfell", "epub": "Epubdalur", "rtf": "Rtfhver", "csv": "Csvgil"}
+        asked = geyser.get(name.rsplit(".", 1)[1], "Pdfhver")
+        reply = await ask_private(bot, ADMIN, f"How often does the {asked} geyser erupt?")
+        assert fact(asked, 0).split(" 0 ")[0] in reply["text"], (name, reply["text"])
+        if name.endswith(".pdf"):
+            assert "p. 2" in reply["text"].rsplit("—", 1)[1]
+
+
 async def test_an_admin_adds_a_page_by_sending_its_link(
     template: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
 ) -> None:
@@ -462,13 +495,24 @@ async def test_an_admin_adds_a_page_by_sending_its_link(
             assert "1 added" in status["text"]
             after = await ask_private(bot, ADMIN, "How often does the Strokkur geyser erupt?")
             assert "six to ten minutes" in after["text"]
-            bot.api.text(private(ADMIN), user(ADMIN), f"/add {site}/missing {site}/geysers")
+            bot.api.text(private(ADMIN), user(ADMIN), f"/add {site}/missing {site}/geysers?v=2")
             both = await finished(bot, ADMIN, 3)
             assert both["text"].startswith("✗") and "answered 404" in both["text"]
-            assert "Refreshed 127-0-0-1-geysers.txt" in both["text"]  # the same link: no copy
+            assert "Added 127-0-0-1-geysers-v-2.txt" in both["text"]
             progress = [str(c.params.get("text")) for c in bot.api.calls_of("editMessageText")]
             assert any(t.endswith("Fetching 2 of 2…") and "404" in t for t in progress)
-            assert len(bot.api.sent(ADMIN)) == 3  # one reply per message, edited
+            # A link inside a sentence is added too; the same text again changes nothing.
+            bot.api.text(private(ADMIN), user(ADMIN), f"Please add <{site}/geysers>, thanks!")
+            same = await asyncio.to_thread(
+                bot.api.wait_for,
+                lambda a: len(a.sent(ADMIN)) >= 4 and "Unchanged" in a.sent(ADMIN)[3]["text"],
+                30,
+            )
+            assert same
+            await bot.idle()
+            last = bot.api.sent(ADMIN)[3]["text"]
+            assert last.startswith("Unchanged 127-0-0-1-geysers.txt") and "Index" not in last
+            assert len(bot.api.sent(ADMIN)) == 4  # one reply per message, edited
 
 
 async def test_documents_lists_pages_and_removes_after_confirming(bot: RunningBot) -> None:
@@ -546,6 +590,31 @@ async def test_documents_lists_pages_and_removes_after_confirming(bot: RunningBo
     declined = await ask_private(bot, ADMIN, "How often does the Strokkur geyser erupt?")
     assert "six to ten minutes" not in declined["text"]
     assert len(bot.api.sent(ADMIN)) == 3  # one message for the listing, start to end
+    # A button from before a document was replaced by another version removes nothing.
+    old_remove = rows[0][1]["callback_data"]  # note-1.txt, as first listed
+    (corpus / "note-1.txt").write_text("Note 1\n\nThe kiln was rebuilt in brick.\n", "utf-8")
+    bot.api.text(private(ADMIN), user(ADMIN), "/reindex")
+    await finished(bot, ADMIN, 4)
+    bot.api.press(current(), user(ADMIN), old_remove)
+    await bot.calls("answerCallbackQuery", 8)
+    assert "changed since this list was made" in str(
+        bot.api.calls_of("answerCallbackQuery")[-1].params.get("text")
+    )
+    assert (corpus / "note-1.txt").exists()
+
+
+async def test_an_operators_link_to_a_private_address_is_refused(bot: RunningBot) -> None:
+    """With VERBATIM_FETCH_ALLOW_PRIVATE off (the default), a link into this machine's own
+    network is refused, saying why; nothing is saved."""
+    with serving_pages() as site:
+        files = sorted(p.name for p in bot.settings.corpus_dir.iterdir())
+        reply = await ask_private(bot, ADMIN, f"{site}/geysers")
+        await bot.idle()
+        text = bot.api.sent(ADMIN)[0]["text"]
+        assert reply["message_id"] == bot.api.sent(ADMIN)[0]["message_id"]
+        assert text.startswith("✗") and "private, loopback or link-local" in text
+        assert "VERBATIM_FETCH_ALLOW_PRIVATE" in text
+        assert sorted(p.name for p in bot.settings.corpus_dir.iterdir()) == files
 
 
 async def test_an_upload_named_like_a_document_asks_before_replacing_it(bot: RunningBot) -> None:

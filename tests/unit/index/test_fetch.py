@@ -4,6 +4,7 @@ private-address refusal is tested with it off, everything else with it on)."""
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ def test_a_pdf_link_is_read_as_a_pdf(site: str, tmp_path: Path) -> None:
         ("/image.png", "it is image/png, not a web page"),
         ("/binary.html", "it is binary data"),
         ("/huge", "larger than the limit of 1,000,000 bytes"),
+        ("/declared-huge", "it is 2,147,483,648 bytes; the limit is 1,000,000"),
     ],
 )
 def test_links_that_cannot_be_added_say_why(site: str, route: str, says: str) -> None:
@@ -66,12 +68,56 @@ def test_links_that_cannot_be_added_say_why(site: str, route: str, says: str) ->
         assert pages.SERVED < 20_000_000  # cut at the limit, not downloaded
 
 
+def test_a_page_that_drips_in_is_cut_at_the_time_limit(site: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="did not arrive within 2 s"):
+        fetch(f"{site}/drip", FetchSettings(timeout=0.5, allow_private=True))
+    assert time.monotonic() - started < 6
+
+
 @pytest.mark.parametrize(
-    "url", ["ftp://127.0.0.1/file", "file:///etc/passwd", "http://no-such-host.invalid/"]
+    "url",
+    [
+        "ftp://127.0.0.1/file",
+        "file:///etc/passwd",
+        "http://no-such-host.invalid/",
+        "http://127.0.0.1:99999/",  # port out of range
+        "http://[::1/x",  # a broken IPv6 address
+        "http://",
+    ],
 )
 def test_only_http_links_to_hosts_that_exist(url: str) -> None:
     with pytest.raises(FetchError):
         fetch(url, OPEN)
+
+
+def test_two_links_with_one_readable_name_are_two_files(site: str, tmp_path: Path) -> None:
+    """``/geysers?id=1`` and ``/geysers/id/1`` read alike; neither replaces the other, and
+    each added again refreshes its own file."""
+    first = save_fetched(fetch(f"{site}/geysers?id=1", OPEN), tmp_path)
+    second = save_fetched(fetch(f"{site}/geysers/id/1", OPEN), tmp_path)
+    assert first.path != second.path and first.new and second.new
+    again = [
+        save_fetched(fetch(u, OPEN), tmp_path)
+        for u in (f"{site}/geysers/id/1", f"{site}/geysers?id=1")
+    ]
+    assert [s.path for s in again] == [second.path, first.path]
+    assert not any(s.new for s in again)
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_links_added_at_once_are_all_kept(site: str, tmp_path: Path) -> None:
+    """The bot adds links from several threads: no save fails and links.json loses none."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from index.fetch import add_link, load_validators
+
+    urls = [f"{site}/news?n={n % 4}" for n in range(16)]  # each link four times
+    with ThreadPoolExecutor(8) as pool:
+        saved = list(pool.map(lambda u: add_link(u, tmp_path / "corpus", tmp_path, OPEN), urls))
+    assert len(saved) == 16
+    assert set(load_validators(tmp_path)) == set(urls)
+    assert len([p for p in (tmp_path / "corpus").iterdir()]) == 4
 
 
 def test_private_addresses_are_refused_unless_allowed(site: str) -> None:

@@ -34,20 +34,20 @@ def _docx() -> bytes:
     return out.getvalue()
 
 
-def _odt() -> bytes:
+def _odt(heading: str = HEADING, body: str = BODY, second: str = SECOND) -> bytes:
     from odf.opendocument import OpenDocumentText
     from odf.text import H, P
 
     document = OpenDocumentText()
-    document.text.addElement(H(outlinelevel=1, text=HEADING))
-    document.text.addElement(P(text=BODY))
-    document.text.addElement(P(text=SECOND))
+    document.text.addElement(H(outlinelevel=1, text=heading))
+    document.text.addElement(P(text=body))
+    document.text.addElement(P(text=second))
     out = io.BytesIO()
     document.write(out)
     return out.getvalue()
 
 
-def _epub(tmp_path: Path) -> bytes:
+def _epub(tmp_path: Path, heading: str = HEADING, body: str = BODY, second: str = SECOND) -> bytes:
     from ebooklib import epub
 
     book = epub.EpubBook()
@@ -55,7 +55,7 @@ def _epub(tmp_path: Path) -> bytes:
     book.set_title("Operators report")
     book.set_language("en")
     chapter = epub.EpubHtml(title="One", file_name="one.xhtml", lang="en")
-    chapter.content = f"<html><body><h1>{HEADING}</h1><p>{BODY}</p><p>{SECOND}</p></body></html>"
+    chapter.content = f"<html><body><h1>{heading}</h1><p>{body}</p><p>{second}</p></body></html>"
     book.add_item(chapter)
     book.toc = [chapter]
     book.add_item(epub.EpubNcx())
@@ -66,10 +66,10 @@ def _epub(tmp_path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _rtf() -> bytes:
+def _rtf(heading: str = HEADING, body: str = BODY, second: str = SECOND) -> bytes:
     return (
         "{\\rtf1\\ansi{\\fonttbl\\f0\\fswiss Helvetica;}\\f0\\pard "
-        f"{{\\b {HEADING}}}\\par\\par {BODY}\\par\\par {SECOND}\\par}}"
+        f"{{\\b {heading}}}\\par\\par {body}\\par\\par {second}\\par}}"
     ).encode()
 
 
