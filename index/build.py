@@ -27,7 +27,7 @@ from index.documents import (
     read_document,
     sha256_bytes,
 )
-from index.embedding import Embedder, Vectors
+from index.embedding import Embedder, Vectors, same_vectors
 from index.errors import CorpusError, DocumentError, IndexLoadError
 from index.scorer import scorer_version
 from index.store import (
@@ -184,12 +184,12 @@ def _previous(
             log.warning("current index cannot be reused, rebuilding everything: %s", exc)
         return None
     m = previous.manifest
-    if (m.model, m.dimension, m.chunking) != (
+    if not same_vectors(m.backend, embedder.backend) or (m.model, m.dimension, m.chunking) != (
         embedder.name,
         embedder.dimension,
         chunking.model_dump(),
     ):
-        log.info("model or chunking settings changed: rebuilding everything")
+        log.info("model, backend or chunking settings changed: rebuilding everything")
         return None
     if m.chunk_vectors != CHUNK_VECTORS:
         log.info("the index's chunk vectors were made another way: rebuilding everything")
@@ -307,6 +307,7 @@ def _write(
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model=embedder.name,
+        backend=embedder.backend,
         dimension=dim,
         chunking=chunking.model_dump(),
         chunk_vectors=CHUNK_VECTORS,

@@ -346,7 +346,7 @@ def _cmd_info(settings: Settings, *, as_json: bool) -> int:
         print(m.to_json())
         return 0
     print(f"index:     {path}")
-    print(f"model:     {m.model} ({m.dimension} dimensions)")
+    print(f"model:     {m.model} ({m.dimension} dimensions, {m.backend} backend)")
     print(
         f"chunking:  {m.chunking['chunk_size']} characters, {m.chunking['chunk_overlap']} overlap"
     )
@@ -533,7 +533,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     budget = replace(Budget(), questions=args.questions, documents=args.documents, seed=args.seed)
     report = evaluate(
         args.data,
-        load_embedder(settings.model),
+        load_embedder(settings.model, settings.backend, settings.model_cache),
         chunking_settings(settings.chunk_size, settings.chunk_overlap),
         budget=budget,
         cache_dir=args.cache,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path(".verbatim/index")
     model: str = DEFAULT_MODEL
+    #: what runs the model: onnx (ONNX Runtime, float32: torch's vectors, faster, no torch
+    #: at run time), torch (sentence-transformers) or onnx-int8 (ONNX Runtime, int8
+    #: weights: faster still, not quite the same answers); see index.onnx_backend
+    backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
+    #: where ONNX exports of the model are kept (made on first use)
+    model_cache: Path = Path(".verbatim/models")
     chunk_size: int = Field(default=500, ge=100, le=4000)
     chunk_overlap: int = Field(default=100, ge=0)
     max_question_chars: int = Field(default=1000, ge=10)

@@ -30,6 +30,12 @@ class Embedder(Protocol):
     @property
     def dimension(self) -> int: ...
 
+    @property
+    def backend(self) -> str:
+        """What computes the vectors ("torch", "onnx", "onnx-int8"): recorded in the manifest,
+        as vectors of one are not mixed with another's."""
+        ...
+
     def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors: ...
 
 
@@ -38,6 +44,7 @@ class NamedEmbedder:
 
     _name: str
     _dimension: int
+    _backend: str = "torch"
 
     @property
     def name(self) -> str:
@@ -47,6 +54,10 @@ class NamedEmbedder:
     def dimension(self) -> int:
         return self._dimension
 
+    @property
+    def backend(self) -> str:
+        return self._backend
+
 
 class WrappingEmbedder(NamedEmbedder):
     """An embedder in front of another (``inner``): same name, same dimension."""
@@ -55,6 +66,17 @@ class WrappingEmbedder(NamedEmbedder):
         self.inner = inner
         self._name = inner.name
         self._dimension = inner.dimension
+        self._backend = inner.backend
+
+
+#: Backends whose vectors agree (torch and the float32 ONNX export: cosine ≥ 0.9999 on the
+#: suite's texts, tests/integration/test_onnx_backend.py) share an index; int8's are its own.
+_FAMILY = {"torch": "float32", "onnx": "float32", "onnx-int8": "int8"}
+
+
+def same_vectors(backend: str, other: str) -> bool:
+    """May vectors made by ``backend`` and by ``other`` sit in one index?"""
+    return _FAMILY.get(backend, backend) == _FAMILY.get(other, other)
 
 
 def resolve_model_path(model: str) -> str:
@@ -130,6 +152,7 @@ class HashingEmbedder(NamedEmbedder):
             raise ValueError("dimension must be at least 8")
         self._dimension = dimension
         self._name = name
+        self._backend = "hashing"
 
     def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors:
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
@@ -148,8 +171,15 @@ class HashingEmbedder(NamedEmbedder):
         return out
 
 
-def load_embedder(model: str) -> Embedder:
-    """The embedder for a VERBATIM_MODEL value (``hashing-fake*`` selects the test fake)."""
+def load_embedder(
+    model: str, backend: str = "torch", cache_dir: Path = Path(".verbatim/models")
+) -> Embedder:
+    """The embedder for VERBATIM_MODEL on VERBATIM_BACKEND (``hashing-fake*`` selects the test
+    fake, whatever the backend); ONNX exports are kept in ``cache_dir``."""
     if model.startswith("hashing-fake"):
         return HashingEmbedder(name=model)
-    return SentenceTransformerEmbedder(model)
+    if backend == "torch":
+        return SentenceTransformerEmbedder(model)
+    from index.onnx_backend import OnnxEmbedder
+
+    return OnnxEmbedder(model, backend, cache_dir)

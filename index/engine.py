@@ -66,7 +66,10 @@ class Engine:
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
-        return cls(settings, embedder or load_embedder(settings.model))
+        return cls(
+            settings,
+            embedder or load_embedder(settings.model, settings.backend, settings.model_cache),
+        )
 
     # -- index lifecycle ---------------------------------------------------------------------
 
@@ -98,7 +101,11 @@ class Engine:
             if path is not None and path == self._loaded_path:
                 return False
             try:
-                stored = load_version(self.settings.index_dir, expected_model=self.embedder.name)
+                stored = load_version(
+                    self.settings.index_dir,
+                    expected_model=self.embedder.name,
+                    expected_backend=self.embedder.backend,
+                )
             except IndexLoadError:
                 if self._answerer is None:
                     raise

@@ -43,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index import ann
+from index.embedding import same_vectors
 from index.errors import IndexLoadError
 from index.types import Chunk, Document, SentenceTable
 
@@ -81,6 +82,8 @@ class Manifest:
     # The chunk index's type and search parameters (``ann.IndexSpec.to_dict``); {} = flat.
     ann: dict[str, Any] = field(default_factory=dict)
     chunk_vectors: str = "encoded"  # see CHUNK_VECTORS
+    #: what computed the vectors (``Embedder.backend``); indexes from before say torch
+    backend: str = "torch"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
@@ -204,7 +207,9 @@ def write_version(
     return final
 
 
-def load_version(index_dir: Path, expected_model: str | None = None) -> StoredIndex:
+def load_version(
+    index_dir: Path, expected_model: str | None = None, expected_backend: str | None = None
+) -> StoredIndex:
     """Load the current version; a clear IndexLoadError names what is wrong and the fix.
 
     The chunk index is memory-mapped read-only with the manifest's search parameters applied.
@@ -225,6 +230,14 @@ def load_version(index_dir: Path, expected_model: str | None = None) -> StoredIn
             f"index in {path} was built with model {manifest.model!r} but VERBATIM_MODEL is "
             f"{expected_model!r}: rebuild with `verbatim index build --full` "
             "(or set VERBATIM_MODEL back)"
+        )
+    if expected_backend not in (None, "hashing") and not same_vectors(
+        manifest.backend, expected_backend
+    ):
+        raise IndexLoadError(
+            f"index in {path} was built with the {manifest.backend} backend but "
+            f"VERBATIM_BACKEND is {expected_backend}: their vectors are not mixed — rebuild "
+            "with `verbatim index build` (or set VERBATIM_BACKEND back)"
         )
     reading = ""  # the file being read, named in the error
     try:

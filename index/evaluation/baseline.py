@@ -42,7 +42,8 @@ class CachingEmbedder(WrappingEmbedder):
     def __init__(self, inner: Embedder, folder: Path | None = None) -> None:
         super().__init__(inner)
         self._cache: dict[bytes, Vectors] = {}
-        self._file = folder / f"{_safe(inner.name)}.npz" if folder else None
+        kind = "" if inner.backend in ("torch", "hashing") else f"-{inner.backend}"
+        self._file = folder / f"{_safe(inner.name)}{kind}.npz" if folder else None
         self._loaded = 0
         if self._file is not None and self._file.exists():
             with np.load(self._file, allow_pickle=False) as data:

@@ -123,6 +123,7 @@ def test_chat_commands_are_not_asked_as_questions(env: dict[str, str]) -> None:
         (["index", "info"], {"VERBATIM_INDEX_DIR": "/nonexistent/idx"}, "no index"),
         (["index", "build"], {"VERBATIM_CHUNK_SIZE": "10"}, "VERBATIM_CHUNK_SIZE"),
         (["index", "build"], {"VERBATIM_CHUNK_SIZE": "abc"}, "VERBATIM_CHUNK_SIZE"),
+        (["index", "build"], {"VERBATIM_BACKEND": "tensorflow"}, "VERBATIM_BACKEND"),
         (["index", "build"], {"VERBATIM_INDEX_DIR": "/dev/null/idx"}, "cannot use /dev/null"),
         (["ask", "hi"], {"VERBATIM_INDEX_DIR": "/dev/null"}, "is a file, not a folder"),
         (["unanswered"], {"VERBATIM_INDEX_DIR": "/nonexistent/idx"}, "no index folder"),
