@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from index.batching import MicroBatcher
-from index.citations import section_of, text_fragment_link
+from index.citations import deep_link, section_of
 from index.embedding import Embedder
 from index.errors import QuestionError
 from index.features import QuestionFeatures, is_heading, question_features
@@ -351,6 +351,6 @@ class Answerer:
             doc_id=doc.doc_id,
             url=doc.url,
             section=section_of(doc.text, start),
-            link=text_fragment_link(doc.url, doc.text[h_start:h_end]) if doc.url else None,
+            link=deep_link(doc, start, h_start, h_end),
             page=doc.page_at(start),
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from index.features import is_heading
+from index.types import Document
 
 _MAX_SECTION_LOOKBACK = 200  # paragraphs searched back for a heading
 _FRAGMENT_WORDS = 4  # a long quote is linked by its first and last words (textStart,textEnd)
@@ -34,6 +35,14 @@ def _encode(words: str) -> str:
     return quote(words, safe="").replace("-", "%2D")
 
 
+def page_link(url: str, page: int | None) -> str:
+    """``url`` opened at ``page`` (``#page=N``: what PDF viewers follow; a text fragment is
+    not); ``url`` itself without a page."""
+    if page is None:
+        return url
+    return urlunsplit(urlsplit(url)._replace(fragment=f"page={page}"))
+
+
 def text_fragment_link(url: str, quoted: str) -> str:
     """``url`` with a text fragment that highlights ``quoted`` in browsers that support it
     (others open the page at the top); ``url`` itself when there is nothing to point at."""
@@ -48,3 +57,14 @@ def text_fragment_link(url: str, quoted: str) -> str:
         directive = f"{_encode(first)},{_encode(last)}"
     parts = urlsplit(url)
     return urlunsplit(parts._replace(fragment=f":~:text={directive}"))
+
+
+def deep_link(doc: Document, start: int, h_start: int, h_end: int) -> str | None:
+    """The link to a passage at ``start`` whose bold sentence is ``[h_start, h_end)``: its
+    page for a paged document (a PDF), else a text fragment on the sentence; None without a
+    URL."""
+    if not doc.url:
+        return None
+    if doc.pages:
+        return page_link(doc.url, doc.page_at(start))
+    return text_fragment_link(doc.url, doc.text[h_start:h_end])

@@ -156,9 +156,18 @@ def _first_line_title(paragraphs: list[str]) -> str:
 
 
 def _read_txt(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
-    lines, url = _split_url(_decode_text(raw, source).splitlines())
-    paragraphs = clean_lines(unwrap_lines(lines))
-    return _first_line_title(paragraphs), paragraphs, url
+    """A form feed starts a new page (a PDF added by its link is saved so, and printed text
+    often has them): the document then has pages, as a PDF does."""
+    pages = _decode_text(raw, source).split(PAGE_BREAK)
+    lines, url = _split_url(pages[0].splitlines())
+    if len(pages) == 1:
+        paragraphs = clean_lines(unwrap_lines(lines))
+    else:
+        paragraphs = []
+        for number, page in enumerate(pages):
+            page_lines = lines if number == 0 else page.splitlines()
+            paragraphs.extend([PAGE_BREAK, *clean_lines(unwrap_lines(page_lines))])
+    return _first_line_title([p for p in paragraphs if p != PAGE_BREAK]), paragraphs, url
 
 
 def _read_markdown(raw: bytes, source: str) -> tuple[str, list[str], str | None]:

@@ -35,7 +35,9 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from index.addresses import PinnedBackend, checked_addresses, pinned_transport
+from index.documents import PAGE_BREAK
 from index.errors import DocumentError, FetchError
+from index.types import Document
 
 _TYPES = {
     "text/html": ".html",
@@ -225,7 +227,7 @@ def save_fetched(fetched: Fetched, corpus_dir: Path) -> Saved:
         reason = str(exc).split(": ", 1)[-1]
         raise FetchError(f"{fetched.url}: {reason}") from None
     title = doc.title if doc.title != "page" else (urlsplit(fetched.url).hostname or "page")
-    paragraphs = doc.text.split("\n\n")
+    paragraphs = _paged(doc)
     if paragraphs and paragraphs[0].strip() == doc.title:
         paragraphs = paragraphs[1:]
     text = "\n\n".join([f"{title}\nURL: {fetched.url}", *paragraphs]) + "\n"
@@ -242,6 +244,18 @@ def save_fetched(fetched: Fetched, corpus_dir: Path) -> Saved:
         finally:
             tmp.unlink(missing_ok=True)
     return Saved(target, title, new=new, changed=True)
+
+
+def _paged(doc: Document) -> list[str]:
+    """The document's paragraphs, each page after the first opened by a form feed (which the
+    text reader turns back into pages: a PDF added by its link keeps its page numbers)."""
+    starts = set(doc.pages[1:])
+    paragraphs, offset = [], 0
+    for paragraph in doc.text.split("\n\n"):
+        breaks = sum(1 for start in doc.pages[1:] if start == offset) if offset in starts else 0
+        paragraphs.append(PAGE_BREAK * breaks + paragraph)
+        offset += len(paragraph) + 2
+    return paragraphs
 
 
 def add_link(url: str, corpus_dir: Path, index_dir: Path, settings: FetchSettings) -> Saved:

@@ -58,7 +58,12 @@ class _Pages(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
         elif path == "/paper.pdf":
-            self._send(200, "application/pdf", make_pdf(["Strokkur erupts every ten minutes."]))
+            pdf = make_pdf(
+                ["Geysers", "Strokkur erupts every ten minutes."],
+                [],  # a blank page: counted
+                ["Geysir is mostly quiet nowadays and erupts only after earthquakes."],
+            )
+            self._send(200, "application/pdf", pdf)
         elif path == "/moved":
             self._redirect("/geysers")
         elif path == "/declared-huge":  # says 2 GB; sends nothing of it

@@ -156,3 +156,17 @@ def test_pdf_headings_stay_apart_from_the_text_they_head(tmp_path: Path) -> None
         "The first construction phase will start in June and last two years, the mayor said "
         "at a press conference held after the vote on Tuesday."
     ) in paragraphs
+
+
+def test_a_form_feed_in_a_text_file_starts_a_page(tmp_path: Path) -> None:
+    path = tmp_path / "printout.txt"
+    path.write_text(
+        "Report\nURL: https://example.org/report.pdf\n\nThe first page says this.\n"
+        "\fThe second page says that.\n\n\f\fThe fourth page, after a blank one.\n",
+        encoding="utf-8",
+    )
+    doc = read_document(path, tmp_path)
+    assert doc.url == "https://example.org/report.pdf" and doc.title == "Report"
+    pages = [doc.page_at(doc.text.index(s)) for s in ("first page", "second page", "fourth")]
+    assert pages == [1, 2, 4]
+    assert "\f" not in doc.text

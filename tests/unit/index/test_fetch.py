@@ -44,9 +44,21 @@ def test_a_page_is_fetched_read_and_saved_with_its_link(site: str, tmp_path: Pat
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
-def test_a_pdf_link_is_read_as_a_pdf(site: str, tmp_path: Path) -> None:
+def test_a_pdf_link_is_read_as_a_pdf_and_keeps_its_pages(site: str, tmp_path: Path) -> None:
+    """Saved as text with a form feed where each page begins: read back, the document has
+    the PDF's pages, and a quote's link opens the PDF at its page."""
+    from index.citations import deep_link
+    from index.documents import read_document
+
     saved = save_fetched(fetch(f"{site}/paper.pdf", OPEN), tmp_path)
     assert "Strokkur erupts every ten minutes." in saved.path.read_text(encoding="utf-8")
+    doc = read_document(saved.path, tmp_path)
+    assert doc.url == f"{site}/paper.pdf"
+    quiet = doc.text.index("Geysir is mostly quiet")
+    assert doc.page_at(doc.text.index("Strokkur")) == 1 and doc.page_at(quiet) == 3
+    assert deep_link(doc, quiet, quiet, quiet + 20) == f"{site}/paper.pdf#page=3"
+    again = save_fetched(fetch(f"{site}/paper.pdf", OPEN), tmp_path)
+    assert not again.changed  # the pages are part of the text: the same text again
 
 
 @pytest.mark.parametrize(
