@@ -350,7 +350,7 @@ class Answerer:
             highlight_end=h_end,
             doc_id=doc.doc_id,
             url=doc.url,
-            section=section_of(doc.text, start),
+            section=section_of(doc, start),
             link=deep_link(doc, start, h_start, h_end),
             page=doc.page_at(start),
         )

@@ -3,6 +3,7 @@ opens the page scrolled to the quoted sentence (a URL text fragment, ``#:~:text=
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from index.features import is_heading
@@ -13,9 +14,20 @@ _FRAGMENT_WORDS = 4  # a long quote is linked by its first and last words (textS
 _MAX_FRAGMENT_CHARS = 80  # a quote this long or shorter is linked whole
 
 
-def section_of(text: str, start: int) -> str | None:
-    """The heading of the section ``text[start:]`` is in: the nearest paragraph before it that
-    is a heading line (short, no closing punctuation), the document's title line aside."""
+def section_of(doc: Document, start: int) -> str | None:
+    """The heading of the section ``doc.text[start:]`` is in: the nearest heading before it,
+    where the document's format marks its headings (``Document.headings``), else the nearest
+    paragraph before it that looks like one (short, no closing punctuation, not a byline);
+    the document's title aside."""
+    text = doc.text
+    if doc.headings:
+        before = [h for h in doc.headings if h < start]
+        if not before:
+            return None
+        begin = before[-1]
+        end = text.find("\n\n", begin)
+        heading = text[begin : end if end >= 0 else len(text)].strip()
+        return None if begin == 0 and heading == doc.title else heading
     end = text.rfind("\n\n", 0, start)
     for _ in range(_MAX_SECTION_LOOKBACK):
         if end <= 0:
@@ -24,10 +36,13 @@ def section_of(text: str, start: int) -> str | None:
         paragraph = text[begin + 2 if begin >= 0 else 0 : end].strip()
         if begin < 0:
             return None  # the first paragraph is the document's title, not a section
-        if is_heading(paragraph):
+        if is_heading(paragraph) and not _BYLINE.match(paragraph):
             return paragraph
         end = begin
     return None
+
+
+_BYLINE = re.compile(r"^(?:By|Published|Updated)\s")
 
 
 def _encode(words: str) -> str:

@@ -99,6 +99,25 @@ def is_furniture(line: str) -> bool:
     return False
 
 
+#: A reader that knows which paragraphs are headings (a Word or OpenDocument heading style,
+#: an EPUB's <h1>-<h6>, a Markdown #) puts this before each (a private-use character, which
+#: no text holds and no cleaning removes); ``index.documents`` takes it out again and keeps
+#: where the headings are (``Document.headings``).
+HEADING_MARK = "\ue000"
+
+
+#: A paragraph a reader puts where a new page begins (the PDF reader; a form feed in text).
+PAGE_BREAK = "\f"
+_MAX_TITLE_CHARS = 200
+
+
+def first_line_title(paragraphs: list[str]) -> str:
+    """The first paragraph as the title, if it is short enough to be one."""
+    if paragraphs and len(paragraphs[0]) <= _MAX_TITLE_CHARS:
+        return paragraphs[0]
+    return ""
+
+
 def clean_lines(lines: list[str]) -> list[str]:
     """Drop page furniture and immediate repeats of a line (captures often print a name twice)."""
     kept: list[str] = []

@@ -9,14 +9,19 @@ cleaned document says.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from index import formats
-from index.cleaning import clean_lines, unwrap_lines
+from index.cleaning import (
+    HEADING_MARK,
+    PAGE_BREAK,
+    clean_lines,
+    first_line_title,
+    unwrap_lines,
+)
 from index.errors import CorpusError, DocumentError
 from index.types import Document
 
@@ -41,7 +46,6 @@ _URL_LINE = re.compile(r"^\s*(?:url|source)\s*:\s*(https?://\S+)\s*$", re.IGNORE
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
-_MAX_TITLE_CHARS = 200
 _MIN_WORDS = 3
 
 
@@ -84,7 +88,8 @@ def read_document(path: Path, corpus_dir: Path, data: bytes | None = None) -> Do
     if reader is None:
         raise DocumentError(f"{source}: unsupported file type {path.suffix!r}")
     title, paragraphs, url = reader(raw, source)
-    text, pages = _join_pages(paragraphs)
+    title = title.replace(HEADING_MARK, "").strip()
+    text, pages, headings = _join_pages(paragraphs)
     if len(text.split()) < _MIN_WORDS:
         raise DocumentError(f"{source}: no readable text after cleaning")
     if not title:
@@ -97,26 +102,30 @@ def read_document(path: Path, corpus_dir: Path, data: bytes | None = None) -> Do
         content_hash=sha256_bytes(raw),
         url=url,
         pages=pages,
+        headings=headings,
     )
 
 
-#: A paragraph a reader puts where a new page begins (only the PDF reader does).
-PAGE_BREAK = "\f"
-
-
-def _join_pages(paragraphs: list[str]) -> tuple[str, tuple[int, ...]]:
-    """The document's text (paragraphs joined by blank lines) and where each page starts in
-    it, from the ``PAGE_BREAK`` paragraphs (none: no pages)."""
+def _join_pages(paragraphs: list[str]) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """The document's text (paragraphs joined by blank lines), where each page starts in it
+    (from the ``PAGE_BREAK`` paragraphs; none: no pages) and where each heading does (the
+    paragraphs marked with ``HEADING_MARK``)."""
     kept: list[str] = []
     starts: list[int] = []
+    headings: list[int] = []
     offset = 0
     for paragraph in paragraphs:
         if paragraph == PAGE_BREAK:
             starts.append(offset)
             continue
+        if paragraph.startswith(HEADING_MARK):
+            paragraph = paragraph.removeprefix(HEADING_MARK).strip()
+            if not paragraph:
+                continue
+            headings.append(offset)
         kept.append(paragraph)
         offset += len(paragraph) + 2
-    return "\n\n".join(kept), tuple(starts)
+    return "\n\n".join(kept), tuple(starts), tuple(headings)
 
 
 Reader = Callable[[bytes, str], tuple[str, list[str], str | None]]
@@ -149,12 +158,6 @@ def _split_url(lines: list[str]) -> tuple[list[str], str | None]:
     return lines, None
 
 
-def _first_line_title(paragraphs: list[str]) -> str:
-    if paragraphs and len(paragraphs[0]) <= _MAX_TITLE_CHARS:
-        return paragraphs[0]
-    return ""
-
-
 def _read_txt(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
     """A form feed starts a new page (a PDF added by its link is saved so, and printed text
     often has them): the document then has pages, as a PDF does."""
@@ -167,7 +170,7 @@ def _read_txt(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
         for number, page in enumerate(pages):
             page_lines = lines if number == 0 else page.splitlines()
             paragraphs.extend([PAGE_BREAK, *clean_lines(unwrap_lines(page_lines))])
-    return _first_line_title([p for p in paragraphs if p != PAGE_BREAK]), paragraphs, url
+    return first_line_title([p for p in paragraphs if p != PAGE_BREAK]), paragraphs, url
 
 
 def _read_markdown(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
@@ -181,9 +184,10 @@ def _read_markdown(raw: bytes, source: str) -> tuple[str, list[str], str | None]
             line = _MD_HEADING.sub("", line).rstrip("# ").strip()
             if not title and line:
                 title = line
+            line = HEADING_MARK + line
         plain.append(_MD_LINK.sub(r"\1", line))
     paragraphs = clean_lines(plain)
-    return title or _first_line_title(paragraphs), paragraphs, url
+    return title or first_line_title(paragraphs), paragraphs, url
 
 
 def _read_html(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
@@ -205,7 +209,7 @@ def _read_html(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
     paragraphs = clean_lines(text.splitlines())
     title = (getattr(doc, "title", None) or "").strip()
     url = getattr(doc, "url", None) or None
-    return title or _first_line_title(paragraphs), _with_byline(paragraphs, doc, title), url
+    return title or first_line_title(paragraphs), _with_byline(paragraphs, doc, title), url
 
 
 def _with_byline(paragraphs: list[str], doc: object, title: str) -> list[str]:
@@ -225,62 +229,6 @@ def _with_byline(paragraphs: list[str], doc: object, title: str) -> list[str]:
     return paragraphs[:at] + lines + paragraphs[at:]
 
 
-def _read_pdf(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(raw))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError(f"{source}: the PDF is encrypted with a password")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        meta_title = (reader.metadata.title if reader.metadata else None) or ""
-    except DocumentError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise DocumentError(f"{source}: corrupt or unreadable PDF ({exc})") from None
-    except Exception as exc:  # pypdf raises assorted errors on damaged files
-        raise DocumentError(f"{source}: corrupt or unreadable PDF ({exc})") from None
-    paragraphs: list[str] = []
-    for page in pages:  # each page's paragraphs after a page break: its number is kept
-        paragraphs.extend([PAGE_BREAK, *clean_lines(_pdf_paragraphs(page))])
-    title = str(meta_title).strip()
-    text_only = [p for p in paragraphs if p != PAGE_BREAK]
-    return title or _first_line_title(text_only), paragraphs, None
-
-
-_PDF_LINE_END = re.compile(r"[.!?:;,…\"”’)\]-]\s*$")
-
-
-def _pdf_paragraphs(page_text: str) -> list[str]:
-    """PDF text breaks lines inside sentences: join them, split paragraphs on blank lines.
-    A heading or caption line keeps its own paragraph: a line much shorter than the block's
-    longest, without closing punctuation, before a line that starts with a capital ("Budget"
-    above "The first construction phase…" is not one sentence)."""
-    text = re.sub(r"(\w)-\n(\w)", r"\1\2", page_text)
-    paragraphs: list[str] = []
-    for block in re.split(r"\n\s*\n", text):
-        lines = [" ".join(line.split()) for line in block.splitlines() if line.strip()]
-        if not lines:
-            continue
-        width = max(len(line) for line in lines)
-        current: list[str] = []
-        for i, line in enumerate(lines):
-            following = lines[i + 1] if i + 1 < len(lines) else ""
-            if (
-                len(line) < 0.6 * width
-                and not _PDF_LINE_END.search(line)
-                and following[:1].isupper()
-            ):  # a heading: a paragraph of its own, apart from the text before and after
-                paragraphs.extend([" ".join(current), line] if current else [line])
-                current = []
-                continue
-            current.append(line)
-        if current:
-            paragraphs.append(" ".join(current))
-    return paragraphs
-
-
 def _fallback_title(path: Path) -> str:
     return path.stem.replace("_", " ").replace("-", " ").strip() or path.name
 
@@ -291,7 +239,7 @@ _READERS: dict[str, Reader] = {
     ".markdown": _read_markdown,
     ".html": _read_html,
     ".htm": _read_html,
-    ".pdf": _read_pdf,
+    ".pdf": formats.read_pdf,
     ".docx": formats.read_docx,
     ".odt": formats.read_odt,
     ".epub": formats.read_epub,

@@ -35,7 +35,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from index.addresses import PinnedBackend, checked_addresses, pinned_transport
-from index.documents import PAGE_BREAK
+from index.cleaning import PAGE_BREAK
 from index.errors import DocumentError, FetchError
 from index.types import Document
 

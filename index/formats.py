@@ -1,4 +1,4 @@
-"""Readers for the office and e-book formats people have besides text, Markdown, HTML and PDF:
+"""Readers for the formats people have besides text, Markdown and HTML: ``.pdf`` (pypdf),
 ``.docx`` (python-docx), ``.odt`` (odfpy), ``.epub`` (EbookLib), ``.rtf`` (striprtf) and
 ``.csv`` (the standard library). Each returns, like the readers of ``index.documents``, the
 title, the paragraphs (a heading is a paragraph of its own, so it is never glued to the
@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from index.cleaning import clean_lines, unwrap_lines
+from index.cleaning import HEADING_MARK, PAGE_BREAK, clean_lines, first_line_title, unwrap_lines
 from index.errors import DocumentError
 
 Read = tuple[str, list[str], str | None]
@@ -31,10 +31,11 @@ def read_docx(raw: bytes, source: str) -> Read:
         raise DocumentError(f"{source}: corrupt or unreadable Word document ({exc})") from None
     paragraphs: list[str] = []
     title = (document.core_properties.title or "").strip()
-    for block in _docx_blocks(document):
-        paragraphs.append(block[1])
-        if not title and block[0] in ("Title", "Heading 1"):
-            title = block[1]
+    for style, text in _docx_blocks(document):
+        heading = style == "Title" or style.startswith("Heading")
+        paragraphs.append(HEADING_MARK + text if heading else text)
+        if not title and style in ("Title", "Heading 1"):
+            title = text
     return title, clean_lines(paragraphs), None
 
 
@@ -70,7 +71,7 @@ def read_odt(raw: bytes, source: str) -> Read:
         text = " ".join(teletype.extractText(node).split())
         if not text:
             continue
-        paragraphs.append(text)
+        paragraphs.append(HEADING_MARK + text if kind == "h" else text)
         if kind == "h" and not title:
             title = text
     meta_title = _odf_meta_title(document)
@@ -117,7 +118,8 @@ def read_epub(raw: bytes, source: str) -> Read:
                 continue  # read with its container
             text = " ".join(element.text_content().split())
             if text:
-                paragraphs.append(text)
+                heading = element.tag in ("h1", "h2", "h3", "h4", "h5", "h6")
+                paragraphs.append(HEADING_MARK + text if heading else text)
     metadata = book.get_metadata("DC", "title")
     title = " ".join(str(metadata[0][0]).split()) if metadata else ""
     return title, clean_lines(paragraphs), None
@@ -179,3 +181,59 @@ def _limited(reader: Iterator[list[str]]) -> Iterator[list[str]]:
         if number >= _MAX_CSV_ROWS:
             raise csv.Error(f"more than {_MAX_CSV_ROWS:,} rows")
         yield row
+
+
+def read_pdf(raw: bytes, source: str) -> Read:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(f"{source}: the PDF is encrypted with a password")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise DocumentError(f"{source}: corrupt or unreadable PDF ({exc})") from None
+    except Exception as exc:  # pypdf raises assorted errors on damaged files
+        raise DocumentError(f"{source}: corrupt or unreadable PDF ({exc})") from None
+    paragraphs: list[str] = []
+    for page in pages:  # each page's paragraphs after a page break: its number is kept
+        paragraphs.extend([PAGE_BREAK, *clean_lines(_pdf_paragraphs(page))])
+    title = str(meta_title).strip()
+    text_only = [p for p in paragraphs if p != PAGE_BREAK]
+    return title or first_line_title(text_only), paragraphs, None
+
+
+_PDF_LINE_END = re.compile(r"[.!?:;,…\"”’)\]-]\s*$")
+
+
+def _pdf_paragraphs(page_text: str) -> list[str]:
+    """PDF text breaks lines inside sentences: join them, split paragraphs on blank lines.
+    A heading or caption line keeps its own paragraph: a line much shorter than the block's
+    longest, without closing punctuation, before a line that starts with a capital ("Budget"
+    above "The first construction phase…" is not one sentence)."""
+    text = re.sub(r"(\w)-\n(\w)", r"\1\2", page_text)
+    paragraphs: list[str] = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [" ".join(line.split()) for line in block.splitlines() if line.strip()]
+        if not lines:
+            continue
+        width = max(len(line) for line in lines)
+        current: list[str] = []
+        for i, line in enumerate(lines):
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            if (
+                len(line) < 0.6 * width
+                and not _PDF_LINE_END.search(line)
+                and following[:1].isupper()
+            ):  # a heading: a paragraph of its own, apart from the text before and after
+                paragraphs.extend([" ".join(current), line] if current else [line])
+                current = []
+                continue
+            current.append(line)
+        if current:
+            paragraphs.append(" ".join(current))
+    return paragraphs

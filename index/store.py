@@ -243,7 +243,13 @@ def load_version(
     try:
         reading = "documents.jsonl"
         documents = [
-            Document(**{**row, "pages": tuple(row.get("pages", ()))})
+            Document(
+                **{
+                    **row,
+                    "pages": tuple(row.get("pages", ())),
+                    "headings": tuple(row.get("headings", ())),
+                }
+            )
             for row in _read_jsonl(path / reading)
         ]
         reading = "chunks.jsonl"

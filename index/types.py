@@ -26,6 +26,9 @@ class Document:
     url: str | None = None
     #: where each page starts in ``text`` (PDFs; empty for documents without pages)
     pages: tuple[int, ...] = ()
+    #: where each heading paragraph starts in ``text``, for formats that mark headings
+    #: (Word, OpenDocument, EPUB, Markdown); empty: unknown, guessed from the text
+    headings: tuple[int, ...] = ()
 
     def page_at(self, offset: int) -> int | None:
         """The page (from 1) that ``text[offset]`` is on, or None without pages."""

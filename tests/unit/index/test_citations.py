@@ -11,6 +11,7 @@ from index.documents import read_document
 from index.embedding import HashingEmbedder
 from index.engine import Engine
 from index.store import load_version
+from index.types import Document
 from tests.conftest import make_pdf
 
 GUIDE = """# Geysers of Iceland
@@ -29,11 +30,47 @@ The Great Geysir, which gave all geysers their name, is mostly quiet nowadays.
 """
 
 
+def _doc(text: str, headings: tuple[int, ...] = ()) -> Document:
+    return Document("d", "d.txt", text.split("\n\n")[0], text, "h", headings=headings)
+
+
 def test_the_section_is_the_nearest_heading_before_the_quote() -> None:
-    text = "Title\n\nIntro.\n\nCauses\n\nWarmer summers melt the ice.\n\nMore of it."
-    assert section_of(text, text.index("More")) == "Causes"
-    assert section_of(text, text.index("Warmer")) == "Causes"
-    assert section_of(text, text.index("Intro")) is None  # under the title only
+    text = (
+        "Title\n\nBy Ada Lovelace\n\nIntro.\n\nCauses\n\nWarmer summers melt the ice."
+        "\n\nMore of it."
+    )
+    doc = _doc(text)
+    assert section_of(doc, text.index("More")) == "Causes"
+    assert section_of(doc, text.index("Warmer")) == "Causes"
+    assert section_of(doc, text.index("Intro")) is None  # under the title (and a byline) only
+
+
+def test_a_format_that_marks_its_headings_is_taken_at_its_word(tmp_path: Path) -> None:
+    """A Word document's heading styles: a heading that ends with "?" is a section, a table
+    row ("Koryolink | 2008") is not, and the first heading, the title, is none."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Operators report", level=1)
+    document.add_paragraph("An overview of the operators.")
+    document.add_heading("What does the ministry plan?", level=2)
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Koryolink", "2008"
+    document.add_paragraph("The ministry plans a new network in the major cities.")
+    (tmp_path / "report.docx").write_bytes(_saved(document))
+    doc = read_document(tmp_path / "report.docx", tmp_path)
+    assert doc.title == "Operators report" and len(doc.headings) == 2
+    assert section_of(doc, doc.text.index("The ministry plans")) == "What does the ministry plan?"
+    assert section_of(doc, doc.text.index("An overview")) is None
+    assert "\ue000" not in doc.text
+
+
+def _saved(document: object) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    document.save(out)  # type: ignore[attr-defined]
+    return out.getvalue()
 
 
 def test_the_link_points_at_the_quote_and_encodes_what_the_syntax_uses() -> None:
