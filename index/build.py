@@ -36,6 +36,7 @@ from index.store import (
     Manifest,
     StoredIndex,
     build_lock,
+    current_version_path,
     load_version,
     utc_now,
     write_version,
@@ -290,6 +291,22 @@ def embed_all(texts: list[str], embedder: Embedder, progress: bool = False) -> V
     return out
 
 
+def _added_dates(index_dir: Path) -> dict[str, str]:
+    """When each document of the index in use was added (its version's build time for an
+    index from before this was recorded); nothing when there is no readable index."""
+    path = current_version_path(index_dir)
+    if path is None:
+        return {}
+    try:
+        manifest = Manifest.from_file(path / "manifest.json")
+    except IndexLoadError:
+        return {}
+    return {
+        source: str(entry.get("added") or manifest.built_at)
+        for source, entry in manifest.documents.items()
+    }
+
+
 def _write(
     index_dir: Path,
     parts: list[_DocParts],
@@ -304,6 +321,8 @@ def _write(
     dim = embedder.dimension
     chunk_vectors = _stack([p.chunk_vectors for p in parts], dim)
     sentence_vectors = _stack([p.sentence_vectors for p in parts], dim)
+    now = utc_now()
+    added = _added_dates(index_dir)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model=embedder.name,
@@ -320,11 +339,13 @@ def _write(
                 "chars": len(p.doc.text),
                 "chunks": len(p.chunks),
                 "sentences": len(p.sentences),
+                # when the document first came into this index (kept through full rebuilds)
+                "added": added.get(p.doc.source, now),
             }
             for p in parts
         },
         counts={"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
-        built_at=utc_now(),
+        built_at=now,
         build_seconds=round(time.perf_counter() - started, 3),
         # which learned scorer the index was built beside (it reads the features of this
         # version's sentences; ``verbatim index info`` shows it)

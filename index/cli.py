@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -190,6 +191,10 @@ def main(argv: Sequence[str] | None = None, commands: Sequence[Commands] | None 
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `verbatim documents | head`: the reader has what it wanted
+        # Python would complain again when it flushes stdout at exit: point it at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
@@ -302,7 +307,10 @@ def _cmd_documents(settings: Settings, *, as_json: bool) -> int:
             continue
         size = f"{entry.bytes:,} bytes" if entry.bytes is not None else "file gone"
         link = f", {entry.url}" if entry.url else ""
-        print(f"{entry.name}: {entry.title} ({size}, {entry.chunks} chunks, {entry.changed}{link})")
+        print(
+            f"{entry.name}: {entry.title} ({size}, {entry.chunks} chunks, added "
+            f"{entry.added[:10]}, file changed {entry.changed}{link})"
+        )
     return 0
 
 

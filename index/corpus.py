@@ -29,7 +29,8 @@ REMOVED_DIR = ".removed"
 class CorpusEntry:
     """One indexed document: its name in the corpus, title, link (for a page added by its
     link), file size and when its file last changed (None once the file is gone), chunk
-    count, its id (``Document.doc_id``) and the hash of the version indexed."""
+    count, when it came into the index, its id (``Document.doc_id``) and the hash of the
+    version indexed."""
 
     doc_id: str
     content_hash: str
@@ -39,6 +40,7 @@ class CorpusEntry:
     bytes: int | None
     changed: str | None
     chunks: int
+    added: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -48,6 +50,7 @@ class CorpusEntry:
             "bytes": self.bytes,
             "changed": self.changed,
             "chunks": self.chunks,
+            "added": self.added or None,
         }
 
 
@@ -67,6 +70,7 @@ def entries(documents: Sequence[IndexedDocument], corpus_dir: Path) -> list[Corp
                 stat.st_size if stat else None,
                 iso_time(stat.st_mtime) if stat else None,
                 d.chunks,
+                d.added,
             )
         )
     return found

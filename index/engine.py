@@ -36,6 +36,8 @@ class IndexedDocument:
     document: Document
     chunks: int
     indexed: str
+    #: when the document came into the index (ISO 8601, UTC)
+    added: str = ""
 
     @property
     def title(self) -> str:
@@ -45,9 +47,15 @@ class IndexedDocument:
 def indexed_documents(stored: StoredIndex) -> list[IndexedDocument]:
     """The documents of a loaded index version, in corpus order."""
     manifest = stored.manifest
-    chunks = {source: int(entry.get("chunks", 0)) for source, entry in manifest.documents.items()}
+    entries = manifest.documents
     return [
-        IndexedDocument(d, chunks.get(d.source, 0), manifest.built_at) for d in stored.documents
+        IndexedDocument(
+            d,
+            int(entries.get(d.source, {}).get("chunks", 0)),
+            manifest.built_at,
+            str(entries.get(d.source, {}).get("added") or manifest.built_at),
+        )
+        for d in stored.documents
     ]
 
 

@@ -154,7 +154,7 @@ def _details(entry: CorpusEntry) -> str:
         source = "a file"
     size = human_size(entry.bytes or 0)
     chunks = f"{entry.chunks} chunk{'' if entry.chunks == 1 else 's'}"
-    added = (entry.changed or "")[:10]
+    added = (entry.added or entry.changed or "")[:10]
     name = escape(_short(entry.name, _NAME_CHARS))
     return f"<code>{name}</code> · {source} · {size} · {chunks} · added {added}"
 

@@ -231,6 +231,11 @@ def test_documents_lists_and_remove_removes(env: dict[str, str], corpus: Path) -
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert {r["name"] for r in rows} == {p.name for p in corpus.iterdir()}
     assert all(r["chunks"] >= 1 and r["bytes"] > 0 for r in rows)
+    added = {r["name"]: r["added"] for r in rows}
+    assert all(a and a.endswith("Z") for a in added.values())
+    assert run(["index", "build", "--full"], env).returncode == 0  # every vector made again
+    again = [json.loads(line) for line in run(["documents", "--json"], env).stdout.splitlines()]
+    assert {r["name"]: r["added"] for r in again} == added  # still when each came in
     gone = run(["remove", "volcanoes.md", "nothing.txt", "../etc/passwd"], env)
     assert gone.returncode == 1  # two of the three are not documents of the corpus
     assert "removed volcanoes.md" in gone.stdout and "1 removed" in gone.stdout
