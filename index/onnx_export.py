@@ -129,13 +129,21 @@ def _export(model_path: Path, out: Path, *, quantize: bool) -> None:
         import onnx
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(
-            str(graph),
-            str(out / "model.onnx"),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
+        # onnxruntime logs, on the root logger, a hint to pre-process the graph (shape
+        # inference for static quantisation): dynamic quantisation does not need it.
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)
+        try:
+            quantize_dynamic(
+                str(graph),
+                str(out / "model.onnx"),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
+        finally:
+            root.setLevel(level)
         graph.unlink()
     shutil.copy(model_path / "tokenizer.json", out / "tokenizer.json")
     details = {
