@@ -29,11 +29,12 @@ from index.batching import MicroBatcher
 from index.citations import deep_link, section_of
 from index.embedding import Embedder
 from index.errors import QuestionError
-from index.features import QuestionFeatures, is_heading, question_features
+from index.features import QuestionFeatures, question_features
 from index.lexical import tokenize
 from index.retrieval import Dense, FloatArray, Ranked, Retriever
 from index.scorer import Scorer, load_scorer
 from index.store import StoredIndex
+from index.text_features import is_heading
 from index.types import Answer, Passage, Sentence, SentenceHit
 
 MAX_PASSAGE_CHARS = 600

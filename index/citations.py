@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from index.features import is_heading
+from index.text_features import is_heading
 from index.types import Document
 
 _MAX_SECTION_LOOKBACK = 200  # paragraphs searched back for a heading

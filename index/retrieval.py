@@ -26,9 +26,10 @@ import numpy as np
 import numpy.typing as npt
 
 from index import sentence_index
-from index.features import SENTENCE_FEATURES, SentenceFeatures, text_features
+from index.features import SENTENCE_FEATURES, SentenceFeatures
 from index.scorer import Scorer, load_scorer
 from index.store import StoredIndex
+from index.text_features import text_features
 from index.types import SentenceHit, SentenceTable
 
 log = logging.getLogger(__name__)

@@ -9,14 +9,10 @@ import numpy as np
 import pytest
 
 from index.errors import ConfigError
-from index.features import (
-    QUESTION_FEATURES,
-    SENTENCE_FEATURES,
-    answer_type,
-    text_features,
-)
+from index.features import QUESTION_FEATURES, SENTENCE_FEATURES
 from index.lexical import tokenize
 from index.scorer import SCORER_FILE, load_scorer
+from index.text_features import answer_type, text_features
 
 
 def test_the_shipped_scorer_scores_as_recorded() -> None:

@@ -11,12 +11,12 @@ import pytest
 
 from index.build import build_index
 from index.config import ChunkingSettings
-from index.features import text_features
 from index.lexical import tokenize
 from index.retrieval import Retriever
 from index.sentence_index import LEXICAL_DIR, MAPS_FILE, TOKENS_FILE, sentence_chunk_maps
 from index.spelling import WORDS_FILE
 from index.store import load_version
+from index.text_features import text_features
 from tests.conftest import CountingEmbedder
 
 
@@ -125,3 +125,25 @@ def test_the_sentence_tokens_are_saved_with_the_version_and_made_again_when_dama
         again = Retriever(stored)
     assert "tokenizing the sentences in memory" in caplog.text
     assert again.tokens.of(rows) == [again.tokens.query(tokenize(t)) for t in again.sentence_texts]
+
+
+def test_the_features_of_token_ids_are_those_of_tokens_on_random_sentences() -> None:
+    """The numpy path (token ids) against the token loop, on 300 random questions and
+    candidate lists: repeated and unknown (negative) query ids, empty and one-word sentences,
+    repeated words."""
+    import random
+
+    rng = random.Random(11)
+    for _ in range(300):
+        vocabulary = rng.randint(2, 40)
+        query = [rng.randint(-3, vocabulary) for _ in range(rng.randint(0, 8))]
+        sentences = [
+            [rng.randint(0, vocabulary) for _ in range(rng.choice([0, 1, 2, 5, 12, 30]))]
+            for _ in range(rng.randint(1, 12))
+        ]
+        words = [" ".join(f"w{t}" for t in s) or "." for s in sentences]
+        as_words = [f"w{t}" if t >= 0 else f"u{-t}x" for t in query]
+        by_ids = text_features("Who?", query, words, sentences)
+        by_words = text_features("Who?", as_words, words)  # tokenized here: "w3" is w3
+        for a, b in zip(astuple(by_ids), astuple(by_words), strict=True):
+            assert np.array_equal(a, b), (query, sentences)

@@ -1,0 +1,207 @@
+"""The text features of candidate sentences (``text_features``): what the question asks for
+and whether the sentence holds it (answer type), the question's terms close together and in
+order (proximity, phrase), what the sentence says that the question does not (novelty), and
+its structure (a heading line, a question, its length). ``index.features`` names them with
+the rest of the evidence.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from index.lexical import tokenize
+
+FloatArray = npt.NDArray[np.float32]
+
+ANSWER_TYPES = ("time", "quantity", "name", "place")
+_TIME_Q = re.compile(
+    r"^\W*(when|what (year|date|time|century|decade|month|day|period|age)|"
+    r"(in|during|by|since|until) (what|which) (year|century|decade|month|period)|"
+    r"how long ago|since when|which (year|century|decade|month))\b",
+    re.I,
+)
+_QUANTITY_Q = re.compile(
+    r"\bhow (many|much|long|far|large|big|old|tall|high|often|fast|deep|wide|heavy)\b|"
+    r"\bwhat (percentage|percent|number|proportion|amount|size|population|share|rate)\b",
+    re.I,
+)
+_NAME_Q = re.compile(
+    r"^\W*(who|whom|whose|which (person|people|company|companies|organi[sz]ations?|group|"
+    r"team|firm|country|countries|operators?|publication|newspaper)|by whom|"
+    r"what (company|organi[sz]ation|publication|newspaper|agency|firm|country|name))\b",
+    re.I,
+)
+_PLACE_Q = re.compile(r"^\W*(where|from where|in which (city|country|place|region|state))\b", re.I)
+_MONTHS = (
+    r"January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+)
+_TIME_S = re.compile(
+    rf"\b(1\d{{3}}|20\d{{2}}|\d{{1,2}}(st|nd|rd|th) century|{_MONTHS}|\d0s|"
+    r"(mon|tues|wednes|thurs|fri|satur|sun)day|yesterday|today|tomorrow|"
+    r"(last|next|this) (year|month|week)|\d+ (years?|months?|days?|weeks?) (ago|later))\b",
+    re.I,
+)
+_QUANTITY_S = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|million|billion|dozen|half|percent|several|few)\b",
+    re.I,
+)
+_CAPITALISED = re.compile(r"(?<=\S\s)[A-Z][\w’'-]+")
+_PLACE_S = re.compile(r"\b(?:in|at|from|near|to|of)\s+(?:the\s+)?(?P<instance>[A-Z][\w’'-]+)")
+#: For each of ``ANSWER_TYPES``: how a question asks for it, how a sentence holds one (the
+#: ``instance`` group, or the whole match).
+_TYPES = (
+    (_TIME_Q, _TIME_S),
+    (_QUANTITY_Q, _QUANTITY_S),
+    (_NAME_Q, _CAPITALISED),
+    (_PLACE_Q, _PLACE_S),
+)
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+
+
+def answer_type(question: str) -> int | None:
+    """Which ``ANSWER_TYPES`` entry the question asks for, if any."""
+    return next((i for i, (asks, _) in enumerate(_TYPES) if asks.search(question)), None)
+
+
+def _holds_type(sentence: str, wanted: int, question_words: set[str]) -> bool:
+    """Does the sentence hold an instance of the type that the question does not itself
+    name ("When was Koryolink established?" is not answered by another mention of it)?"""
+    holds = _TYPES[wanted][1]
+    return any(
+        (m.group("instance") if "instance" in holds.groupindex else m.group(0)).casefold()
+        not in question_words
+        for m in holds.finditer(sentence)
+    )
+
+
+def is_heading(sentence: str) -> bool:
+    """A short line without closing punctuation: a title, a heading, a name."""
+    line = sentence.strip()
+    return 0 < len(line) <= 120 and "\n" not in line and not _SENTENCE_END.search(line)
+
+
+_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+
+
+@dataclass(frozen=True)
+class TextFeatures:
+    answer_type: FloatArray
+    proximity: FloatArray
+    phrase: FloatArray
+    novelty: FloatArray
+    heading: FloatArray
+    is_question: FloatArray
+    length: FloatArray
+
+
+def text_features(
+    question: str,
+    query_tokens: Sequence[Hashable],
+    sentences: Sequence[str],
+    sentence_tokens: Sequence[Sequence[Hashable]] | None = None,
+) -> TextFeatures:
+    """The text features of each candidate sentence for the question. ``sentence_tokens``:
+    the sentences' tokens when known (``index.sentence_index.SentenceTokens``, as ids, with
+    ``query_tokens`` in the same ids); else they are tokenized here."""
+    n = len(sentences)
+    out = {name: np.zeros(n, dtype=np.float32) for name in TextFeatures.__dataclass_fields__}
+    wanted = answer_type(question)
+    question_words = {w.casefold() for w in _WORDS.findall(question)}
+    if sentence_tokens is not None:  # token ids: the same features, in numpy (2x faster)
+        _id_features(list(query_tokens), sentence_tokens, out)  # type: ignore[arg-type]
+    query = set(query_tokens)
+    pairs = set(itertools.pairwise(query_tokens))
+    for i, sentence in enumerate(sentences):
+        if wanted is not None:
+            out["answer_type"][i] = _holds_type(sentence, wanted, question_words)
+        if sentence_tokens is None:
+            tokens: list[Hashable] = list(tokenize(sentence))
+            positions = [p for p, t in enumerate(tokens) if t in query]
+            matched = {tokens[p] for p in positions}
+            if len(matched) >= 2:
+                out["proximity"][i] = len(matched) / _shortest_cover(tokens, positions, matched)
+            elif matched:
+                out["proximity"][i] = 0.5
+            if pairs:
+                found = pairs & set(itertools.pairwise(tokens))
+                out["phrase"][i] = len(found) / len(pairs)
+            if tokens:
+                out["novelty"][i] = sum(t not in query for t in tokens) / len(tokens)
+        out["heading"][i] = is_heading(sentence)
+        out["is_question"][i] = sentence.rstrip().rstrip("\"'”’»)").endswith("?")
+        out["length"][i] = min(math.log1p(len(sentence)) / math.log1p(600), 1.5)
+    return TextFeatures(**out)
+
+
+def _id_features(
+    query_ids: list[int], sentence_ids: Sequence[Sequence[int]], out: dict[str, FloatArray]
+) -> None:
+    """Proximity, phrase and novelty (as the loop of ``text_features`` computes them from
+    tokens) for sentences given as token ids, all candidates at once."""
+    lengths = np.fromiter((len(t) for t in sentence_ids), dtype=np.int64, count=len(sentence_ids))
+    if not len(lengths) or not lengths.sum():
+        return
+    flat = np.fromiter(itertools.chain.from_iterable(sentence_ids), dtype=np.int64)
+    seg = np.repeat(np.arange(len(lengths)), lengths)
+    query = np.unique(np.asarray(query_ids, dtype=np.int64))
+    hit = np.isin(flat, query)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        novelty = (lengths - np.bincount(seg, weights=hit, minlength=len(lengths))) / lengths
+    out["novelty"][:] = np.where(lengths > 0, novelty, 0.0)
+    # distinct query terms in each sentence
+    shift = int(max(int(flat.max()), int(query.max()) if len(query) else 0)) + 1
+    base = int(-min(0, int(query.min()) if len(query) else 0))
+    width = shift + base
+    distinct = np.unique(seg[hit] * width + flat[hit] + base)
+    matched = np.bincount(distinct // width, minlength=len(lengths))
+    out["proximity"][:] = np.where(matched == 1, 0.5, 0.0)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    for i in np.flatnonzero(matched >= 2).tolist():
+        tokens = sentence_ids[i]
+        positions = np.flatnonzero(hit[starts[i] : starts[i] + lengths[i]]).tolist()
+        terms: set[Hashable] = {tokens[p] for p in positions}
+        out["proximity"][i] = len(terms) / _shortest_cover(tokens, positions, terms)
+    pairs = set(itertools.pairwise(query_ids))
+    if not pairs:
+        return
+    codes = np.array([(a + base) * width + b + base for a, b in pairs], dtype=np.int64)
+    inside = seg[1:] == seg[:-1]  # consecutive tokens of one sentence
+    found = ((flat[:-1] + base) * width + flat[1:] + base)[inside]
+    owner = seg[1:][inside]
+    known = np.isin(found, codes)
+    unique = np.unique(owner[known] * (width * width) + found[known])
+    count = np.bincount(unique // (width * width), minlength=len(lengths))
+    out["phrase"][:] = count / len(pairs)
+
+
+def _shortest_cover(
+    tokens: Sequence[Hashable], positions: Sequence[int], matched: set[Hashable]
+) -> int:
+    """Length of the shortest run of tokens holding every matched term (a sliding window)."""
+    need = len(matched)
+    counts: dict[Hashable, int] = {}
+    best = len(tokens)
+    lo = 0
+    have = 0
+    for hi in range(len(positions)):
+        term = tokens[positions[hi]]
+        counts[term] = counts.get(term, 0) + 1
+        if counts[term] == 1:
+            have += 1
+        while have == need:
+            best = min(best, positions[hi] - positions[lo] + 1)
+            left = tokens[positions[lo]]
+            counts[left] -= 1
+            if counts[left] == 0:
+                have -= 1
+            lo += 1
+    return max(best, need)
