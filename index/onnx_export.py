@@ -55,11 +55,12 @@ def ensure_export(model: str, backend: str, cache_dir: Path) -> Path:
     ``export.json``), made now if it is not in ``cache_dir`` yet."""
     if backend not in ONNX_BACKENDS:
         raise ConfigError(f"unknown ONNX backend {backend!r}: use one of {ONNX_BACKENDS}")
-    model_path = Path(resolve_model_path(model))
-    if not (model_path / "modules.json").is_file():
+    model_path = _local_folder(model)
+    if model_path is None:
         raise ConfigError(
-            f"the {backend} backend needs a local sentence-transformers folder for "
-            f"VERBATIM_MODEL ({model!r} is not one): set VERBATIM_BACKEND=torch"
+            f"the {backend} backend needs a sentence-transformers folder for VERBATIM_MODEL, "
+            f"here or already in the Hugging Face cache ({model!r} is neither): set "
+            "VERBATIM_BACKEND=torch"
         )
     _pooling(model_path)  # refused before any work
     target = cache_dir / model_key(model_path, backend)
@@ -156,6 +157,26 @@ def _export(model_path: Path, out: Path, *, quantize: bool) -> None:
         "torch": torch.__version__,
     }
     (out / "export.json").write_text(json.dumps(details, indent=2), encoding="utf-8")
+
+
+def _local_folder(model: str) -> Path | None:
+    """The sentence-transformers folder of ``model``: a path, the bundled model, or a hub
+    name already in the Hugging Face cache (never downloaded); None if there is none."""
+    path = Path(resolve_model_path(model))
+    if (path / "modules.json").is_file():
+        return path
+    if path.exists() or model.count("/") > 1:
+        return None
+    from huggingface_hub import snapshot_download
+
+    for name in (model, f"sentence-transformers/{model}") if "/" not in model else (model,):
+        try:
+            cached = Path(snapshot_download(name, local_files_only=True))
+        except Exception:  # noqa: S112 - not in the cache (or not a valid name): the next
+            continue
+        if (cached / "modules.json").is_file():
+            return cached
+    return None
 
 
 def _pooling(model_path: Path) -> str:

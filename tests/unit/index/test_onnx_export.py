@@ -39,7 +39,7 @@ def test_a_pooling_the_graph_cannot_run_is_refused_before_any_work(tmp_path: Pat
 def test_a_name_that_is_not_a_local_folder_and_an_unknown_backend_are_refused(
     tmp_path: Path,
 ) -> None:
-    with pytest.raises(ConfigError, match="local sentence-transformers folder"):
+    with pytest.raises(ConfigError, match="here or already in the Hugging Face cache"):
         ensure_export("someone/some-model", "onnx", tmp_path)
     with pytest.raises(ConfigError, match="unknown ONNX backend"):
         ensure_export("all-MiniLM-L6-v2", "onnx-fp16", tmp_path)
@@ -51,3 +51,23 @@ def test_the_key_changes_with_the_model_files_and_the_backend(tmp_path: Path) ->
     assert model_key(model, "onnx") == first and model_key(model, "onnx-int8") != first
     (model / "config.json").write_text('{"hidden_size": 8}', encoding="utf-8")
     assert model_key(model, "onnx") != first
+
+
+def test_a_hub_name_already_in_the_cache_is_found_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``someone/tiny`` in the Hugging Face cache (its layout made here): the export reads it
+    from there (this one is then refused for its pooling: it was found)."""
+    import huggingface_hub.constants
+
+    hub = tmp_path / "hub"
+    repo = hub / "models--someone--tiny"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("abc123", encoding="utf-8")
+    _model(repo / "snapshots" / "abc123", pooling_mode_max_tokens=True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(hub))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ConfigError, match="mean or CLS pooling"):
+        ensure_export("someone/tiny", "onnx", tmp_path / "cache")
+    with pytest.raises(ConfigError, match="here or already in the Hugging Face cache"):
+        ensure_export("someone/absent", "onnx", tmp_path / "cache")
