@@ -130,3 +130,26 @@ def test_an_index_records_its_backend_and_never_mixes_two(cache: Path, tmp_path:
     onnx = Engine.open(settings.model_copy(update={"backend": "onnx"}))
     assert onnx.answer("When was Koryolink established?").answered
     assert onnx.build().unchanged == 1
+
+
+async def test_the_bot_answers_on_the_default_backend(cache: Path, tmp_path: Path) -> None:
+    """The bot as deployed (onnx, the default): a question over HTTP against the fake Bot
+    API gets its quote, and the index it built says onnx."""
+    from tests.botharness import running_bot
+    from tests.fakebotapi import FakeBotApi, private, user
+
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(ARTICLE, tmp_path / "corpus" / ARTICLE.name)
+    settings = Settings(
+        corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", model_cache=cache
+    )
+    assert settings.backend == "onnx"
+    embedder = load_embedder(settings.model, settings.backend, settings.model_cache)
+    with FakeBotApi() as api:
+        async with running_bot(api, settings, embedder) as bot:
+            api.text(private(7), user(7), "When was Koryolink established?")
+            (reply,) = await bot.replies(7, 1)
+    assert "2008" in reply["text"]
+    version = current_version_path(settings.index_dir)
+    assert version is not None
+    assert Manifest.from_file(version / "manifest.json").backend == "onnx"
