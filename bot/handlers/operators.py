@@ -211,14 +211,18 @@ async def on_add(update: Update, context: Context, message: Message) -> None:
 
 def links_in(words: list[str]) -> list[str]:
     """The http(s) links among ``words`` (trailing punctuation and brackets aside), each
-    once: what an operator's message asks to add ("Please add https://…, thanks")."""
-    found = (
-        word.lstrip("<([\"'").rstrip(">)]\"'.,;:!?")
-        for word in words
-        if "http://" in word.lower() or "https://" in word.lower()
-    )
-    links = (word[word.lower().find("http") :] for word in found)
-    return list(dict.fromkeys(w for w in links if w.lower().startswith(("http://", "https://"))))
+    once: what an operator's message asks to add ("Please add https://…, thanks"); a bare
+    ``www.`` address is read as https."""
+    links = []
+    for word in words:
+        word = word.lstrip("<([\"'").rstrip(">)]\"'.,;:!?")
+        lower = word.lower()
+        at = lower.find("http://") if "http://" in lower else lower.find("https://")
+        if at >= 0:
+            links.append(word[at:])
+        elif lower.startswith("www.") and len(lower) > 4:
+            links.append(f"https://{word}")
+    return list(dict.fromkeys(links))
 
 
 async def add_links(context: Context, message: Message, urls: list[str]) -> None:

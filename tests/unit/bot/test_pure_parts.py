@@ -170,3 +170,20 @@ def test_secrets_are_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> Non
             logger.exception("boom")
     assert TOKEN not in caplog.text
     assert "[REDACTED]" in caplog.text
+
+
+def test_the_links_an_operators_message_asks_to_add() -> None:
+    from bot.handlers.operators import links_in
+
+    words = (
+        "Please add <http://127.0.0.1:5/geysers>, and (https://a.example/c?d=1). "
+        "see:https://x.example www.example.org/news. www. ftp://files.example/x "
+        "https://a.example/c?d=1"
+    ).split()
+    assert links_in(words) == [
+        "http://127.0.0.1:5/geysers",
+        "https://a.example/c?d=1",
+        "https://x.example",
+        "https://www.example.org/news",
+    ]
+    assert links_in("When was Koryolink established?".split()) == []
