@@ -66,15 +66,9 @@ class OnnxEmbedder(NamedEmbedder):
                 f"cannot load the ONNX export in {folder} ({exc}): delete that folder and it "
                 "is made again"
             ) from None
-        self._dimension = int(self._session.get_outputs()[0].shape[1] or self._probe())
+        # The export leaves only the batch axis free: the width is in the graph.
+        self._dimension = int(self._session.get_outputs()[0].shape[1])
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encode")
-
-    @property
-    def backend(self) -> str:
-        return self._backend
-
-    def _probe(self) -> int:
-        return int(self._run(["dimension"]).shape[1])
 
     def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors:
         if not texts:
@@ -108,9 +102,6 @@ class OnnxEmbedder(NamedEmbedder):
             batch.append(i)
         if batch:
             yield batch
-
-    def _run(self, texts: list[str]) -> Vectors:
-        return self._run_encodings(self._tokenizer.encode_batch(texts))
 
     def _run_encodings(self, encodings: list[Any]) -> Vectors:
         width = max(len(e.ids) for e in encodings)
