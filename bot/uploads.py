@@ -14,10 +14,9 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from index.corpus import free_name, set_aside
+from index.corpus import free_name, move_aside
 from index.documents import read_document, sha256_bytes
 
 REPLACED_DIR = ".replaced"
@@ -55,10 +54,7 @@ def store(corpus: Path, name: str, data: bytes, *, replace: bool) -> tuple[str, 
     target = corpus / name
     kept: str | None = None
     if target.exists() and replace:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        backup = corpus / REPLACED_DIR / f"{target.stem}.{stamp}{target.suffix}"
-        backup.parent.mkdir(exist_ok=True)
-        kept = set_aside(target, backup).relative_to(corpus).as_posix()
+        kept = move_aside(target, corpus / REPLACED_DIR).relative_to(corpus).as_posix()
     elif target.exists():
         target = free_name(corpus, name)
     tmp = corpus / f".upload-{uuid.uuid4().hex}"

@@ -301,10 +301,7 @@ def _added_dates(index_dir: Path) -> dict[str, str]:
         manifest = Manifest.from_file(path / "manifest.json")
     except IndexLoadError:
         return {}
-    return {
-        source: str(entry.get("added") or manifest.built_at)
-        for source, entry in manifest.documents.items()
-    }
+    return {source: manifest.added(source) for source in manifest.documents}
 
 
 def _write(

@@ -87,14 +87,19 @@ def remove(corpus_dir: Path, name: str) -> str:
     )
     if corpus not in path.parents or hidden or not path.is_file():
         raise DocumentError(f"{name}: no such document in {corpus_dir}")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    relative = path.relative_to(corpus)
-    backup = corpus / REMOVED_DIR / relative.parent / f"{path.stem}.{stamp}{path.suffix}"
-    backup.parent.mkdir(parents=True, exist_ok=True)
+    folder = corpus / REMOVED_DIR / path.relative_to(corpus).parent
     try:
-        return set_aside(path, backup).relative_to(corpus).as_posix()
+        return move_aside(path, folder).relative_to(corpus).as_posix()
     except FileNotFoundError:  # removed meanwhile, by another process
         raise DocumentError(f"{name}: no such document in {corpus_dir}") from None
+
+
+def move_aside(target: Path, folder: Path) -> Path:
+    """Move ``target`` into ``folder`` as ``stem.<UTC time>.ext`` (``set_aside``); where it
+    went."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder.mkdir(parents=True, exist_ok=True)
+    return set_aside(target, folder / f"{target.stem}.{stamp}{target.suffix}")
 
 
 def set_aside(target: Path, backup: Path) -> Path:

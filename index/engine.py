@@ -53,7 +53,7 @@ def indexed_documents(stored: StoredIndex) -> list[IndexedDocument]:
             d,
             int(entries.get(d.source, {}).get("chunks", 0)),
             manifest.built_at,
-            str(entries.get(d.source, {}).get("added") or manifest.built_at),
+            manifest.added(d.source),
         )
         for d in stored.documents
     ]

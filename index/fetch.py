@@ -10,8 +10,7 @@ Safety, checked before and while fetching:
 * a timeout on connecting and on each read; the size limit checked on the declared length and
   again while the body streams in, so a 2 GB body is cut at the limit, not downloaded;
 * the content type: HTML, PDF or plain text; anything else is refused, saying what it was; a
-  binary body behind an HTML or text type is refused too.
-
+  binary body behind an HTML or text type is refused too;
 * the connection goes to the very addresses that were checked (``index.addresses``): a name
   that resolves to a public address for the check and to a private one a moment later (DNS
   rebinding) never reaches the private one. TLS still checks the certificate for the name.
@@ -30,6 +29,7 @@ import re
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -249,11 +249,10 @@ def save_fetched(fetched: Fetched, corpus_dir: Path) -> Saved:
 def _paged(doc: Document) -> list[str]:
     """The document's paragraphs, each page after the first opened by a form feed (which the
     text reader turns back into pages: a PDF added by its link keeps its page numbers)."""
-    starts = set(doc.pages[1:])
+    breaks = Counter(doc.pages[1:])  # a blank page: two breaks at one place
     paragraphs, offset = [], 0
     for paragraph in doc.text.split("\n\n"):
-        breaks = sum(1 for start in doc.pages[1:] if start == offset) if offset in starts else 0
-        paragraphs.append(PAGE_BREAK * breaks + paragraph)
+        paragraphs.append(PAGE_BREAK * breaks[offset] + paragraph)
         offset += len(paragraph) + 2
     return paragraphs
 

@@ -88,6 +88,11 @@ class Manifest:
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
 
+    def added(self, source: str) -> str:
+        """When the document ``source`` came into the index (an index from before this was
+        recorded: its build time)."""
+        return str(self.documents.get(source, {}).get("added") or self.built_at)
+
     @classmethod
     def from_file(cls, path: Path) -> Manifest:
         try:

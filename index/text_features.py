@@ -118,8 +118,9 @@ def text_features(
     question_words = {w.casefold() for w in _WORDS.findall(question)}
     if sentence_tokens is not None:  # token ids: the same features, in numpy (2x faster)
         _id_features(list(query_tokens), sentence_tokens, out)  # type: ignore[arg-type]
-    query = set(query_tokens)
-    pairs = set(itertools.pairwise(query_tokens))
+    else:
+        query = set(query_tokens)
+        pairs = set(itertools.pairwise(query_tokens))
     for i, sentence in enumerate(sentences):
         if wanted is not None:
             out["answer_type"][i] = _holds_type(sentence, wanted, question_words)

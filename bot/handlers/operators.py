@@ -256,7 +256,8 @@ async def add_links(context: Context, message: Message, urls: list[str]) -> None
 
 
 async def _edit(status: Message, text: str) -> Message:
-    """Edit the status message (or send the text anew if it cannot be edited)."""
+    """Edit the status message (or send the text anew if it cannot be edited, e.g. deleted
+    meanwhile)."""
     text = cut_utf16(text, MESSAGE_LIMIT)
     try:
         edited = await status.edit_text(text)
@@ -281,8 +282,4 @@ async def _rebuild_and_report(status: Message, service: AnswerService) -> None:
         text = f"{status.text or ''}\nIndex updated — {summary.line()}"
         if summary.failed:
             text += "\nProblems:\n" + "\n".join(f"• {f}" for f in summary.failed[:10])
-    try:
-        await status.edit_text(cut_utf16(text, MESSAGE_LIMIT))
-    except TelegramError as exc:  # e.g. the message was deleted meanwhile: say it anew
-        log.info("could not edit the status message (%s); sending a new one", exc)
-        await status.reply_text(cut_utf16(text, MESSAGE_LIMIT))
+    await _edit(status, text)  # e.g. deleted meanwhile: said anew
