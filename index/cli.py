@@ -257,28 +257,27 @@ def _cmd_refresh(settings: Settings) -> int:
     fetch_settings = fetch.FetchSettings(allow_private=settings.fetch_allow_private)
     validators = fetch.load_validators(settings.index_dir)
     linked = [
-        d.url
+        (d.url, d.source)
         for d in load_version(settings.index_dir).documents
-        if d.url and d.source == fetch.corpus_name(d.url)
+        if d.url and fetch.saved_as(d.url, d.source)
     ]
     status, changed = 0, 0
-    for url in linked:
+    for url, source in linked:
         try:
             fetched = fetch.fetch_if_changed(
                 url, fetch_settings, validators.get(url, fetch.Validators())
             )
             if fetched is None:
-                print(f"unchanged {fetch.corpus_name(url)} (the server says so)")
+                print(f"unchanged {source} (the server says so)")
                 continue
             saved = fetch.save_fetched(fetched, settings.corpus_dir)
         except FetchError as exc:
             print(f"verbatim: {exc}", file=sys.stderr)
             status = 1
             continue
-        validators[url] = fetched.validators
+        fetch.remember(settings.index_dir, fetched)
         changed += saved.changed
         print(f"{'refreshed' if saved.changed else 'unchanged'} {saved.path.name}: {saved.title}")
-    fetch.save_validators(settings.index_dir, validators)
     if not linked:
         print("no document was added by its link (verbatim add URL)")
     if changed:

@@ -262,11 +262,22 @@ def add_link(url: str, corpus_dir: Path, index_dir: Path, settings: FetchSetting
     version (for ``verbatim refresh``): what ``verbatim add`` and the bot's /add do."""
     fetched = fetch(url, settings)
     saved = save_fetched(fetched, corpus_dir)
+    remember(index_dir, fetched)
+    return saved
+
+
+def remember(index_dir: Path, fetched: Fetched) -> None:
+    """Keep what the server said about this version of the page, for the next refresh."""
     with _SAVING:  # read, change, write: never two at once (entries would be lost)
         validators = load_validators(index_dir)
         validators[fetched.url] = fetched.validators
         save_validators(index_dir, validators)
-    return saved
+
+
+def saved_as(url: str, source: str) -> bool:
+    """Is the corpus file ``source`` where ``save_fetched`` saves ``url``? (Either name it
+    may take: a document with a URL line of its own is not a page added by its link.)"""
+    return source in (corpus_name(url), corpus_name(url, distinct=True))
 
 
 LINKS_FILE = "links.json"  # in the index folder: what each linked page's server said last

@@ -208,3 +208,24 @@ def test_verbatim_refresh_asks_the_server_and_reindexes_what_changed(
     changed = run(["refresh"], env)
     assert "refreshed 127-0-0-1-news.txt" in changed.stdout and "1 changed" in changed.stdout
     assert "edition 2 of the news" in (corpus / "127-0-0-1-news.txt").read_text(encoding="utf-8")
+
+
+def test_verbatim_refresh_also_fetches_a_page_saved_under_its_distinct_name(
+    site: str, corpus: Path, tmp_path: Path
+) -> None:
+    """Two links with one readable name: the second is saved under a name with a hash, and
+    ``verbatim refresh`` fetches it again too."""
+    env = {
+        "VERBATIM_CORPUS_DIR": str(corpus),
+        "VERBATIM_INDEX_DIR": str(tmp_path / "idx"),
+        "VERBATIM_FETCH_ALLOW_PRIVATE": "true",
+    }
+    added = run(["add", f"{site}/geysers?id=1", f"{site}/geysers/id/1"], env)
+    assert added.returncode == 0, added.stderr
+    names = [line.split()[1].rstrip(":") for line in added.stdout.splitlines()[:2]]
+    assert names[0] != names[1]
+    pages.asked_for.clear()
+    again = run(["refresh"], env)
+    assert again.returncode == 0, again.stderr
+    assert all(f"unchanged {name}" in again.stdout for name in names), again.stdout
+    assert sorted(p.split("/", 1)[1] for p in pages.asked_for) == ["geysers", "geysers/id/1"]
