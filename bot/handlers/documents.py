@@ -71,9 +71,10 @@ async def on_documents_press(update: Update, context: Context) -> None:
         await _answer_press(context, query)
         await _show(message, *_page(found, page))
         return
-    entry = next((e for e in found if _key(e) == doc_id), None)
-    if entry is None or entry.bytes is None:
-        replaced = any(e.doc_id == doc_id.split(":")[0] for e in found)
+
+    async def gone(found: list[CorpusEntry]) -> None:
+        """Say the document is not (or no longer the version) listed; show the page anew."""
+        replaced = any(e.doc_id == doc_id.split(":")[0] and e.bytes is not None for e in found)
         await _answer_press(
             context,
             query,
@@ -83,6 +84,10 @@ async def on_documents_press(update: Update, context: Context) -> None:
             show_alert=True,
         )
         await _show(message, *_page(found, page))
+
+    entry = next((e for e in found if _key(e) == doc_id), None)
+    if entry is None or entry.bytes is None:
+        await gone(found)
         return
     if action == "r":
         await _answer_press(context, query)
@@ -91,10 +96,7 @@ async def on_documents_press(update: Update, context: Context) -> None:
     try:
         kept = await service.remove_document(entry.name)
     except DocumentError:  # removed meanwhile (a second press, another operator)
-        await _answer_press(
-            context, query, "That document is no longer in the corpus.", show_alert=True
-        )
-        await _show(message, *_page(await service.corpus_entries(), page))
+        await gone(await service.corpus_entries())
         return
     log.info("document removed: %s (kept as %s)", entry.name, kept)
     await _answer_press(context, query, _short(f"Removed {entry.name}.", 190))
