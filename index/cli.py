@@ -251,11 +251,11 @@ def _cmd_add(settings: Settings, urls: Sequence[str]) -> int:
 def _cmd_refresh(settings: Settings) -> int:
     """Fetch every document added by its link again (a conditional request where the server
     gave an ETag or Last-Modified) and update the index once if any changed."""
-    from index import fetch
+    from index import fetch, links
     from index.store import load_version
 
     fetch_settings = fetch.FetchSettings(allow_private=settings.fetch_allow_private)
-    validators = fetch.load_validators(settings.index_dir)
+    validators = links.load_validators(settings.index_dir)
     linked = [
         (d.url, d.source)
         for d in load_version(settings.index_dir).documents
@@ -265,7 +265,7 @@ def _cmd_refresh(settings: Settings) -> int:
     for url, source in linked:
         try:
             fetched = fetch.fetch_if_changed(
-                url, fetch_settings, validators.get(url, fetch.Validators())
+                url, fetch_settings, validators.get(url, links.Validators())
             )
             if fetched is None:
                 print(f"unchanged {source} (the server says so)")
@@ -275,7 +275,7 @@ def _cmd_refresh(settings: Settings) -> int:
             print(f"verbatim: {exc}", file=sys.stderr)
             status = 1
             continue
-        fetch.remember(settings.index_dir, fetched)
+        links.remember(settings.index_dir, fetched.url, fetched.validators)
         changed += saved.changed
         print(f"{'refreshed' if saved.changed else 'unchanged'} {saved.path.name}: {saved.title}")
     if not linked:

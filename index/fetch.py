@@ -24,19 +24,20 @@ adding a second one. What a saved file does not keep is the page's markup.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from index import links
 from index.addresses import PinnedBackend, checked_addresses, pinned_transport
 from index.cleaning import PAGE_BREAK
 from index.errors import DocumentError, FetchError
+from index.links import Validators
 from index.types import Document
 
 _TYPES = {
@@ -46,8 +47,8 @@ _TYPES = {
     "text/plain": ".txt",
 }
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
-#: One save into the corpus and one change of links.json at a time in this process (the bot
-#: adds links from several threads).
+#: One save into the corpus at a time in this process (the bot adds links from several
+#: threads).
 _SAVING = threading.RLock()
 
 
@@ -60,27 +61,11 @@ class FetchSettings:
 
 
 @dataclass(frozen=True)
-class Validators:
-    """What the server said identifies this version of the page (for a conditional request)."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-
-    def headers(self) -> dict[str, str]:
-        out = {}
-        if self.etag:
-            out["If-None-Match"] = self.etag
-        if self.last_modified:
-            out["If-Modified-Since"] = self.last_modified
-        return out
-
-
-@dataclass(frozen=True)
 class Fetched:
     url: str  # after redirects
     suffix: str  # the reader it needs: .html, .pdf or .txt
     data: bytes
-    validators: Validators = Validators()
+    validators: Validators = field(default_factory=Validators)
 
 
 def corpus_name(url: str, *, distinct: bool = False) -> str:
@@ -262,46 +247,11 @@ def add_link(url: str, corpus_dir: Path, index_dir: Path, settings: FetchSetting
     version (for ``verbatim refresh``): what ``verbatim add`` and the bot's /add do."""
     fetched = fetch(url, settings)
     saved = save_fetched(fetched, corpus_dir)
-    remember(index_dir, fetched)
+    links.remember(index_dir, fetched.url, fetched.validators)
     return saved
-
-
-def remember(index_dir: Path, fetched: Fetched) -> None:
-    """Keep what the server said about this version of the page, for the next refresh."""
-    with _SAVING:  # read, change, write: never two at once (entries would be lost)
-        validators = load_validators(index_dir)
-        validators[fetched.url] = fetched.validators
-        save_validators(index_dir, validators)
 
 
 def saved_as(url: str, source: str) -> bool:
     """Is the corpus file ``source`` where ``save_fetched`` saves ``url``? (Either name it
     may take: a document with a URL line of its own is not a page added by its link.)"""
     return source in (corpus_name(url), corpus_name(url, distinct=True))
-
-
-LINKS_FILE = "links.json"  # in the index folder: what each linked page's server said last
-
-
-def load_validators(index_dir: Path) -> dict[str, Validators]:
-    try:
-        raw = json.loads((index_dir / LINKS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(raw, dict):
-        return {}
-    return {
-        url: Validators(v.get("etag"), v.get("last_modified"))
-        for url, v in raw.items()
-        if isinstance(v, dict)
-    }
-
-
-def save_validators(index_dir: Path, validators: dict[str, Validators]) -> None:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    data = {
-        url: {"etag": v.etag, "last_modified": v.last_modified} for url, v in validators.items()
-    }
-    tmp = index_dir / f".{LINKS_FILE}.{uuid.uuid4().hex[:8]}.tmp"
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-    tmp.replace(index_dir / LINKS_FILE)

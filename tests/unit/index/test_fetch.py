@@ -122,7 +122,8 @@ def test_links_added_at_once_are_all_kept(site: str, tmp_path: Path) -> None:
     """The bot adds links from several threads: no save fails and links.json loses none."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from index.fetch import add_link, load_validators
+    from index.fetch import add_link
+    from index.links import load_validators
 
     urls = [f"{site}/news?n={n % 4}" for n in range(16)]  # each link four times
     with ThreadPoolExecutor(8) as pool:
