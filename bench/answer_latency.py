@@ -84,11 +84,13 @@ def main() -> int:
                 answerer.answer(q)
                 embedder.encode([q])
             base, system = [], []
+            docs = {d.doc_id: d for d in stored.documents}
             for q in sample:
                 s = time.perf_counter()
                 qv = embedder.encode([q])
                 _, ids = stored.faiss_index.search(qv, 1)
-                _ = stored.chunks[int(ids[0][0])].text
+                chunk = stored.chunks[int(ids[0][0])]
+                _ = chunk.chunk_text(docs[chunk.doc_id])
                 base.append((time.perf_counter() - s) * 1000)
                 s = time.perf_counter()
                 answerer.answer(q)

@@ -56,7 +56,8 @@ def main() -> int:
         full = build_index(corpus, index, model, chunking, full=True)
         full_s = time.perf_counter() - t0
         stored = load_version(index)
-        chunk_texts = [c.text for c in stored.chunks]
+        docs = {d.doc_id: d for d in stored.documents}
+        chunk_texts = [c.chunk_text(docs[c.doc_id]) for c in stored.chunks]
         n_sent = len(stored.sentences)
 
         t0 = time.perf_counter()

@@ -169,9 +169,7 @@ def chunk_document(
         while j < len(spans) and spans[j].end - spans[i].start <= settings.chunk_size:
             j += 1
         start, end = spans[i].start, spans[j - 1].end
-        chunks.append(
-            Chunk(chunk_id_for(doc, start, end), doc.doc_id, start, end, doc.text[start:end])
-        )
+        chunks.append(Chunk(chunk_id_for(doc, start, end), doc.doc_id, start, end))
         if j >= len(spans):
             break
         # Overlap: repeat the last sentence (when the chunk has more than one), and further

@@ -17,7 +17,6 @@ missing is built in memory, with one warning.
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.lexical import Bm25, tokenize, tokenizer_id
+from index.sentence_tables import ChunkSentences, SentenceTexts
 from index.spelling import WORDS_FILE, Speller
 from index.store import StoredIndex
 from index.types import Chunk, Document, SentenceTable
@@ -52,10 +52,10 @@ def signature() -> str:
 class SentenceIndexes:
     """What ``load`` gives the retriever: every sentence's text, the maps, BM25, speller."""
 
-    texts: list[str]
+    texts: SentenceTexts
     tokens: SentenceTokens
     home_chunk: npt.NDArray[np.int64]  # per sentence: the first chunk holding it
-    chunk_sentences: list[list[int]]  # per chunk: its sentences' rows, in order
+    chunk_sentences: ChunkSentences  # per chunk: its sentences' rows, in order
     sentence_bm25: Bm25
     chunk_bm25: Bm25
     speller: Speller
@@ -126,17 +126,15 @@ def save(
     tokens = [tokenize(t) for t in texts]
     for name, bm25 in zip(
         ("sentences", "chunks"),
-        _lexical_indexes(texts, chunk_sentences, chunks, tokens),
+        _lexical_indexes(texts, chunk_sentences, tokens),
         strict=True,
     ):
         (folder / name).mkdir(parents=True)
         bm25.save(folder / name)
     SentenceTokens.of_tokens(tokens).save(folder)
     Speller.from_texts(texts).save(folder / WORDS_FILE)
-    offsets = np.cumsum([0] + [len(rows) for rows in chunk_sentences], dtype=np.int64)
-    rows = np.fromiter((r for rs in chunk_sentences for r in rs), dtype=np.int64)
     with (folder / MAPS_FILE).open("wb") as out:
-        np.savez(out, home=home, offsets=offsets, rows=rows)
+        np.savez(out, home=home, offsets=chunk_sentences.offsets, rows=chunk_sentences.rows)
 
 
 def load(stored: StoredIndex) -> SentenceIndexes:
@@ -151,20 +149,19 @@ def load(stored: StoredIndex) -> SentenceIndexes:
         [tokenize(t) for t in texts]
     )
     bm25 = _load_lexical(folder, len(sentences), len(stored.chunks)) or _lexical_indexes(
-        texts, maps[1], stored.chunks
+        texts, maps[1]
     )
     speller = _load_speller(folder) or Speller.from_texts(texts)
     return SentenceIndexes(texts, tokens, maps[0], maps[1], bm25[0], bm25[1], speller)
 
 
-def sentence_texts(documents: Sequence[Document], sents: SentenceTable) -> list[str]:
-    columns = (sents.doc.tolist(), sents.start.tolist(), sents.end.tolist())
-    return [documents[d].text[s:e] for d, s, e in zip(*columns, strict=True)]
+def sentence_texts(documents: Sequence[Document], sents: SentenceTable) -> SentenceTexts:
+    return SentenceTexts(documents, sents)
 
 
 def sentence_chunk_maps(
     documents: Sequence[Document], chunks: Sequence[Chunk], sents: SentenceTable
-) -> tuple[npt.NDArray[np.int64], list[list[int]]]:
+) -> tuple[npt.NDArray[np.int64], ChunkSentences]:
     """For each sentence its home chunk (the first chunk holding it); for each chunk its
     sentences."""
     home = np.zeros(len(sents), dtype=np.int64)
@@ -185,12 +182,12 @@ def sentence_chunk_maps(
                 if not assigned[r]:
                     home[r] = c_row
                     assigned[r] = True
-    return home, chunk_sentences
+    return home, ChunkSentences.of(chunk_sentences)
 
 
 def _load_maps(
     folder: Path, sentences: int, chunks: int
-) -> tuple[npt.NDArray[np.int64], list[list[int]]] | None:
+) -> tuple[npt.NDArray[np.int64], ChunkSentences] | None:
     path = folder / MAPS_FILE
     if not path.is_file():
         return None
@@ -199,9 +196,7 @@ def _load_maps(
             home, offsets, rows = data["home"], data["offsets"], data["rows"]
         if len(home) != sentences or len(offsets) != chunks + 1 or offsets[-1] != len(rows):
             raise ValueError("they do not match the version's sentences and chunks")
-        flat = rows.tolist()
-        bounds = offsets.tolist()
-        return home.astype(np.int64), [flat[a:b] for a, b in itertools.pairwise(bounds)]
+        return home.astype(np.int64), ChunkSentences(offsets, rows)
     except Exception as exc:  # any damage: compute them again rather than fail
         log.warning("cannot read %s (%s): mapping sentences to chunks in memory", path, exc)
         return None
@@ -251,9 +246,8 @@ def _load_lexical(folder: Path, sentences: int, chunks: int) -> tuple[Bm25, Bm25
 
 
 def _lexical_indexes(
-    sentence_texts: list[str],
-    chunk_sentences: list[list[int]],
-    chunks: Sequence[Chunk],
+    sentence_texts: Sequence[str],
+    chunk_sentences: ChunkSentences,
     tokens: Sequence[list[str]] | None = None,
 ) -> tuple[Bm25, Bm25]:
     # Each sentence is tokenized once: a chunk is a run of whole sentences, so its tokens
@@ -261,8 +255,5 @@ def _lexical_indexes(
     if tokens is None:
         tokens = [tokenize(t) for t in sentence_texts]
     sentence_bm25 = Bm25(sentence_texts, tokens=tokens)
-    chunk_bm25 = Bm25(
-        [c.text for c in chunks],
-        tokens=[[t for r in rows for t in tokens[r]] for rows in chunk_sentences],
-    )
+    chunk_bm25 = Bm25((), tokens=[[t for r in rows for t in tokens[r]] for rows in chunk_sentences])
     return sentence_bm25, chunk_bm25

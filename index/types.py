@@ -46,13 +46,16 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """A retrieval unit: ``doc.text[start:end]``, made of sentences [first_sentence, last)."""
+    """A retrieval unit: ``doc.text[start:end]`` of the document ``doc_id``, a run of whole
+    sentences. Its text is not held twice: ``chunk_text(doc)`` cuts it from the document."""
 
     chunk_id: str
     doc_id: str
     start: int
     end: int
-    text: str
+
+    def chunk_text(self, doc: Document) -> str:
+        return doc.text[self.start : self.end]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,76 @@
+"""Per-sentence and per-chunk data of an index held as arrays, not as Python objects: each
+sentence's text cut from its document when asked for (``SentenceTexts``), each chunk's
+sentence rows as one array and its offsets (``ChunkSentences``). At 136,574 chunks and
+265,791 sentences, the lists they replace were most of a serving process's own memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import overload
+
+import numpy as np
+import numpy.typing as npt
+
+from index.types import Document, SentenceTable
+
+
+class SentenceTexts(Sequence[str]):
+    """Every sentence's text, cut from its document when asked for: a question reads a few
+    hundred of them, and a list of them all held each sentence twice (72 MiB of strings for
+    361,671 sentences)."""
+
+    def __init__(self, documents: Sequence[Document], sentences: SentenceTable) -> None:
+        self._texts = [d.text for d in documents]
+        self._doc, self._start, self._end = sentences.doc, sentences.start, sentences.end
+
+    def __len__(self) -> int:
+        return len(self._doc)
+
+    @overload
+    def __getitem__(self, row: int) -> str: ...
+    @overload
+    def __getitem__(self, row: slice) -> list[str]: ...
+    def __getitem__(self, row: int | slice) -> str | list[str]:
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(len(self)))]
+        if not -len(self) <= row < len(self):
+            raise IndexError(row)
+        return self._texts[int(self._doc[row])][int(self._start[row]) : int(self._end[row])]
+
+    def __iter__(self) -> Iterator[str]:
+        texts = self._texts
+        columns = (self._doc.tolist(), self._start.tolist(), self._end.tolist())
+        return (texts[d][s:e] for d, s, e in zip(*columns, strict=True))
+
+
+class ChunkSentences(Sequence[list[int]]):
+    """Each chunk's sentence rows, in order, as one array and its offsets (a list of lists
+    was 34 MiB of Python ints for 186,017 chunks)."""
+
+    def __init__(self, offsets: npt.NDArray[np.int64], rows: npt.NDArray[np.int64]) -> None:
+        if len(offsets) == 0 or offsets[0] != 0 or offsets[-1] != len(rows):
+            raise ValueError("chunk offsets do not match the rows")
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.rows = np.asarray(rows, dtype=np.int64)
+
+    @classmethod
+    def of(cls, lists: Sequence[Sequence[int]]) -> ChunkSentences:
+        offsets = np.cumsum([0] + [len(rows) for rows in lists], dtype=np.int64)
+        rows = np.fromiter((r for rs in lists for r in rs), dtype=np.int64, count=int(offsets[-1]))
+        return cls(offsets, rows)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @overload
+    def __getitem__(self, chunk: int) -> list[int]: ...
+    @overload
+    def __getitem__(self, chunk: slice) -> list[list[int]]: ...
+    def __getitem__(self, chunk: int | slice) -> list[int] | list[list[int]]:
+        if isinstance(chunk, slice):
+            return [self[i] for i in range(*chunk.indices(len(self)))]
+        if not -len(self) <= chunk < len(self):
+            raise IndexError(chunk)
+        chunk %= len(self)
+        return self.rows[self.offsets[chunk] : self.offsets[chunk + 1]].tolist()  # type: ignore[no-any-return]
