@@ -1,18 +1,19 @@
 """Per-sentence and per-chunk data of an index held as arrays, not as Python objects: each
 sentence's text cut from its document when asked for (``SentenceTexts``), each chunk's
-sentence rows as one array and its offsets (``ChunkSentences``). At 136,574 chunks and
+sentence rows as one array and its offsets (``ChunkSentences``), the chunks themselves as
+columns (``ChunkTable``). At 136,574 chunks and
 265,791 sentences, the lists they replace were most of a serving process's own memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import overload
 
 import numpy as np
 import numpy.typing as npt
 
-from index.types import Document, SentenceTable
+from index.types import Chunk, Document, SentenceTable
 
 
 class SentenceTexts(Sequence[str]):
@@ -74,3 +75,64 @@ class ChunkSentences(Sequence[list[int]]):
             raise IndexError(chunk)
         chunk %= len(self)
         return self.rows[self.offsets[chunk] : self.offsets[chunk + 1]].tolist()  # type: ignore[no-any-return]
+
+
+class ChunkTable(Sequence[Chunk]):
+    """Every chunk of a loaded index as columns — its document's row, start, end and id —
+    giving ``Chunk`` objects when read (a list of them held ~190 bytes a chunk)."""
+
+    def __init__(
+        self,
+        doc_ids: Sequence[str],
+        doc: npt.NDArray[np.int32],
+        start: npt.NDArray[np.int64],
+        end: npt.NDArray[np.int64],
+        ids: npt.NDArray[np.bytes_],
+    ) -> None:
+        if not len(doc) == len(start) == len(end) == len(ids):
+            raise ValueError("chunk columns of different lengths")
+        self._doc_ids = list(doc_ids)
+        self._doc, self._start, self._end, self._ids = doc, start, end, ids
+
+    @classmethod
+    def of(
+        cls, documents: Sequence[Document], rows: Iterable[tuple[str, str, int, int]]
+    ) -> ChunkTable:
+        """The table of ``(chunk id, document id, start, end)`` rows of ``documents``'
+        chunks (KeyError for a chunk of another document)."""
+        row_of = {d.doc_id: i for i, d in enumerate(documents)}
+        ids: list[bytes] = []
+        doc: list[int] = []
+        start: list[int] = []
+        end: list[int] = []
+        for chunk_id, doc_id, s, e in rows:
+            ids.append(chunk_id.encode("ascii"))
+            doc.append(row_of[doc_id])
+            start.append(s)
+            end.append(e)
+        return cls(
+            [d.doc_id for d in documents],
+            np.array(doc, dtype=np.int32),
+            np.array(start, dtype=np.int64),
+            np.array(end, dtype=np.int64),
+            np.array(ids, dtype=np.bytes_) if ids else np.zeros(0, dtype="S16"),
+        )
+
+    def __len__(self) -> int:
+        return len(self._doc)
+
+    @overload
+    def __getitem__(self, row: int) -> Chunk: ...
+    @overload
+    def __getitem__(self, row: slice) -> list[Chunk]: ...
+    def __getitem__(self, row: int | slice) -> Chunk | list[Chunk]:
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(len(self)))]
+        if not -len(self) <= row < len(self):
+            raise IndexError(row)
+        return Chunk(
+            self._ids[row].decode("ascii"),
+            self._doc_ids[int(self._doc[row])],
+            int(self._start[row]),
+            int(self._end[row]),
+        )

@@ -33,7 +33,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +45,7 @@ import numpy.typing as npt
 from index import ann
 from index.embedding import same_vectors
 from index.errors import IndexLoadError
+from index.sentence_tables import ChunkTable
 from index.types import Chunk, Document, SentenceTable
 
 FORMAT_VERSION = 1
@@ -115,7 +116,7 @@ class StoredIndex:
     path: Path
     manifest: Manifest
     documents: list[Document]
-    chunks: list[Chunk]
+    chunks: Sequence[Chunk]
     sentences: SentenceTable
     chunk_vectors: npt.NDArray[np.float32]
     sentence_vectors: npt.NDArray[np.float32]
@@ -161,7 +162,7 @@ def write_version(
     index_dir: Path,
     manifest: Manifest,
     documents: list[Document],
-    chunks: list[Chunk],
+    chunks: Sequence[Chunk],
     sentences: SentenceTable,
     chunk_vectors: npt.NDArray[np.float32],
     sentence_vectors: npt.NDArray[np.float32],
@@ -258,14 +259,15 @@ def load_version(
             for row in _iter_jsonl(path / reading)
         ]
         reading = "chunks.jsonl"
-        # One string per document id, shared by its chunks (a copy per chunk was ~80 bytes a
-        # chunk); the chunk's text is the document's, never held twice. Files written before
-        # chunks lost their text still load (the "text" entry is ignored).
-        same_id = {d.doc_id: d.doc_id for d in documents}
-        chunks = [
-            Chunk(row["chunk_id"], same_id.get(row["doc_id"], row["doc_id"]), *_span(row))
-            for row in _iter_jsonl(path / reading)
-        ]
+        # Columns, not a list of objects; a chunk's text is its document's, never held twice
+        # (files written before chunks lost their text still load: "text" is ignored).
+        chunks = ChunkTable.of(
+            documents,
+            (
+                (row["chunk_id"], row["doc_id"], int(row["start"]), int(row["end"]))
+                for row in _iter_jsonl(path / reading)
+            ),
+        )
         reading = "sentences.npy"
         sentences = SentenceTable(np.load(path / reading, allow_pickle=False))
         reading = "chunk_vectors.npy"
@@ -299,7 +301,7 @@ def _check_consistent(
     path: Path,
     manifest: Manifest,
     documents: list[Document],
-    chunks: list[Chunk],
+    chunks: Sequence[Chunk],
     sentences: SentenceTable,
     chunk_vectors: npt.NDArray[np.float32],
     sentence_vectors: npt.NDArray[np.float32],

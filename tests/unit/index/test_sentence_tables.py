@@ -10,9 +10,9 @@ import pytest
 
 from index.build import build_index
 from index.config import ChunkingSettings
-from index.sentence_tables import ChunkSentences, SentenceTexts
+from index.sentence_tables import ChunkSentences, ChunkTable, SentenceTexts
 from index.store import load_version
-from index.types import Document, SentenceTable
+from index.types import Chunk, Document, SentenceTable
 from tests.conftest import CountingEmbedder
 
 
@@ -78,4 +78,18 @@ def test_a_version_whose_chunks_file_holds_their_texts_still_loads(
     for row, chunk in zip(rows, stored.chunks, strict=True):
         row["text"] = chunk.chunk_text(docs[chunk.doc_id])
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    assert load_version(tmp_path / "index").chunks == stored.chunks
+    assert list(load_version(tmp_path / "index").chunks) == list(stored.chunks)
+
+
+def test_the_chunk_table_gives_the_chunks_it_was_made_of() -> None:
+    docs = [_document("a", "One. Two three."), _document("b", "Four five six.")]
+    chunks = [Chunk("c0", "a", 0, 4), Chunk("c1", "a", 0, 15), Chunk("c2", "b", 0, 14)]
+    table = ChunkTable.of(docs, [(c.chunk_id, c.doc_id, c.start, c.end) for c in chunks])
+    assert len(table) == 3 and list(table) == chunks
+    assert table[-1] == chunks[-1] and table[1:] == chunks[1:]
+    assert table[1].chunk_text(docs[0]) == "One. Two three."
+    with pytest.raises(IndexError):
+        table[3]
+    with pytest.raises(KeyError):  # a chunk of a document the index does not have
+        ChunkTable.of(docs, [("c9", "z", 0, 1)])
+    assert len(ChunkTable.of(docs, [])) == 0
