@@ -1,22 +1,43 @@
 """Per-sentence and per-chunk data of an index held as arrays, not as Python objects: each
 sentence's text cut from its document when asked for (``SentenceTexts``), each chunk's
 sentence rows as one array and its offsets (``ChunkSentences``), the chunks themselves as
-columns (``ChunkTable``). At 136,574 chunks and
-265,791 sentences, the lists they replace were most of a serving process's own memory.
+columns (``ChunkTable``). At 136,574 chunks and 265,791 sentences, the lists they replace
+were most of a serving process's own memory. Each reads like the list it replaces
+(``_Rows``: length, index, negative index, slice, iteration).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
+from typing import TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from index.types import Chunk, Document, SentenceTable
 
+T = TypeVar("T")
 
-class SentenceTexts(Sequence[str]):
+
+class _Rows(Sequence[T]):
+    """A read-only sequence whose items are made by ``_row(i)`` for ``0 <= i < len``."""
+
+    def _row(self, i: int) -> T:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, row: int) -> T: ...
+    @overload
+    def __getitem__(self, row: slice) -> list[T]: ...
+    def __getitem__(self, row: int | slice) -> T | list[T]:
+        if isinstance(row, slice):
+            return [self._row(i) for i in range(*row.indices(len(self)))]
+        if not -len(self) <= row < len(self):
+            raise IndexError(row)
+        return self._row(int(row) % len(self))
+
+
+class SentenceTexts(_Rows[str]):
     """Every sentence's text, cut from its document when asked for: a question reads a few
     hundred of them, and a list of them all held each sentence twice (72 MiB of strings for
     361,671 sentences)."""
@@ -28,15 +49,7 @@ class SentenceTexts(Sequence[str]):
     def __len__(self) -> int:
         return len(self._doc)
 
-    @overload
-    def __getitem__(self, row: int) -> str: ...
-    @overload
-    def __getitem__(self, row: slice) -> list[str]: ...
-    def __getitem__(self, row: int | slice) -> str | list[str]:
-        if isinstance(row, slice):
-            return [self[i] for i in range(*row.indices(len(self)))]
-        if not -len(self) <= row < len(self):
-            raise IndexError(row)
+    def _row(self, row: int) -> str:
         return self._texts[int(self._doc[row])][int(self._start[row]) : int(self._end[row])]
 
     def __iter__(self) -> Iterator[str]:
@@ -45,7 +58,7 @@ class SentenceTexts(Sequence[str]):
         return (texts[d][s:e] for d, s, e in zip(*columns, strict=True))
 
 
-class ChunkSentences(Sequence[list[int]]):
+class ChunkSentences(_Rows[list[int]]):
     """Each chunk's sentence rows, in order, as one array and its offsets (a list of lists
     was 34 MiB of Python ints for 186,017 chunks)."""
 
@@ -64,20 +77,11 @@ class ChunkSentences(Sequence[list[int]]):
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    @overload
-    def __getitem__(self, chunk: int) -> list[int]: ...
-    @overload
-    def __getitem__(self, chunk: slice) -> list[list[int]]: ...
-    def __getitem__(self, chunk: int | slice) -> list[int] | list[list[int]]:
-        if isinstance(chunk, slice):
-            return [self[i] for i in range(*chunk.indices(len(self)))]
-        if not -len(self) <= chunk < len(self):
-            raise IndexError(chunk)
-        chunk %= len(self)
+    def _row(self, chunk: int) -> list[int]:
         return self.rows[self.offsets[chunk] : self.offsets[chunk + 1]].tolist()  # type: ignore[no-any-return]
 
 
-class ChunkTable(Sequence[Chunk]):
+class ChunkTable(_Rows[Chunk]):
     """Every chunk of a loaded index as columns — its document's row, start, end and id —
     giving ``Chunk`` objects when read (a list of them held ~190 bytes a chunk)."""
 
@@ -121,15 +125,7 @@ class ChunkTable(Sequence[Chunk]):
     def __len__(self) -> int:
         return len(self._doc)
 
-    @overload
-    def __getitem__(self, row: int) -> Chunk: ...
-    @overload
-    def __getitem__(self, row: slice) -> list[Chunk]: ...
-    def __getitem__(self, row: int | slice) -> Chunk | list[Chunk]:
-        if isinstance(row, slice):
-            return [self[i] for i in range(*row.indices(len(self)))]
-        if not -len(self) <= row < len(self):
-            raise IndexError(row)
+    def _row(self, row: int) -> Chunk:
         return Chunk(
             self._ids[row].decode("ascii"),
             self._doc_ids[int(self._doc[row])],
