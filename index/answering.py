@@ -31,6 +31,7 @@ from index.embedding import Embedder
 from index.errors import QuestionError
 from index.features import QuestionFeatures, question_features
 from index.lexical import tokenize
+from index.provenance import origin_answer
 from index.retrieval import Dense, FloatArray, Ranked, Retriever
 from index.scorer import Scorer, load_scorer
 from index.store import StoredIndex
@@ -262,9 +263,15 @@ class Answerer:
         features = self.question_features(ranked, follow_up).vector()
         confident = self.scorer.answers(features, follow_up=follow_up)
         confidence = self.scorer.confidence(features)
+        # "Who wrote it?", "Who reported it?": the byline or attribution answers (index.provenance)
+        origin = origin_answer(text, ranked, self.retriever.sentence_texts)
+        confident = confident or origin is not None
         if not confident and not force:
             return Answer(text, False, (), resolved, confidence)
         hits = ranked.hits(max(10, 4 * k))
+        if origin is not None:  # the byline or attribution alone: nothing else answers it
+            quoted = tuple(self._passages([hits[origin]], 1))
+            return Answer(text, True, quoted, resolved, confidence)
         # Further passages only when the ranker rates them nearly as high as the first: never
         # pad an answer with weak quotes.
         floor = hits[0].score - SECONDARY_LOGIT_GAP

@@ -70,6 +70,10 @@ def test_every_encode_runs_on_the_one_encode_thread(
         ("Which cities will be modernized first?", "Pyongyang"),
         ("Whose equipment is North Korea importing?", "Huawei"),
         ("What caused the delay of the modernization?", "pandemic"),
+        # about the text itself: its byline, its source (index.provenance)
+        ("Who wrote the article?", "Vasyl Kolomiiets"),
+        ("Who is the author?", "Vasyl Kolomiiets"),
+        ("Which publication first reported this?", "Daily NK"),
     ],
 )
 def test_bundled_article_questions_are_quoted(
@@ -179,11 +183,11 @@ def test_unanswerable_question_after_history_is_still_declined(
 def test_a_question_on_words_the_documents_lack_is_not_read_as_a_follow_up(
     article_engine: Engine,
 ) -> None:
-    """Asked alone it is declined; after two questions about the operators it must not quote
+    """After two questions about the operators, the author question quotes the author, not
     the operators' passage."""
     history = ["When was Koryolink established?", "And Kang Song NET?"]
     answer = article_engine.answer("Who wrote the article?", history)
-    assert not answer.answered or "Kolomiiets" in answer.passages[0].text, answer.passages[:1]
+    assert answer.answered and "Kolomiiets" in answer.passages[0].text, answer.passages[:1]
 
 
 def test_new_topic_is_not_dragged_back(article_engine: Engine) -> None:

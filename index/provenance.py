@@ -1,0 +1,86 @@
+"""Questions about where a text comes from, answered by the sentences that say so.
+
+"Who wrote the article?" shares no word with "I'm Vasyl Kolomiiets, a seasoned tech
+journalist…" and "By Jane Doe" has almost no meaning to embed: the evidence of an ordinary
+question is weak for them although the document answers. So a question about the text's
+origin is recognised by its form, and answered by the sentence of that kind:
+
+* **authorship** ("Who wrote the article?", "Who is the author?"): a byline — "By Jane Doe",
+  "Written by …", "Author: …" (web pages get one from their metadata: ``index.documents``) or
+  a writer's own profile, "I'm Jane Doe, a … journalist";
+* **source** ("Which publication first reported this?", "Who reported the imports?"): the best
+  sentence is an attribution — "as reported by", "according to" — that shares a term with the
+  question.
+
+Nothing is fitted: these are forms of English. Any other question is left to the scorer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from index.retrieval import Ranked
+
+#: The text itself, as a question names it: "the article", "this story", "it".
+_THE_TEXT = (
+    r"(?:it|this|that|(?:the|this)\s+"
+    r"(?:article|story|post|piece|report|text|page|document|blog|essay|column|news))"
+)
+_AUTHORSHIP = re.compile(
+    rf"^\W*who\s+(?:wrote|authored|penned|has written|is writing)\s+{_THE_TEXT}\W*$|"
+    r"^\W*(?:who\s+is|who's|who\s+was)\s+(?:the|its|this)\s+"
+    rf"(?:author|writer|journalist|reporter)(?:\s+of\s+{_THE_TEXT})?\W*$|"
+    rf"^\W*by\s+whom\s+(?:was|is)\s+{_THE_TEXT}\s+written\W*$",
+    re.IGNORECASE,
+)
+_SOURCE = re.compile(
+    r"^\W*(?:who|which\s+\w+)\s+(?:first\s+)?(?:reported|reports|published|broke)\b|"
+    rf"^\W*what\s+(?:is|was)\s+the\s+source(?:\s+of\s+{_THE_TEXT})?\W*$|"
+    r"\baccording\s+to\s+whom\b",
+    re.IGNORECASE,
+)
+#: A person's name: capitalised words, with the particles of many names ("Jane van Doe")
+_PARTICLE = r"(?:van|von|de|da|del|der|den|du|la|le|bin|ibn|al)\s+"
+_NAME = rf"[A-Z][\w'’.-]+(?:\s+(?:{_PARTICLE})?[A-Z][\w'’.-]+){{0,3}}"
+_BYLINE = re.compile(
+    rf"^\s*(?:[Bb]y|[Ww]ritten by|[Pp]osted by|[Aa]uthor:?)\s+{_NAME}\s*$|"
+    rf"^\s*(?:I'm|I’m|I am|My name is)\s+{_NAME}\b[^.!?]{{0,120}}\b"
+    r"(?:journalist|writer|reporter|editor|author|correspondent|columnist|blogger|contributor)s?\b"
+)
+_ATTRIBUTION = re.compile(
+    r"\b(?:as reported by|reported by|according to|as reported|first reported|cited by|citing)\b",
+    re.IGNORECASE,
+)
+#: How far down the ranked candidates a byline is looked for.
+BYLINE_DEPTH = 10
+
+
+def asks_about_origin(question: str) -> str | None:
+    """ "author", "source" or None."""
+    if _AUTHORSHIP.search(question):
+        return "author"
+    if _SOURCE.search(question):
+        return "source"
+    return None
+
+
+def is_byline(sentence: str) -> bool:
+    return bool(_BYLINE.search(sentence))
+
+
+def origin_answer(question: str, ranked: Ranked, texts: Sequence[str]) -> int | None:
+    """The place in ``ranked`` of the sentence that answers a question about the text's
+    origin, or None (not such a question, or no such sentence among the best candidates)."""
+    kind = asks_about_origin(question)
+    if kind == "author":
+        for i in range(min(BYLINE_DEPTH, len(ranked.rows))):
+            if is_byline(texts[int(ranked.rows[i])]):
+                return i
+    elif kind == "source" and len(ranked.rows):
+        best = texts[int(ranked.rows[0])]
+        if _ATTRIBUTION.search(best) and ranked.features.overlap[0] > 0:
+            return 0
+    return None

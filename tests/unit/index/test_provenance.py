@@ -1,0 +1,91 @@
+"""Questions about where the text comes from are answered by its byline or attribution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.config import Settings
+from index.engine import Engine
+from index.provenance import asks_about_origin, is_byline
+from tests.conftest import CountingEmbedder
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who wrote the article?", "author"),
+        ("who wrote this story", "author"),
+        ("Who wrote it?", "author"),
+        ("Who is the author?", "author"),
+        ("Who's the journalist?", "author"),
+        ("Who is the author of this article?", "author"),
+        ("By whom was it written?", "author"),
+        ("Which publication first reported this?", "source"),
+        ("Who reported the imports?", "source"),
+        ("What is the source?", "source"),
+        ("According to whom?", "source"),
+        # about something else than the text itself
+        ("Who wrote the Magna Carta?", None),
+        ("Who is the author of Hamlet?", None),
+        ("What did the authorities report?", None),
+        ("When was Koryolink established?", None),
+    ],
+)
+def test_questions_about_the_texts_origin_are_recognised(question: str, kind: str | None) -> None:
+    assert asks_about_origin(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("sentence", "byline"),
+    [
+        ("By Jane Doe", True),
+        ("Written by Jane van Doe", True),
+        ("Author: Jane Doe", True),
+        ("I'm Vasyl Kolomiiets, a seasoned tech journalist regularly contributing.", True),
+        ("I am Ann Lee, and I have been a reporter for twenty years.", True),
+        ("By the end of the year the network was finished.", False),
+        ("I'm sure the network will be finished, a reporter said.", False),
+        ("The author of the report is unknown.", False),
+    ],
+)
+def test_bylines_are_recognised(sentence: str, byline: bool) -> None:
+    assert is_byline(sentence) is byline
+
+
+NEWS = (
+    "Glacier retreat speeds up\n\n"
+    "By Jane Doe\n\n"
+    "The Solheimajokull glacier lost forty metres this year, the survey shows. "
+    "As reported by the Reykjavik Tribune, the melt started early in April.\n\n"
+    "Scientists expect the retreat to continue over the next decade.\n"
+)
+
+
+@pytest.fixture
+def news_engine(tmp_path: Path) -> Engine:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "glacier.txt").write_text(NEWS, encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="hashing-fake")
+    engine = Engine.open(settings, CountingEmbedder())
+    engine.build()
+    return engine
+
+
+def test_the_author_question_quotes_the_byline_alone(news_engine: Engine) -> None:
+    answer = news_engine.answer("Who wrote the article?")
+    assert answer.answered
+    assert [p.highlight for p in answer.passages] == ["By Jane Doe"]
+
+
+def test_the_source_question_quotes_the_attribution(news_engine: Engine) -> None:
+    answer = news_engine.answer("Which newspaper first reported the melt?")
+    assert answer.answered
+    assert "Reykjavik Tribune" in answer.passages[0].highlight
+
+
+def test_a_question_about_another_work_is_not_answered_by_the_byline(news_engine: Engine) -> None:
+    answer = news_engine.answer("Who wrote the Magna Carta?")
+    assert all("Jane Doe" not in p.text for p in answer.passages) or not answer.answered
