@@ -51,7 +51,9 @@ class SentenceFeatures:
     length: FloatArray  # log length, 1.0 at 600 characters
 
     def matrix(self) -> FloatArray:
-        return np.column_stack([np.asarray(a, dtype=np.float32) for a in astuple(self)])
+        # (``dataclasses.astuple`` would deep-copy every array first)
+        columns = [np.asarray(getattr(self, name), dtype=np.float32) for name in SENTENCE_FEATURES]
+        return np.column_stack(columns)
 
     def __len__(self) -> int:
         return len(self.dense_sentence)

@@ -30,11 +30,12 @@ class _Rows(Sequence[T]):
     @overload
     def __getitem__(self, row: slice) -> list[T]: ...
     def __getitem__(self, row: int | slice) -> T | list[T]:
+        n = len(self)
         if isinstance(row, slice):
-            return [self._row(i) for i in range(*row.indices(len(self)))]
-        if not -len(self) <= row < len(self):
+            return [self._row(i) for i in range(*row.indices(n))]
+        if not -n <= row < n:
             raise IndexError(row)
-        return self._row(int(row) % len(self))
+        return self._row(int(row) % n)
 
 
 class SentenceTexts(_Rows[str]):
@@ -53,9 +54,14 @@ class SentenceTexts(_Rows[str]):
         return self._texts[int(self._doc[row])][int(self._start[row]) : int(self._end[row])]
 
     def __iter__(self) -> Iterator[str]:
+        return iter(self.take(slice(None)))
+
+    def take(self, rows: npt.NDArray[np.int64] | slice) -> list[str]:
+        """The texts of many rows at once (a question's candidates: one pass over the
+        columns instead of one lookup a row)."""
         texts = self._texts
-        columns = (self._doc.tolist(), self._start.tolist(), self._end.tolist())
-        return (texts[d][s:e] for d, s, e in zip(*columns, strict=True))
+        columns = (self._doc[rows].tolist(), self._start[rows].tolist(), self._end[rows].tolist())
+        return [texts[d][s:e] for d, s, e in zip(*columns, strict=True)]
 
 
 class ChunkSentences(_Rows[list[int]]):
@@ -76,6 +82,15 @@ class ChunkSentences(_Rows[list[int]]):
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
+
+    def rows_of(self, chunks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The sentence rows of all ``chunks``, one after the other (in one pass)."""
+        chunks = np.asarray(chunks, dtype=np.int64)
+        starts = self.offsets[chunks]
+        lengths = self.offsets[chunks + 1] - starts
+        first = np.cumsum(lengths) - lengths  # where each chunk's rows start in the output
+        picks = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(starts - first, lengths)
+        return np.asarray(self.rows[picks], dtype=np.int64)
 
     def _row(self, chunk: int) -> list[int]:
         return self.rows[self.offsets[chunk] : self.offsets[chunk + 1]].tolist()  # type: ignore[no-any-return]

@@ -166,9 +166,14 @@ def _id_features(
     matched = np.bincount(distinct // width, minlength=len(lengths))
     out["proximity"][:] = np.where(matched == 1, 0.5, 0.0)
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    # Each sentence's matched positions, found in one pass and grouped by sentence.
+    where = np.flatnonzero(hit)
+    owners = seg[where]
+    bounds = np.searchsorted(owners, np.arange(len(lengths) + 1))
+    local = (where - starts[owners]).tolist()
     for i in np.flatnonzero(matched >= 2).tolist():
         tokens = sentence_ids[i]
-        positions = np.flatnonzero(hit[starts[i] : starts[i] + lengths[i]]).tolist()
+        positions = local[bounds[i] : bounds[i + 1]]
         terms: set[Hashable] = {tokens[p] for p in positions}
         out["proximity"][i] = len(terms) / _shortest_cover(tokens, positions, terms)
     pairs = set(itertools.pairwise(query_ids))

@@ -93,3 +93,11 @@ def test_the_chunk_table_gives_the_chunks_it_was_made_of() -> None:
     with pytest.raises(KeyError):  # a chunk of a document the index does not have
         ChunkTable.of(docs, [("c9", "z", 0, 1)])
     assert len(ChunkTable.of(docs, [])) == 0
+
+
+def test_the_rows_of_many_chunks_are_theirs_one_after_the_other() -> None:
+    lists = [[0, 1], [1, 2, 3], [], [4]]
+    chunks = ChunkSentences.of(lists)
+    for picked in ([1, 3], [2], [3, 0, 1], [], [1, 1]):
+        expected = [r for c in picked for r in lists[c]]
+        assert chunks.rows_of(np.array(picked, dtype=np.int64)).tolist() == expected
