@@ -63,12 +63,17 @@ class BuildSummary:
     path: Path | None = None
     warnings: list[str] = field(default_factory=list)
     remade: str = ""  # what was made again with no document changed ("lexical indexes"...)
+    #: documents of the index in use embedded again though unchanged (``--full``, another
+    #: model, backend or chunking)
+    reembedded: int = 0
 
     def line(self) -> str:
         text = (
             f"documents: {self.added} added, {self.changed} changed, {self.removed} removed, "
             f"{self.unchanged} unchanged"
         )
+        if self.reembedded:
+            text += f", {self.reembedded} re-embedded"
         if self.failed:
             text += f", {len(self.failed)} failed"
         text += f"; {self.documents} documents, {self.chunks} chunks; {self.seconds:.1f} s"
@@ -103,8 +108,11 @@ def build_index(
         old_parts = _parts_by_source(previous) if previous else {}
         parts: list[_DocParts] = []
         failed: list[str] = []
-        added = changed = unchanged = 0
+        added = changed = unchanged = reembedded = 0
         seen: set[str] = set()
+        # What the index in use holds, also when nothing of it is reused (then its documents
+        # are re-embedded, not added)
+        known = set(old_parts) if previous is not None else set(_added_dates(index_dir))
         for path in iter_corpus_files(corpus_dir):
             source = path.relative_to(corpus_dir).as_posix()
             seen.add(source)
@@ -129,13 +137,15 @@ def build_index(
                 continue
             sentences = sentences_for(doc, chunking.chunk_size)
             parts.append(_DocParts(doc, sentences, chunk_document(doc, chunking, sentences)))
-            if old is None:
-                added += 1
-            else:
+            if old is not None:
                 changed += 1
+            elif source in known and previous is None:
+                reembedded += 1
+            else:
+                added += 1
         for message in failed:
             log.warning("%s", message)
-        removed = len(set(old_parts) - seen)
+        removed = len(known - seen)
         if not parts:
             raise CorpusError(
                 f"no readable document in {corpus_dir} (supported: {SUPPORTED_NAMES})"
@@ -172,6 +182,7 @@ def build_index(
             written=True,
             path=path,
             remade=stale,
+            reembedded=reembedded,
         )
 
 

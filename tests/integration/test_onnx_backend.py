@@ -121,7 +121,7 @@ def test_an_index_records_its_backend_and_never_mixes_two(cache: Path, tmp_path:
         )
     torch_settings = settings.model_copy(update={"backend": "torch"})
     summary = Engine(torch_settings, load_embedder("all-MiniLM-L6-v2")).build()
-    assert summary.added == 1 and summary.unchanged == 0  # int8's vectors: all made again
+    assert summary.reembedded == 1 and summary.unchanged == 0  # int8's vectors: made again
     version = current_version_path(settings.index_dir)
     assert version is not None
     assert Manifest.from_file(version / "manifest.json").backend == "torch"
