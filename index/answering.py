@@ -341,6 +341,12 @@ class Answerer:
                 ):
                     break
                 hi, end = hi + 1, after.end
+            # ... and the sentence that says something is the highlight, not the line
+            for near in range(row + 1, hi + 1):
+                after = sents[near]
+                if not is_heading(doc.text[after.start : after.end]):
+                    h_start, h_end = after.start, after.end
+                    break
         text = doc.text[start:end]
         if len(text) > MAX_PASSAGE_CHARS:  # one very long sentence: cut around the highlight
             end = start + MAX_PASSAGE_CHARS

@@ -132,7 +132,8 @@ def test_large_index_mode_scores_only_candidate_sentences_with_the_same_answers(
 
 def test_a_heading_is_quoted_with_what_it_heads(tmp_path: Path) -> None:
     """A title or heading line alone says nothing: when it is the best match, the quote goes
-    on into the section it heads (still a verbatim slice, within the passage limit)."""
+    on into the section it heads (still a verbatim slice, within the passage limit), and the
+    highlight is the section's first sentence, not the line."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "geysers.md").write_text(
@@ -148,8 +149,9 @@ def test_a_heading_is_quoted_with_what_it_heads(tmp_path: Path) -> None:
     answer = engine.answer("Strokkur geyser?", k=1)
     assert answer.answered
     passage = answer.passages[0]
-    assert passage.highlight == "Strokkur geyser"
-    assert "It erupts every few minutes" in passage.text
+    assert passage.text.startswith("Strokkur geyser")
+    assert passage.highlight == "It erupts every few minutes, throwing water up to 40 metres high."
+    assert passage.text[passage.highlight_start - passage.start :].startswith(passage.highlight)
     assert "Geysir" not in passage.text  # the next paragraph is not what the heading heads
     doc = engine.answerer.stored.documents[0]
     assert doc.text[passage.start : passage.end] == passage.text
