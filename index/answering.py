@@ -31,7 +31,7 @@ from index.embedding import Embedder
 from index.errors import QuestionError
 from index.features import QuestionFeatures, question_features
 from index.lexical import tokenize
-from index.provenance import origin_answer
+from index.provenance import is_byline, origin_answer
 from index.retrieval import Dense, FloatArray, Ranked, Retriever
 from index.scorer import Scorer, load_scorer
 from index.store import StoredIndex
@@ -341,12 +341,14 @@ class Answerer:
                 ):
                     break
                 hi, end = hi + 1, after.end
-            # ... and the sentence that says something is the highlight, not the line
-            for near in range(row + 1, hi + 1):
-                after = sents[near]
-                if not is_heading(doc.text[after.start : after.end]):
-                    h_start, h_end = after.start, after.end
-                    break
+            # ... and the sentence that says something is the highlight, not the line (a
+            # byline says who wrote the text: it stays the highlight)
+            if not is_byline(doc.text[h_start:h_end]):
+                for near in range(row + 1, hi + 1):
+                    after = sents[near]
+                    if not is_heading(doc.text[after.start : after.end]):
+                        h_start, h_end = after.start, after.end
+                        break
         text = doc.text[start:end]
         if len(text) > MAX_PASSAGE_CHARS:  # one very long sentence: cut around the highlight
             end = start + MAX_PASSAGE_CHARS
