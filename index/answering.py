@@ -264,14 +264,15 @@ class Answerer:
         confident = self.scorer.answers(features, follow_up=follow_up)
         confidence = self.scorer.confidence(features)
         # "Who wrote it?", "Who reported it?": the byline or attribution answers (index.provenance)
-        origin = origin_answer(text, ranked, self.retriever.sentence_texts)
-        confident = confident or origin is not None
+        origin = origin_answer(
+            text, ranked, self.retriever.sentence_texts, documents=len(self.stored.documents)
+        )
+        if origin is not None:  # the byline, attribution or title alone: nothing else answers
+            line = SentenceHit(self.stored.sentences[origin], float(ranked.scores[0]))
+            return Answer(text, True, (self._window(line, is_answer=True),), resolved, confidence)
         if not confident and not force:
             return Answer(text, False, (), resolved, confidence)
         hits = ranked.hits(max(10, 4 * k))
-        if origin is not None:  # the byline or attribution alone: nothing else answers it
-            quoted = tuple(self._passages([hits[origin]], 1))
-            return Answer(text, True, quoted, resolved, confidence)
         # Further passages only when the ranker rates them nearly as high as the first: never
         # pad an answer with weak quotes.
         floor = hits[0].score - SECONDARY_LOGIT_GAP
@@ -294,8 +295,10 @@ class Answerer:
             chosen.append(passage)
         return chosen
 
-    def _window(self, hit: SentenceHit) -> Passage:
-        """Whole sentences around the hit, same paragraph, at most MAX_PASSAGE_CHARS."""
+    def _window(self, hit: SentenceHit, *, is_answer: bool = False) -> Passage:
+        """Whole sentences around the hit, same paragraph, at most MAX_PASSAGE_CHARS.
+        ``is_answer``: the hit is the answer even when it is a line alone (a title asked
+        for), and stays the highlight."""
         sents = self.stored.sentences
         hit_sentence = hit.sentence
         row, h_start, h_end = hit_sentence.row, hit_sentence.start, hit_sentence.end
@@ -343,7 +346,7 @@ class Answerer:
                 hi, end = hi + 1, after.end
             # ... and the sentence that says something is the highlight, not the line (a
             # byline says who wrote the text: it stays the highlight)
-            if not is_byline(doc.text[h_start:h_end]):
+            if not is_answer and not is_byline(doc.text[h_start:h_end]):
                 for near in range(row + 1, hi + 1):
                     after = sents[near]
                     if not is_heading(doc.text[after.start : after.end]):

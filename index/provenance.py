@@ -10,7 +10,9 @@ origin is recognised by its form, and answered by the sentence of that kind:
   a writer's own profile, "I'm Jane Doe, a … journalist";
 * **source** ("Which publication first reported this?", "Who reported the imports?"): the best
   sentence is an attribution — "as reported by", "according to" — that shares a term with the
-  question.
+  question;
+* **title** ("What is the title of the article?", "What's the headline?"), in an index of one
+  document: its first line, when that is a title (a short line without closing punctuation).
 
 Nothing is fitted: these are forms of English. Any other question is left to the scorer.
 """
@@ -20,6 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from index.text_features import is_heading
 
 if TYPE_CHECKING:
     from index.retrieval import Ranked
@@ -44,6 +48,11 @@ _SOURCE = re.compile(
 )
 #: A person's name: capitalised words, with the particles of many names ("Jane van Doe")
 _PARTICLE = r"(?:van|von|de|da|del|der|den|du|la|le|bin|ibn|al)\s+"
+_TITLE = re.compile(
+    rf"^\W*what(?:'s|’s|\s+is|\s+was)\s+(?:the|its)\s+(?:title|headline)(?:\s+of\s+{_THE_TEXT})?\W*$|"
+    rf"^\W*what\s+is\s+{_THE_TEXT}\s+(?:called|titled)\W*$",
+    re.IGNORECASE,
+)
 _NAME = rf"[A-Z][\w'’.-]+(?:\s+(?:{_PARTICLE})?[A-Z][\w'’.-]+){{0,3}}"
 _BYLINE = re.compile(
     rf"^\s*(?:[Bb]y|[Ww]ritten by|[Pp]osted by|[Aa]uthor:?)\s+{_NAME}\s*$|"
@@ -59,11 +68,13 @@ BYLINE_DEPTH = 10
 
 
 def asks_about_origin(question: str) -> str | None:
-    """ "author", "source" or None."""
+    """ "author", "source", "title" or None."""
     if _AUTHORSHIP.search(question):
         return "author"
     if _SOURCE.search(question):
         return "source"
+    if _TITLE.search(question):
+        return "title"
     return None
 
 
@@ -71,16 +82,21 @@ def is_byline(sentence: str) -> bool:
     return bool(_BYLINE.search(sentence))
 
 
-def origin_answer(question: str, ranked: Ranked, texts: Sequence[str]) -> int | None:
-    """The place in ``ranked`` of the sentence that answers a question about the text's
-    origin, or None (not such a question, or no such sentence among the best candidates)."""
+def origin_answer(
+    question: str, ranked: Ranked, texts: Sequence[str], *, documents: int
+) -> int | None:
+    """The sentence row that answers a question about the text's origin, or None (not such
+    a question, or no such sentence: among the best candidates for a byline or attribution;
+    the document's first line for a title, in an index of ``documents`` == 1)."""
     kind = asks_about_origin(question)
     if kind == "author":
         for i in range(min(BYLINE_DEPTH, len(ranked.rows))):
             if is_byline(texts[int(ranked.rows[i])]):
-                return i
+                return int(ranked.rows[i])
     elif kind == "source" and len(ranked.rows):
         best = texts[int(ranked.rows[0])]
         if _ATTRIBUTION.search(best) and ranked.features.overlap[0] > 0:
-            return 0
+            return int(ranked.rows[0])
+    elif kind == "title" and documents == 1 and len(texts) and is_heading(texts[0]):
+        return 0
     return None

@@ -74,6 +74,7 @@ def test_every_encode_runs_on_the_one_encode_thread(
         ("Who wrote the article?", "Vasyl Kolomiiets"),
         ("Who is the author?", "Vasyl Kolomiiets"),
         ("Which publication first reported this?", "Daily NK"),
+        ("What is the title of the article?", "North Korea Upgrades Mobile Networks"),
     ],
 )
 def test_bundled_article_questions_are_quoted(

@@ -26,6 +26,9 @@ from tests.conftest import CountingEmbedder
         ("Who reported the imports?", "source"),
         ("What is the source?", "source"),
         ("According to whom?", "source"),
+        ("What is the title of the article?", "title"),
+        ("What is this story called?", "title"),
+        ("What is the title of Hamlet?", None),
         # about something else than the text itself
         ("Who wrote the Magna Carta?", None),
         ("Who is the author of Hamlet?", None),
@@ -89,3 +92,20 @@ def test_the_source_question_quotes_the_attribution(news_engine: Engine) -> None
 def test_a_question_about_another_work_is_not_answered_by_the_byline(news_engine: Engine) -> None:
     answer = news_engine.answer("Who wrote the Magna Carta?")
     assert all("Jane Doe" not in p.text for p in answer.passages) or not answer.answered
+
+
+def test_the_title_question_quotes_the_title_of_a_single_document(news_engine: Engine) -> None:
+    for question in ("What is the title of the article?", "What's the headline?"):
+        answer = news_engine.answer(question)
+        assert answer.answered
+        assert answer.passages[0].highlight == "Glacier retreat speeds up"
+
+
+def test_the_title_question_is_not_guessed_among_several_documents(
+    news_engine: Engine, tmp_path: Path
+) -> None:
+    corpus = news_engine.settings.corpus_dir
+    (corpus / "other.txt").write_text("Lava fields\n\nThe lava fields cooled slowly.\n")
+    news_engine.build()
+    answer = news_engine.answer("What is the title of the article?")
+    assert all(p.highlight != "Glacier retreat speeds up" for p in answer.passages)
