@@ -110,9 +110,9 @@ def build_index(
         failed: list[str] = []
         added = changed = unchanged = reembedded = 0
         seen: set[str] = set()
-        # What the index in use holds, also when nothing of it is reused (then its documents
-        # are re-embedded, not added)
-        known = set(old_parts) if previous is not None else set(_added_dates(index_dir))
+        # What the index in use holds (and since when), also when nothing of it is reused:
+        # then its documents are re-embedded, not added
+        dates = _added_dates(index_dir)
         for path in iter_corpus_files(corpus_dir):
             source = path.relative_to(corpus_dir).as_posix()
             seen.add(source)
@@ -139,13 +139,13 @@ def build_index(
             parts.append(_DocParts(doc, sentences, chunk_document(doc, chunking, sentences)))
             if old is not None:
                 changed += 1
-            elif source in known and previous is None:
+            elif source in dates:
                 reembedded += 1
             else:
                 added += 1
         for message in failed:
             log.warning("%s", message)
-        removed = len(known - seen)
+        removed = len(set(dates) - seen)
         if not parts:
             raise CorpusError(
                 f"no readable document in {corpus_dir} (supported: {SUPPORTED_NAMES})"
@@ -168,7 +168,7 @@ def build_index(
                 path=previous.path,
             )
         _embed_missing(parts, embedder, progress)
-        path = _write(index_dir, parts, embedder, chunking, started, progress)
+        path = _write(index_dir, parts, embedder, chunking, started, progress, dates)
         return BuildSummary(
             added,
             changed,
@@ -322,6 +322,7 @@ def _write(
     chunking: ChunkingSettings,
     started: float,
     progress: bool,
+    added: dict[str, str],
 ) -> Path:
     documents = [p.doc for p in parts]
     chunks = [c for p in parts for c in p.chunks]
@@ -330,7 +331,6 @@ def _write(
     chunk_vectors = _stack([p.chunk_vectors for p in parts], dim)
     sentence_vectors = _stack([p.sentence_vectors for p in parts], dim)
     now = utc_now()
-    added = _added_dates(index_dir)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model=embedder.name,

@@ -120,7 +120,7 @@ def save(
 ) -> None:
     """Build the indexes of a version and save them in ``folder`` (the version's
     ``lexical/``), before the version is switched in."""
-    texts = sentence_texts(documents, sentences)
+    texts = SentenceTexts(documents, sentences)
     home, chunk_sentences = sentence_chunk_maps(documents, chunks, sentences)
     folder.mkdir(parents=True, exist_ok=True)
     tokens = [tokenize(t) for t in texts]
@@ -141,7 +141,7 @@ def load(stored: StoredIndex) -> SentenceIndexes:
     """The indexes saved with ``stored``; what cannot be read is built in memory."""
     folder = stored.path / LEXICAL_DIR
     sentences = stored.sentences
-    texts = sentence_texts(stored.documents, sentences)
+    texts = SentenceTexts(stored.documents, sentences)
     maps = _load_maps(folder, len(sentences), len(stored.chunks)) or sentence_chunk_maps(
         stored.documents, stored.chunks, sentences
     )
@@ -153,10 +153,6 @@ def load(stored: StoredIndex) -> SentenceIndexes:
     )
     speller = _load_speller(folder) or Speller.from_texts(texts)
     return SentenceIndexes(texts, tokens, maps[0], maps[1], bm25[0], bm25[1], speller)
-
-
-def sentence_texts(documents: Sequence[Document], sents: SentenceTable) -> SentenceTexts:
-    return SentenceTexts(documents, sents)
 
 
 def sentence_chunk_maps(

@@ -357,10 +357,6 @@ def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]] | Any) -> None:
         os.fsync(handle.fileno())
 
 
-def _span(row: dict[str, Any]) -> tuple[int, int]:
-    return int(row["start"]), int(row["end"])
-
-
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return list(_iter_jsonl(path))
 
