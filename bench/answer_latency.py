@@ -10,6 +10,11 @@ questions are encoded with the real model, as in the bot.
 Baseline: ``model.encode([q])`` + flat FAISS inner-product search over the chunk vectors +
 take the first chunk. System: ``Answerer.answer(q)`` — hybrid retrieval, sentence scoring,
 window and highlight. Prints p50/p95 of both and their ratio.
+
+Cross-lingual (issue 14): the same index with a multilingual space (hashing vectors of USE's
+dimension, named as USE so the real encoder searches it), asked MLQA's questions in German
+(the multilingual path) and the same questions in English (the main path), onnx backend:
+answer() p50 of each and their ratio (target ≤ 2×).
 """
 
 from __future__ import annotations
@@ -28,11 +33,14 @@ import numpy as np
 from index.answering import Answerer
 from index.build import build_index
 from index.config import ChunkingSettings
-from index.embedding import HashingEmbedder, load_embedder
+from index.embedding import Embedder, HashingEmbedder, load_embedder
+from index.multilingual import USE_MODEL, UseEmbedder
 from index.process import prepare_process
-from index.store import load_version
+from index.store import StoredIndex, load_version
 
-SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "squad2-dev-subset.json"
+EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
+SQUAD = EVAL / "squad2-dev-subset.json"
+MLQA = EVAL / "mlqa-dev" / "context-en-question-{}.json"
 
 
 def make_corpus(folder: Path, target_chunks: int, seed: int = 0) -> list[str]:
@@ -70,7 +78,8 @@ def main() -> int:
         corpus = Path(tmp) / "corpus"
         questions = make_corpus(corpus, args.chunks)
         t0 = time.perf_counter()
-        build_index(corpus, Path(tmp) / "index", fast, ChunkingSettings())
+        fast_ml = HashingEmbedder(dimension=512, name=USE_MODEL)
+        build_index(corpus, Path(tmp) / "index", fast, ChunkingSettings(), multilingual=fast_ml)
         stored = load_version(Path(tmp) / "index")
         t1 = time.perf_counter()
         print(
@@ -96,6 +105,7 @@ def main() -> int:
                 answerer.answer(q)
                 system.append((time.perf_counter() - s) * 1000)
             results[backend] = (base, system)
+        crosslingual = _crosslingual(stored, models.get("onnx") or model, args.questions)
     torch_base, torch_system = results["torch"]
     b50, b95 = percentile(torch_base, 50), percentile(torch_base, 95)
     print(f"{'':<40}{'p50 ms':>10}{'p95 ms':>10}{'× torch answer() p50':>22}")
@@ -119,7 +129,38 @@ def main() -> int:
             f"{backend}: answer() p50 {p50 / t50:.2f}× torch's (target ≤ 0.6×); "
             f"{p50 / percentile(base, 50):.2f}× its own encode+flat search"
         )
+    english, german = crosslingual
+    e50, g50 = percentile(english, 50), percentile(german, 50)
+    print(
+        f"cross-lingual: answer() p50 {g50:.2f} ms for {len(german)} German questions "
+        f"(multilingual path), {e50:.2f} ms for the same in English: {g50 / e50:.2f}× "
+        "(target ≤ 2×)"
+    )
     return 0
+
+
+def _crosslingual(stored: StoredIndex, embedder: Embedder, n: int) -> tuple[list[float], ...]:
+    """answer() times of MLQA questions in English and the same in German."""
+    asked = {}
+    for language in ("en", "de"):
+        data = json.loads(Path(str(MLQA).format(language)).read_text(encoding="utf-8"))
+        asked[language] = {
+            q["id"]: q["question"] for a in data["data"] for p in a["paragraphs"] for q in p["qas"]
+        }
+    ids = sorted(set(asked["en"]) & set(asked["de"]))
+    ids = random.Random(2).sample(ids, min(n, len(ids)))
+    answerer = Answerer(stored, embedder, multilingual=UseEmbedder())
+    out = []
+    for language in ("en", "de"):
+        times = []
+        for i in ids[:10]:  # warm-up
+            answerer.answer(asked[language][i])
+        for i in ids:
+            s = time.perf_counter()
+            answerer.answer(asked[language][i])
+            times.append((time.perf_counter() - s) * 1000)
+        out.append(times)
+    return tuple(out)
 
 
 if __name__ == "__main__":

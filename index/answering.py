@@ -10,7 +10,7 @@
 4. When the learned scorer (``index.scorer``) finds no answer in the documents, the answer
    says so and quotes nothing; every answer carries a calibrated ``confidence``.
 
-One module (about 330 lines): question cleaning, follow-up resolution and quoting are the
+One module (about 440 lines): question cleaning, follow-up resolution and quoting are the
 steps of one function, ``Answerer.answer``; the ranking is ``index.retrieval``'s, the
 scoring ``index.scorer``'s.
 """
@@ -18,10 +18,12 @@ scoring ``index.scorer``'s.
 from __future__ import annotations
 
 import html
+import logging
 import math
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -30,13 +32,17 @@ from index.citations import deep_link, section_of
 from index.embedding import Embedder
 from index.errors import QuestionError
 from index.features import QuestionFeatures, question_features
+from index.languages import LanguageIdentifier, separate_scripts, shared_identifier
 from index.lexical import tokenize
+from index.multilingual import languages_of
 from index.provenance import is_byline, origin_answer
-from index.retrieval import Dense, FloatArray, Ranked, Retriever
+from index.retrieval import Dense, FloatArray, Ranked, Retriever, VectorSpace
 from index.scorer import Scorer, load_scorer
 from index.store import StoredIndex
 from index.text_features import is_heading
 from index.types import Answer, Passage, Sentence, SentenceHit
+
+log = logging.getLogger(__name__)
 
 MAX_PASSAGE_CHARS = 600
 DEFAULT_MAX_QUESTION_CHARS = 1000
@@ -63,6 +69,9 @@ _MAX_ELLIPTICAL_WORDS = 4
 #: How many earlier questions of a conversation a follow-up is read with.
 HISTORY_TURNS = 3
 
+
+#: (question, topic, multilingual space?): what one dense lookup is keyed by
+_DenseKey = tuple[str, str | None, bool]
 
 _BOT_MENTION = re.compile(r"(?<![\w@])@(?:[A-Za-z][A-Za-z0-9_]{0,30})?bot\b", re.IGNORECASE)
 _SCRIPT_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -134,28 +143,71 @@ class Answerer:
         *,
         scorer: Scorer | None = None,
         max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS,
+        multilingual: Embedder | None = None,
+        languages: LanguageIdentifier | None = None,
     ) -> None:
         self.stored = stored
         self.embedder = embedder
         self.scorer = scorer or load_scorer()
         self.retriever = Retriever(stored, self.scorer)
+        # Questions in another language than the documents' are searched in the multilingual
+        # space (index.multilingual) when the version has one made by this encoder.
+        space = self.retriever.multilingual
+        usable = (
+            multilingual is not None
+            and space is not None
+            and stored.multilingual is not None
+            and stored.multilingual.model == multilingual.name
+        )
+        self.multilingual = multilingual if usable else None
+        if multilingual is not None and space is not None and not usable:
+            log.warning(
+                "the index's multilingual vectors were made with %s, not %s: questions in "
+                "other languages take the main path until the index is rebuilt",
+                stored.multilingual.model if stored.multilingual else None,
+                multilingual.name,
+            )
+        self.languages = languages or shared_identifier()
+        if self.multilingual is not None:  # load both models now, not at the first question
+            self.languages.guess("warm up")
+            self.multilingual.encode(["warm up"])
         # Concurrent questions (the bot answers many at once) share one encode call and one
         # pass over the vectors: see index.batching.
-        self._dense: MicroBatcher[tuple[str, str | None], tuple[FloatArray, Dense]] = MicroBatcher(
+        self._dense: MicroBatcher[_DenseKey, tuple[FloatArray, Dense]] = MicroBatcher(
             self._dense_batch
         )
         self.max_question_chars = max_question_chars
+
+    def foreign_language(self, text: str) -> str | None:
+        """The language of a (cleaned) question to be searched in the multilingual space:
+        plainly not the documents', and one the multilingual encoder serves; else None."""
+        if self.multilingual is None:
+            return None
+        language = self.languages.foreign_language(text, self.stored.language)
+        served = languages_of(self.multilingual.name)
+        return language if language and (served is None or language in served) else None
+
+    def is_foreign(self, text: str) -> bool:
+        return self.foreign_language(text) is not None
 
     def answer(
         self, question: str, history: Sequence[str] = (), k: int = 3, *, force: bool = False
     ) -> Answer:
         """Quote up to ``k`` passages. ``force`` quotes them even where the evidence is too
-        weak to answer (``answered`` still says whether it would have answered)."""
+        weak to answer (``answered`` still says whether it would have answered). A question
+        in another language than the documents' is searched in the multilingual space; its
+        answer says which language it was read as."""
         text = clean_question(question, self.max_question_chars)
-        topic = topic_of(history)
+        language = self.foreign_language(text)
+        answer = self._answer_cleaned(text, topic_of(history), k, force, ml=language is not None)
+        return replace(answer, language=language) if language else answer
+
+    def _answer_cleaned(
+        self, text: str, topic: str | None, k: int, force: bool, *, ml: bool
+    ) -> Answer:
         if topic is not None and is_follow_up(text):
-            resolved, ranked = self._rank(text, topic)
-            contextual = self._decide(text, resolved, ranked, k, force, follow_up=True)
+            resolved, ranked = self._rank(text, topic, ml)
+            contextual = self._decide(text, resolved, ranked, k, force, follow_up=True, ml=ml)
             if contextual.answered:
                 return contextual
             # A marked follow-up whose own words find strong evidence ("What is his
@@ -163,20 +215,20 @@ class Answerer:
             # diluted it below the threshold. The question alone is quoted only where the
             # conversation's best passage is too ("Is it new?" alone finds some other
             # sentence about something new: declined).
-            alone = self._answer(text, None, k, force)
+            alone = self._answer(text, None, k, force, ml)
             if alone.answered and self._quotes_first_of(alone, ranked):
                 return alone
             return contextual
-        resolved, ranked = self._rank(text, None)
-        answer = self._decide(text, resolved, ranked, k, force, follow_up=False)
-        if topic is not None and not answer.answered and self._may_be_elliptical(text):
+        resolved, ranked = self._rank(text, None, ml)
+        answer = self._decide(text, resolved, ranked, k, force, follow_up=False, ml=ml)
+        if topic is not None and not answer.answered and self._may_be_elliptical(text, ml):
             # An unmarked question that the documents do not answer on its own may still be
             # elliptical ("From which company?"): try it in the light of the previous turn. A
             # longer, whole question is read so only where that points to the passage it finds
             # alone ("When did the replacement start?" after a question on the imports); else
             # the previous topic would win ("When did the modernization start?" after "And
             # Kang Song NET?" quoted the operators).
-            contextual = self._answer(text, topic, k, force)
+            contextual = self._answer(text, topic, k, force, ml)
             if contextual.answered and (
                 len(text.split()) <= _MAX_ELLIPTICAL_WORDS
                 or self._quotes_first_of(contextual, ranked)
@@ -184,21 +236,36 @@ class Answerer:
                 return contextual
         return answer
 
-    def _dense_batch(self, items: list[tuple[str, str | None]]) -> list[tuple[FloatArray, Dense]]:
-        """Query vectors and dense evidence for a batch of (question, topic) pairs. A
-        follow-up's vector is the question's plus ``TOPIC_WEIGHT`` times its topic's."""
-        texts = list(dict.fromkeys(t for item in items for t in item if t is not None))
-        encoded = self.embedder.encode(texts)
-        row = {t: i for i, t in enumerate(texts)}
-        queries = np.zeros((len(items), encoded.shape[1]), dtype=np.float32)
-        for i, (text, topic) in enumerate(items):
-            vector = encoded[row[text]]
-            if topic is not None:
-                vector = vector + TOPIC_WEIGHT * encoded[row[topic]]
-                vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
-            queries[i] = vector
-        dense = self.retriever.dense(queries)
-        return [(queries[i], dense[i]) for i in range(len(items))]
+    def _dense_batch(self, items: list[_DenseKey]) -> list[tuple[FloatArray, Dense]]:
+        """Query vectors and dense evidence for a batch of (question, topic, multilingual)
+        keys, each space's in one encode call. A follow-up's vector is the question's plus
+        ``TOPIC_WEIGHT`` times its topic's."""
+        out: list[tuple[FloatArray, Dense]] = [None] * len(items)  # type: ignore[list-item]
+        for ml in (False, True):
+            picked = [i for i, item in enumerate(items) if item[2] == ml]
+            if not picked:
+                continue
+            embedder, space = self._space(ml)
+            keys = [items[i] for i in picked]
+            texts = list(dict.fromkeys(t for key in keys for t in key[:2] if t is not None))
+            encoded = embedder.encode(texts)
+            row = {t: i for i, t in enumerate(texts)}
+            queries = np.zeros((len(keys), encoded.shape[1]), dtype=np.float32)
+            for i, (text, topic, _) in enumerate(keys):
+                vector = encoded[row[text]]
+                if topic is not None:
+                    vector = vector + TOPIC_WEIGHT * encoded[row[topic]]
+                    vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
+                queries[i] = vector
+            dense = self.retriever.dense(queries, space)
+            for j, i in enumerate(picked):
+                out[i] = (queries[j], dense[j])
+        return out
+
+    def _space(self, ml: bool) -> tuple[Embedder, VectorSpace]:
+        if ml and self.multilingual is not None and self.retriever.multilingual is not None:
+            return self.multilingual, self.retriever.multilingual
+        return self.embedder, self.retriever.main
 
     def _quotes_first_of(self, answer: Answer, ranked: Ranked) -> bool:
         """Does ``answer``'s first passage quote the place of ``ranked``'s best candidate?"""
@@ -208,12 +275,15 @@ class Answerer:
             and _same_place(answer.passages[0], self._window(ranked.hits(1)[0]))
         )
 
-    def _may_be_elliptical(self, text: str) -> bool:
+    def _may_be_elliptical(self, text: str, ml: bool = False) -> bool:
         """Could an unmarked question lean on the previous turn? Not when it names something
         the documents never mention ("What is the capital of France?"), nor when it has
         content words and none of them occurs in them ("Who wrote the article?" after a
-        question about an operator): then it is a new topic, which the documents lack."""
+        question about an operator): then it is a new topic, which the documents lack. In
+        another language the documents' words say nothing: a short question may be."""
         words = text.split()
+        if ml:
+            return len(words) <= _MAX_ELLIPTICAL_WORDS
         names = [w for w in words[1:] if w[:1].isupper()]
         known = self.retriever.sentence_bm25.knows
         if any(not known(t) for name in names for t in tokenize(name)):
@@ -221,19 +291,29 @@ class Answerer:
         content = tokenize(text)
         return not content or any(known(t) for t in content)
 
-    def _answer(self, text: str, topic: str | None, k: int, force: bool) -> Answer:
-        resolved, ranked = self._rank(text, topic)
-        return self._decide(text, resolved, ranked, k, force, follow_up=topic is not None)
+    def _answer(self, text: str, topic: str | None, k: int, force: bool, ml: bool) -> Answer:
+        resolved, ranked = self._rank(text, topic, ml)
+        return self._decide(text, resolved, ranked, k, force, follow_up=topic is not None, ml=ml)
 
-    def _rank(self, text: str, topic: str | None) -> tuple[str, Ranked]:
-        """The question as resolved against its topic, and its ranked candidates."""
-        # Misspelt words are searched as the documents' words they stand for (index.spelling)
-        text = self.retriever.speller.correct(text)
-        topic = self.retriever.speller.correct(topic) if topic else topic
+    def _rank(self, text: str, topic: str | None, ml: bool = False) -> tuple[str, Ranked]:
+        """The question as resolved against its topic, and its ranked candidates (``ml``: in
+        the multilingual space; its words that the documents share, names and numbers, are
+        still lexical evidence)."""
+        if not ml:
+            # Misspelt words are searched as the documents' words they stand for
+            # (index.spelling); in another language, a word is not a misspelt English one
+            text = self.retriever.speller.correct(text)
+            topic = self.retriever.speller.correct(topic) if topic else topic
         resolved = f"{topic} {text}" if topic else text
-        tokens = tokenize(text) * 2 + tokenize(topic) if topic else tokenize(text)
-        query_vector, dense = self._dense((text, topic))
-        return resolved, self.retriever.rank(query_vector, tokens, question=text, dense=dense)
+        # In another language, the words the documents share (names, numbers, Latin words
+        # in a Chinese question) are the lexical evidence: cut at script changes
+        words = separate_scripts(text) if ml else text
+        tokens = tokenize(words) * 2 + tokenize(topic) if topic else tokenize(words)
+        query_vector, dense = self._dense((text, topic, ml))
+        space = self._space(ml)[1]
+        return resolved, self.retriever.rank(
+            query_vector, tokens, question=text, dense=dense, space=space
+        )
 
     def ranking(self, question: str, history: Sequence[str] = ()) -> tuple[Ranked, bool]:
         """The ranked candidates of the question as first read (in the light of the history
@@ -241,7 +321,7 @@ class Answerer:
         text = clean_question(question, self.max_question_chars)
         topic = topic_of(history)
         follow_up = topic is not None and is_follow_up(text)
-        return self._rank(text, topic if follow_up else None)[1], follow_up
+        return self._rank(text, topic if follow_up else None, self.is_foreign(text))[1], follow_up
 
     def question_features(self, ranked: Ranked, follow_up: bool) -> QuestionFeatures:
         return question_features(
@@ -255,13 +335,21 @@ class Answerer:
         )
 
     def _decide(
-        self, text: str, resolved: str, ranked: Ranked, k: int, force: bool, *, follow_up: bool
+        self,
+        text: str,
+        resolved: str,
+        ranked: Ranked,
+        k: int,
+        force: bool,
+        *,
+        follow_up: bool,
+        ml: bool = False,
     ) -> Answer:
         """Quote the best candidates, or decline when the scorer finds no answer here."""
         if not len(ranked.rows):
             return Answer(text, False, (), resolved)
         features = self.question_features(ranked, follow_up).vector()
-        confident = self.scorer.answers(features, follow_up=follow_up)
+        confident = self.scorer.answers(features, follow_up=follow_up, multilingual=ml)
         confidence = self.scorer.confidence(features)
         # "Who wrote it?", "Who reported it?": the byline or attribution answers (index.provenance)
         origin = origin_answer(

@@ -4,7 +4,7 @@ A document whose bytes (content hash), the model and the chunking settings are u
 its chunks and vectors from the current version; changed documents are re-read, re-chunked and
 re-embedded; documents gone from the corpus are dropped. ``full=True`` re-embeds everything.
 
-One module (about 320 lines): reading, reusing and writing a version are one transaction
+One module (about 440 lines): reading, reusing and writing a version are one transaction
 under one lock; split, each part would need the others' intermediate state.
 """
 
@@ -29,11 +29,13 @@ from index.documents import (
 )
 from index.embedding import Embedder, Vectors, same_vectors
 from index.errors import CorpusError, DocumentError, IndexLoadError
+from index.languages import shared_identifier
 from index.scorer import scorer_version
 from index.store import (
     CHUNK_VECTORS,
     FORMAT_VERSION,
     Manifest,
+    MultilingualVectors,
     StoredIndex,
     build_lock,
     current_version_path,
@@ -91,6 +93,9 @@ class _DocParts:
     chunks: list[Chunk]
     chunk_vectors: Vectors | None = None
     sentence_vectors: Vectors | None = None
+    #: the same in the multilingual space (``index.multilingual``), when the index has one
+    ml_chunk_vectors: Vectors | None = None
+    ml_sentence_vectors: Vectors | None = None
 
 
 def build_index(
@@ -101,11 +106,14 @@ def build_index(
     *,
     full: bool = False,
     progress: bool = False,
+    multilingual: Embedder | None = None,
 ) -> BuildSummary:
+    """Build (or update) the index of ``corpus_dir``; with ``multilingual``, its sentences and
+    chunks are also embedded in that encoder's space (questions in other languages)."""
     started = time.perf_counter()
     with build_lock(index_dir):
         previous = None if full else _previous(index_dir, embedder, chunking)
-        old_parts = _parts_by_source(previous) if previous else {}
+        old_parts = _parts_by_source(previous, multilingual) if previous else {}
         parts: list[_DocParts] = []
         failed: list[str] = []
         added = changed = unchanged = reembedded = 0
@@ -150,7 +158,7 @@ def build_index(
             raise CorpusError(
                 f"no readable document in {corpus_dir} (supported: {SUPPORTED_NAMES})"
             )
-        stale = _stale(previous) if previous is not None else ""
+        stale = _stale(previous, multilingual) if previous is not None else ""
         if stale:
             log.info("the index's %s changed: writing a new version (nothing re-embedded)", stale)
         if previous is not None and not (added or changed or removed or stale):
@@ -168,7 +176,9 @@ def build_index(
                 path=previous.path,
             )
         _embed_missing(parts, embedder, progress)
-        path = _write(index_dir, parts, embedder, chunking, started, progress, dates)
+        if multilingual is not None:
+            _embed_multilingual(parts, multilingual, progress)
+        path = _write(index_dir, parts, embedder, chunking, started, progress, dates, multilingual)
         return BuildSummary(
             added,
             changed,
@@ -216,17 +226,22 @@ def _derived() -> dict[str, str]:
     return {"scorer": scorer_version(), "lexical": sentence_index.signature()}
 
 
-def _stale(previous: StoredIndex) -> str:
-    """Which of ``_derived`` the version in use was made otherwise ("" if none)."""
+def _stale(previous: StoredIndex, multilingual: Embedder | None) -> str:
+    """Which of ``_derived`` (or the multilingual space) the version in use was made
+    otherwise ("" if none)."""
     extra = previous.manifest.extra
-    return " and ".join(
+    stale = [
         "scorer" if key == "scorer" else "lexical indexes"
         for key, value in _derived().items()
         if extra.get(key) != value
-    )
+    ]
+    wanted = multilingual.name if multilingual is not None else None
+    if previous.manifest.multilingual.get("model") != wanted:
+        stale.append("multilingual vectors")
+    return " and ".join(stale)
 
 
-def _parts_by_source(stored: StoredIndex) -> dict[str, _DocParts]:
+def _parts_by_source(stored: StoredIndex, multilingual: Embedder | None) -> dict[str, _DocParts]:
     by_doc: dict[str, list[int]] = {}
     for row, chunk in enumerate(stored.chunks):
         by_doc.setdefault(chunk.doc_id, []).append(row)
@@ -241,6 +256,14 @@ def _parts_by_source(stored: StoredIndex) -> dict[str, _DocParts]:
             np.asarray(stored.chunk_vectors[chunk_rows], dtype=np.float32),
             np.asarray(stored.sentence_vectors[sent_rows], dtype=np.float32),
         )
+        ml = stored.multilingual
+        if multilingual is not None and ml is not None and ml.model == multilingual.name:
+            out[doc.source].ml_chunk_vectors = np.asarray(
+                ml.chunk_vectors[chunk_rows], dtype=np.float32
+            )
+            out[doc.source].ml_sentence_vectors = np.asarray(
+                ml.sentence_vectors[sent_rows], dtype=np.float32
+            )
     return out
 
 
@@ -248,16 +271,36 @@ def _embed_missing(parts: list[_DocParts], embedder: Embedder, progress: bool) -
     """Embed the sentences of new or changed documents, in length-sorted batches; a chunk's
     vector is pooled from its sentences' (``pool_chunk_vectors``)."""
     todo = [p for p in parts if p.chunk_vectors is None]
-    texts: list[str] = []
-    for p in todo:
-        texts.extend(p.doc.text[s.start : s.end] for s in p.sentences)
+    for p, (sentence_vectors, chunk_vectors) in zip(
+        todo, _embed_parts(todo, embedder, progress), strict=True
+    ):
+        p.sentence_vectors, p.chunk_vectors = sentence_vectors, chunk_vectors
+
+
+def _embed_multilingual(parts: list[_DocParts], encoder: Embedder, progress: bool) -> None:
+    """The same for the multilingual space: the sentences of every document that has no
+    vectors in it yet (new, changed, or the space was just switched on)."""
+    todo = [p for p in parts if p.ml_sentence_vectors is None]
+    for p, (sentence_vectors, chunk_vectors) in zip(
+        todo, _embed_parts(todo, encoder, progress), strict=True
+    ):
+        p.ml_sentence_vectors, p.ml_chunk_vectors = sentence_vectors, chunk_vectors
+
+
+def _embed_parts(
+    todo: list[_DocParts], embedder: Embedder, progress: bool
+) -> list[tuple[Vectors, Vectors]]:
+    """Each document's sentence vectors and its chunks' pooled from them, all sentences
+    embedded in one pass."""
+    texts = [p.doc.text[s.start : s.end] for p in todo for s in p.sentences]
     vectors = embed_all(texts, embedder, progress)
+    out = []
     offset = 0
     for p in todo:
-        n_s = len(p.sentences)
-        p.sentence_vectors = vectors[offset : offset + n_s]
-        p.chunk_vectors = pool_chunk_vectors(p.chunks, p.sentences, p.sentence_vectors)
-        offset += n_s
+        sentence_vectors = vectors[offset : offset + len(p.sentences)]
+        out.append((sentence_vectors, pool_chunk_vectors(p.chunks, p.sentences, sentence_vectors)))
+        offset += len(p.sentences)
+    return out
 
 
 def pool_chunk_vectors(chunks: list[Chunk], sentences: list[Span], vectors: Vectors) -> Vectors:
@@ -323,6 +366,7 @@ def _write(
     started: float,
     progress: bool,
     added: dict[str, str],
+    multilingual: Embedder | None,
 ) -> Path:
     documents = [p.doc for p in parts]
     chunks = [c for p in parts for c in p.chunks]
@@ -330,6 +374,19 @@ def _write(
     dim = embedder.dimension
     chunk_vectors = _stack([p.chunk_vectors for p in parts], dim)
     sentence_vectors = _stack([p.sentence_vectors for p in parts], dim)
+    ml_vectors = ml_spec = None
+    if multilingual is not None:
+        ml_dim = multilingual.dimension
+        ml_vectors = MultilingualVectors(
+            multilingual.name,
+            _stack([p.ml_sentence_vectors for p in parts], ml_dim),
+            _stack([p.ml_chunk_vectors for p in parts], ml_dim),
+        )
+        ml_spec = {
+            "model": multilingual.name,
+            "dimension": ml_dim,
+            "backend": multilingual.backend,
+        }
     now = utc_now()
     manifest = Manifest(
         format_version=FORMAT_VERSION,
@@ -358,6 +415,8 @@ def _write(
         # which learned scorer the index was built beside (it reads the features of this
         # version's sentences; ``verbatim index info`` shows it)
         extra=_derived(),
+        multilingual=ml_spec or {},
+        language=shared_identifier().corpus_language(d.text for d in documents),
     )
     return write_version(
         index_dir,
@@ -371,6 +430,7 @@ def _write(
         extras=lambda folder: sentence_index.save(
             folder / sentence_index.LEXICAL_DIR, documents, chunks, sentences
         ),
+        multilingual=ml_vectors,
     )
 
 

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
     #: where ONNX exports of the model are kept (made on first use)
     model_cache: Path = Path(".verbatim/models")
+    #: a second vector space for questions in other languages than the documents' (built
+    #: with the index, recorded in its manifest; see index.multilingual)
+    multilingual: bool = True
+    #: its encoder: the packaged USE multilingual v3, or a sentence-transformers model
+    multilingual_model: str = "use-multilingual-v3"
     chunk_size: int = Field(default=500, ge=100, le=4000)
     chunk_overlap: int = Field(default=100, ge=0)
     max_question_chars: int = Field(default=1000, ge=10)
@@ -57,6 +62,8 @@ class Settings(BaseSettings):
     def _check_model(self) -> Self:
         if not self.model.strip():
             raise ValueError("model must not be empty")
+        if not self.multilingual_model.strip():
+            raise ValueError("multilingual_model must not be empty")
         ChunkingSettings(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
         self._check_folders()
         return self

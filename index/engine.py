@@ -19,6 +19,7 @@ from index.build import BuildSummary, build_index
 from index.config import Settings
 from index.embedding import Embedder, load_embedder
 from index.errors import IndexLoadError
+from index.multilingual import load_multilingual
 from index.store import StoredIndex, current_version_path, load_version
 from index.types import Answer, Document
 
@@ -60,9 +61,13 @@ def indexed_documents(stored: StoredIndex) -> list[IndexedDocument]:
 
 
 class Engine:
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, multilingual: Embedder | None = None
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
+        #: the encoder of the multilingual space (questions in other languages), if any
+        self.multilingual = multilingual
         self._answerer: Answerer | None = None
         self._loaded_path: Path | None = None
         self._reload_lock = threading.Lock()
@@ -74,9 +79,17 @@ class Engine:
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
+        """The engine of these settings: the main model (unless given) and, with
+        VERBATIM_MULTILINGUAL, the multilingual encoder."""
+        multilingual = None
+        if settings.multilingual:
+            multilingual = load_multilingual(
+                settings.multilingual_model, settings.backend, settings.model_cache
+            )
         return cls(
             settings,
             embedder or load_embedder(settings.model, settings.backend, settings.model_cache),
+            multilingual,
         )
 
     # -- index lifecycle ---------------------------------------------------------------------
@@ -92,6 +105,7 @@ class Engine:
             self.settings.chunking,
             full=full,
             progress=progress,
+            multilingual=self.multilingual,
         )
         self.refresh()
         return summary
@@ -121,7 +135,10 @@ class Engine:
                 self._loaded_path = path  # do not retry the same broken version in a loop
                 return False
             self._answerer = Answerer(
-                stored, self.embedder, max_question_chars=self.settings.max_question_chars
+                stored,
+                self.embedder,
+                max_question_chars=self.settings.max_question_chars,
+                multilingual=self.multilingual,
             )
             self._loaded_path = stored.path
             log.info("index loaded: %s (%d chunks)", stored.path.name, len(stored.chunks))

@@ -14,13 +14,18 @@ These and the text features of ``index.features`` are the ``SentenceFeatures`` o
 candidate; the learned ranker of ``index.scorer`` orders them.
 
 The lexical indexes and sentence↔chunk maps it reads are saved with each version
-(``index.sentence_index``).
+(``index.sentence_index``). The dense features are read in one ``VectorSpace``: the main
+model's, or the multilingual encoder's for a question in another language (``index.multilingual``).
+
+One module (about 330 lines): the candidate lists, the features and the ranking are one pass
+over the same arrays.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +55,35 @@ _UNSCORED = -2.0  # below any cosine
 #: ``make eval`` suite (2026-12-06), every ranking and abstention figure the same as with all
 #: candidates (ECE within 0.002).
 TEXT_FEATURE_CANDIDATES = 64
+
+
+@dataclass(frozen=True)
+class VectorSpace:
+    """One embedding of the index's sentences and chunks: the main model's (searched with the
+    version's FAISS index), or the multilingual encoder's (``index.multilingual``; its chunks
+    searched exactly)."""
+
+    name: str
+    sentence_vectors: FloatArray
+    chunk_vectors: FloatArray
+    faiss_index: Any = None
+
+    @property
+    def dimension(self) -> int:
+        return int(self.sentence_vectors.shape[1]) if self.sentence_vectors.ndim == 2 else 0
+
+    def nearest_chunks(self, queries: FloatArray, k: int) -> npt.NDArray[np.int64]:
+        """The ``k`` nearest chunks of each query (rows; -1 pads)."""
+        if self.faiss_index is not None:
+            _, ids = self.faiss_index.search(queries, k)
+            return np.asarray(ids, dtype=np.int64)
+        sims = queries @ np.asarray(self.chunk_vectors).T
+        k = min(k, sims.shape[1])
+        if k == 0:
+            return np.full((len(queries), 0), -1, dtype=np.int64)
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
+        return np.take_along_axis(top, order, axis=1).astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,22 +147,32 @@ class Retriever:
         ends_para[:-1] = new_para[1:]
         self.paragraph_start = new_para
         self.alone_in_paragraph = new_para & ends_para
+        self.main = VectorSpace(
+            "main", stored.sentence_vectors, stored.chunk_vectors, stored.faiss_index
+        )
+        ml = stored.multilingual
+        #: the multilingual space, when the version has one
+        self.multilingual = (
+            VectorSpace("multilingual", ml.sentence_vectors, ml.chunk_vectors)
+            if ml is not None
+            else None
+        )
 
     # -- candidates and features -------------------------------------------------------------
 
-    def dense(self, query_vectors: FloatArray) -> list[Dense]:
-        """The dense part of retrieval for a batch of query vectors (one row each): cosine
-        with every sentence and the nearest chunks. One matrix product and one FAISS search
-        for the whole batch read the vectors once, however many questions there are."""
-        q = np.ascontiguousarray(query_vectors, dtype=np.float32).reshape(
-            -1, self.stored.manifest.dimension
-        )
+    def dense(self, query_vectors: FloatArray, space: VectorSpace | None = None) -> list[Dense]:
+        """The dense part of retrieval for a batch of query vectors (one row each, in
+        ``space``: the main one by default): cosine with every sentence and the nearest
+        chunks. One matrix product and one chunk search for the whole batch read the vectors
+        once, however many questions there are."""
+        space = space or self.main
+        q = np.ascontiguousarray(query_vectors, dtype=np.float32).reshape(-1, space.dimension)
         if len(self.sentence_texts) == 0 or len(q) == 0:
             return [Dense(np.zeros(0, np.float32), np.zeros(0, np.int64)) for _ in q]
         k = min(CANDIDATES_PER_LIST, len(self.stored.chunks))
-        _, chunk_ids = self.stored.faiss_index.search(q, k)
+        chunk_ids = space.nearest_chunks(q, k)
         if self.scan_all:
-            sims = np.asarray(self.stored.sentence_vectors @ q.T, dtype=np.float32)
+            sims = np.asarray(space.sentence_vectors @ q.T, dtype=np.float32)
             return [
                 Dense(np.ascontiguousarray(sims[:, i]), chunk_ids[i].astype(np.int64))
                 for i in range(len(q))
@@ -141,7 +185,7 @@ class Retriever:
             rows = np.unique(self.chunk_sentences.rows_of(near))
             scores = np.full(len(self.sentence_texts), _UNSCORED, dtype=np.float32)
             if len(rows):
-                scores[rows] = np.asarray(self.stored.sentence_vectors[rows] @ q[i])
+                scores[rows] = np.asarray(space.sentence_vectors[rows] @ q[i])
             out.append(Dense(scores, chunk_ids[i].astype(np.int64)))
         return out
 
@@ -151,16 +195,18 @@ class Retriever:
         query_tokens: list[str],
         question: str = "",
         dense: Dense | None = None,
+        space: VectorSpace | None = None,
     ) -> tuple[npt.NDArray[np.int64], SentenceFeatures]:
         """Candidate sentence rows and their features. ``dense`` is ``self.dense`` of the
-        query vector, when the caller computed it."""
+        query vector (in ``space``, the main one by default), when the caller computed it."""
+        space = space or self.main
         n_sent = len(self.sentence_texts)
         if n_sent == 0:
             return np.zeros(0, dtype=np.int64), _no_features()
         k = CANDIDATES_PER_LIST
         q = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
         if dense is None:
-            dense = self.dense(q)[0]
+            dense = self.dense(q, space)[0]
         dense_sent = dense.sentence_scores
         bm25_sent = self.sentence_bm25.scores(query_tokens)
         bm25_chunk = self.chunk_bm25.scores(query_tokens)
@@ -181,14 +227,14 @@ class Retriever:
             need = np.unique(np.concatenate([rows, prev_rows, next_rows]))
             missing = need[dense_sent[need] <= _UNSCORED]
             if len(missing):
-                dense_sent[missing] = np.asarray(self.stored.sentence_vectors[missing] @ q[0])
+                dense_sent[missing] = np.asarray(space.sentence_vectors[missing] @ q[0])
         homes = self.home_chunk[rows]
         overlap, overlap_window = self.sentence_bm25.overlaps(
             query_tokens, [[rows], [rows, prev_rows, next_rows]]
         )
         evidence = {
             "dense_sentence": np.asarray(dense_sent[rows], dtype=np.float32),
-            "dense_context": np.asarray(self.stored.chunk_vectors[homes] @ q[0], dtype=np.float32),
+            "dense_context": np.asarray(space.chunk_vectors[homes] @ q[0], dtype=np.float32),
             "dense_neighbours": np.maximum(dense_sent[prev_rows], dense_sent[next_rows]),
             "bm25_sentence": _scaled(bm25_sent[rows]),
             "bm25_context": _scaled(bm25_chunk[homes]),
@@ -227,9 +273,10 @@ class Retriever:
         query_tokens: list[str],
         question: str = "",
         dense: Dense | None = None,
+        space: VectorSpace | None = None,
     ) -> Ranked:
         """Every candidate, scored by the learned ranker, best first."""
-        rows, features = self.candidates(query_vector, query_tokens, question, dense)
+        rows, features = self.candidates(query_vector, query_tokens, question, dense, space)
         scores = self.scorer.ranker.logits(features.matrix()) if len(rows) else _EMPTY_SCORES
         order = np.argsort(-scores, kind="stable")
         terms = set(query_tokens)

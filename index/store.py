@@ -10,6 +10,8 @@ Layout of ``VERBATIM_INDEX_DIR``::
     versions/<version>/chunk_vectors.npy            (float32, L2-normalised)
     versions/<version>/sentence_vectors.npy         (float32, L2-normalised)
     versions/<version>/chunks.faiss                 (inner-product FAISS index over chunks)
+    versions/<version>/multilingual_sentence_vectors.npy  (optional: the multilingual space,
+    versions/<version>/multilingual_chunk_vectors.npy      see index.multilingual)
 
 ``chunks.faiss`` is exact (``IndexFlatIP``) for small corpora and an approximate IVF-SQ8 index
 for large ones (``index.ann`` says why); the manifest's ``ann`` field names the type and the
@@ -21,7 +23,7 @@ Nothing is pickled: JSON lines, ``.npy`` written with ``allow_pickle=False`` and
 format. A build writes a new version directory and only then swaps ``current``: a build that
 dies half-way leaves the index in use untouched.
 
-One module (about 360 lines): writing, checking and loading a version share the file list
+One module (about 460 lines): writing, checking and loading a version share the file list
 and its format; the manifest is their contract.
 """
 
@@ -58,6 +60,8 @@ MANIFEST = "manifest.json"
 CURRENT = "current"
 VERSIONS = "versions"
 _KEEP_VERSIONS = 2
+_ML_SENTENCES = "multilingual_sentence_vectors.npy"
+_ML_CHUNKS = "multilingual_chunk_vectors.npy"
 _FILES = (
     "documents.jsonl",
     "chunks.jsonl",
@@ -85,6 +89,10 @@ class Manifest:
     chunk_vectors: str = "encoded"  # see CHUNK_VECTORS
     #: what computed the vectors (``Embedder.backend``); indexes from before say torch
     backend: str = "torch"
+    #: the multilingual space's encoder {"model", "dimension", "backend"}; {} = none
+    multilingual: dict[str, Any] = field(default_factory=dict)
+    #: the documents' language (ISO 639-1, ``index.languages``); "" = not recorded (English)
+    language: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
@@ -110,6 +118,16 @@ class Manifest:
 
 
 @dataclass(frozen=True)
+class MultilingualVectors:
+    """The multilingual space of a version: its encoder and the same sentences' and chunks'
+    vectors in it (rows as in ``StoredIndex``)."""
+
+    model: str
+    sentence_vectors: npt.NDArray[np.float32]
+    chunk_vectors: npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
 class StoredIndex:
     """Everything a version directory holds, in memory (vectors memory-mapped)."""
 
@@ -121,6 +139,12 @@ class StoredIndex:
     chunk_vectors: npt.NDArray[np.float32]
     sentence_vectors: npt.NDArray[np.float32]
     faiss_index: Any
+    multilingual: MultilingualVectors | None = None
+
+    @property
+    def language(self) -> str:
+        """The documents' language (English for an index from before it was recorded)."""
+        return self.manifest.language or "en"
 
 
 def current_version_path(index_dir: Path) -> Path | None:
@@ -170,6 +194,7 @@ def write_version(
     ann_settings: ann.AnnSettings | None = None,
     progress: bool | None = None,
     extras: Callable[[Path], None] | None = None,
+    multilingual: MultilingualVectors | None = None,
 ) -> Path:
     """Write a complete new version, then point ``current`` at it atomically.
 
@@ -188,6 +213,9 @@ def write_version(
         _save_npy(tmp / "sentences.npy", sentences.matrix)
         _save_npy(tmp / "chunk_vectors.npy", chunk_vectors)
         _save_npy(tmp / "sentence_vectors.npy", sentence_vectors)
+        if multilingual is not None:
+            _save_npy(tmp / _ML_SENTENCES, multilingual.sentence_vectors)
+            _save_npy(tmp / _ML_CHUNKS, multilingual.chunk_vectors)
         vectors = np.asarray(chunk_vectors, dtype=np.float32).reshape(-1, manifest.dimension)
         chunk_index, spec = ann.build(vectors, ann_settings, progress=progress)
         ann.write_index(chunk_index, tmp / "chunks.faiss")
@@ -280,6 +308,15 @@ def load_version(
         spec = ann.IndexSpec.from_dict(manifest.ann)
         reading = "chunks.faiss"
         faiss_index = ann.read_index(path / reading, spec)
+        multilingual = None
+        if manifest.multilingual:
+            reading = _ML_SENTENCES
+            ml_sentences = np.asarray(np.load(path / reading, mmap_mode="r", allow_pickle=False))
+            reading = _ML_CHUNKS
+            ml_chunks = np.asarray(np.load(path / reading, mmap_mode="r", allow_pickle=False))
+            multilingual = MultilingualVectors(
+                str(manifest.multilingual.get("model", "")), ml_sentences, ml_chunks
+            )
     except FileNotFoundError as exc:
         raise IndexLoadError(
             f"index file {exc.filename} is missing: rebuild with `verbatim index build --full`"
@@ -292,9 +329,31 @@ def load_version(
     _check_consistent(
         path, manifest, documents, chunks, sentences, chunk_vectors, sentence_vectors, faiss_index
     )
+    if multilingual is not None:
+        _check_multilingual(path, manifest, multilingual, len(sentences), len(chunks))
     return StoredIndex(
-        path, manifest, documents, chunks, sentences, chunk_vectors, sentence_vectors, faiss_index
+        path,
+        manifest,
+        documents,
+        chunks,
+        sentences,
+        chunk_vectors,
+        sentence_vectors,
+        faiss_index,
+        multilingual,
     )
+
+
+def _check_multilingual(
+    path: Path, manifest: Manifest, vectors: MultilingualVectors, sentences: int, chunks: int
+) -> None:
+    dimension = int(manifest.multilingual.get("dimension", 0))
+    shapes = (vectors.sentence_vectors.shape, vectors.chunk_vectors.shape)
+    if shapes != ((sentences, dimension), (chunks, dimension)):
+        raise IndexLoadError(
+            f"index in {path} is inconsistent (the multilingual vectors do not match the "
+            "sentences and chunks): rebuild with `verbatim index build --full`"
+        )
 
 
 def _check_consistent(

@@ -147,6 +147,8 @@ class Answer:
     passages: tuple[Passage, ...]
     resolved_question: str  # the question as searched (with the borrowed topic, if any)
     confidence: float = 0.0
+    #: the question's language when it was searched in the multilingual space (ISO 639-1)
+    language: str | None = None
 
     def to_json(self) -> dict[str, object]:
         """The JSON shape of ``verbatim ask --json`` (a stable contract)."""
@@ -155,6 +157,8 @@ class Answer:
             "answered": self.answered,
             # the calibrated probability that the first passage holds the answer
             "confidence": round(self.confidence, 4),
+            # the question's language when it was not the documents' (null: theirs)
+            "language": self.language,
             "passages": [
                 {
                     "text": p.text,

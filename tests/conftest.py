@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -19,6 +20,10 @@ SQUAD = ROOT.parent / "shared" / "eval" / "squad2-dev-subset.json"
 
 def pytest_configure(config: pytest.Config) -> None:
     prepare_process()  # as the verbatim command does (index.process)
+    # The multilingual space (on by default) is built only by the tests that are about it
+    # (tests/unit/index/test_multilingual.py, tests/integration/test_multilingual.py): the
+    # others, and the commands they start, keep to the main model.
+    os.environ.setdefault("VERBATIM_MULTILINGUAL", "false")
 
 
 class CountingEmbedder(HashingEmbedder):
@@ -72,6 +77,13 @@ def make_pdf(lines: list[str], *more_pages: list[str]) -> bytes:
         f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
     ).encode()
     return out
+
+
+def article_settings(root: Path) -> Settings:
+    """Settings of a corpus under ``root`` holding the bundled article alone."""
+    (root / "corpus").mkdir()
+    shutil.copy(ARTICLE, root / "corpus" / ARTICLE.name)
+    return Settings(corpus_dir=root / "corpus", index_dir=root / "index")
 
 
 @pytest.fixture

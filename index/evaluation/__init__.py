@@ -14,7 +14,7 @@ from index.answering import Answerer
 from index.config import ChunkingSettings
 from index.embedding import Embedder
 from index.evaluation.baseline import CachingEmbedder
-from index.evaluation.report import Row, calibration_rows, format_table, rows
+from index.evaluation.report import Row, calibration_rows, format_table, language_rows, rows
 from index.evaluation.sets import Budget, data_files, load_set
 from index.evaluation.suite import AnswererFactory, SetResult, run_set
 from index.scorer import load_scorer
@@ -49,26 +49,39 @@ def evaluate(
     make_answerer: AnswererFactory | None = None,
     cache_dir: Path | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    multilingual: Embedder | None = None,
 ) -> Report:
+    """The suite over the data files; with ``multilingual``, every index has the multilingual
+    space and questions in other languages are searched there, as in the product."""
     started = time.perf_counter()
     budget = budget or Budget()
     sets = [load_set(p) for p in data_files(paths)]
     cached = CachingEmbedder(embedder, cache_dir)
+    cached_ml = CachingEmbedder(multilingual, cache_dir) if multilingual is not None else None
     if make_answerer is None:
 
         def make_answerer(stored: StoredIndex, name: str) -> Answerer:
             # the scorer trained without this set, when the shipped file has one
-            return Answerer(stored, cached, scorer=load_scorer(leave_out=name))
+            return Answerer(
+                stored, cached, scorer=load_scorer(leave_out=name), multilingual=cached_ml
+            )
 
     report = Report()
     try:
         for data in sets:
-            result = run_set(data, sets, cached, chunking, make_answerer, budget, progress)
+            result = run_set(
+                data, sets, cached, chunking, make_answerer, budget, progress, cached_ml
+            )
             report.results.append(result)
             report.rows.extend(rows(result) + calibration_rows(result))
             report.seconds[data.name] = result.seconds
             cached.save()
+            if cached_ml is not None:
+                cached_ml.save()
     finally:
         cached.save()
+        if cached_ml is not None:
+            cached_ml.save()
+    report.rows.extend(language_rows(report.rows))
     report.total_seconds = time.perf_counter() - started
     return report

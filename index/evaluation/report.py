@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -126,6 +127,25 @@ def _merge_abstention(out: list[Row]) -> list[Row]:
     return list(merged.values())
 
 
+#: A set of the same questions in several languages (MLQA's ``context-en-question-de.json``)
+_LANGUAGE_SET = re.compile(r"^(?P<stem>.+-question-)(?P<lang>[a-z]{2,3})$")
+
+
+def language_rows(table: Sequence[Row]) -> list[Row]:
+    """Each language's ranking figures beside the same questions asked in English, when both
+    sets ran (``…-question-de`` beside ``…-question-en``): baseline "English"."""
+    by_key = {(r.set, r.mode, r.metric): r for r in table if r.baseline_name == "baseline"}
+    out = []
+    for (name, mode, metric), row in by_key.items():
+        match = _LANGUAGE_SET.match(name)
+        if not match or match["lang"] == "en" or metric not in {"quote@1", "highlight@1"}:
+            continue
+        english = by_key.get((f"{match['stem']}en", mode, metric))
+        if english is not None:
+            out.append(Row(name, mode, metric, row.n, row.system, english.system, "English"))
+    return out
+
+
 def expected_calibration_error(pairs: Sequence[tuple[float, bool]], bins: int = 10) -> float:
     """Mean |confidence - accuracy| over equal-width confidence bins, weighted by size."""
     if not pairs:
@@ -156,9 +176,11 @@ def format_table(table: Sequence[Row], seconds: dict[str, float]) -> str:
     )
     lines = [head, "-" * len(head)]
     last = ""
+    timed: set[str] = set()  # the language rows come back to sets already shown
     for row in table:
-        if row.set != last and last:
+        if row.set != last and last and last not in timed:
             lines.append(f"{'':<24}{'':<14}{'seconds':<24}{'':>6}{seconds.get(last, 0):>10.0f}")
+            timed.add(last)
         last = row.set
         metric = (
             row.metric
@@ -171,6 +193,6 @@ def format_table(table: Sequence[Row], seconds: dict[str, float]) -> str:
             f"{row.set[:23]:<24}{row.mode:<14}{metric[:23]:<24}{row.n:>6}{row.system:>10.3f}"
             f"{base:>10}{ratio:>8}"
         )
-    if last:
+    if last and last not in timed:
         lines.append(f"{'':<24}{'':<14}{'seconds':<24}{'':>6}{seconds.get(last, 0):>10.0f}")
     return "\n".join(lines)

@@ -22,6 +22,8 @@ real ingestion and index build, and the questions to ask of it.
   out of an index over the others in turn. Its questions must be declined, the others answered.
 
 Large sets are sampled with a fixed seed (``Budget``); every row prints its n.
+
+One module (about 300 lines): the scenarios and the run over them share the modes' rules.
 """
 
 from __future__ import annotations
@@ -212,7 +214,11 @@ def run_set(
     make_answerer: AnswererFactory,
     budget: Budget,
     progress: Callable[[str], None] = lambda _: None,
+    multilingual: CachingEmbedder | None = None,
 ) -> SetResult:
+    """Every scenario of ``data``, the system beside the baselines; with ``multilingual``, the
+    indexes have the multilingual space too (questions in other languages are searched
+    there)."""
     started = time.perf_counter()
     result = SetResult(data.name, data.kind)
     with tempfile.TemporaryDirectory(prefix="verbatim-eval-") as tmp:
@@ -220,7 +226,7 @@ def run_set(
             if number % 20 == 0:
                 progress(f"{data.name}: {scenario.mode} {scenario.group} ({number})")
             answerer = build_answerer(
-                scenario, embedder, chunking, make_answerer, Path(tmp) / str(number)
+                scenario, embedder, chunking, make_answerer, Path(tmp) / str(number), multilingual
             )
             texts = [article.text() for article in scenario.articles()]
             naive = NaiveBaseline(texts, embedder)
@@ -251,13 +257,14 @@ def build_answerer(
     chunking: ChunkingSettings,
     make_answerer: AnswererFactory,
     workdir: Path,
+    multilingual: CachingEmbedder | None = None,
 ) -> Answerer:
     """Write the scenario's articles as a corpus, build it with the real build, load it."""
     corpus, index = workdir / "corpus", workdir / "index"
     corpus.mkdir(parents=True)
     for row, article in zip(scenario.indexed, scenario.articles(), strict=True):
         (corpus / f"{row:05d}.txt").write_text(article.text(), encoding="utf-8")
-    build_index(corpus, index, embedder, chunking, full=True)
+    build_index(corpus, index, embedder, chunking, full=True, multilingual=multilingual)
     return make_answerer(load_version(index), scenario.data.name)
 
 

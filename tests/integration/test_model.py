@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from index.config import ChunkingSettings, Settings
+from index.config import ChunkingSettings
 from index.embedding import SentenceTransformerEmbedder
 from index.engine import Engine
 from index.evaluation import Budget, evaluate
-from tests.conftest import ARTICLE, SQUAD
+from tests.conftest import ARTICLE, SQUAD, article_settings
 
 pytestmark = pytest.mark.integration
 
@@ -27,10 +27,7 @@ def embedder(real_embedder: SentenceTransformerEmbedder) -> SentenceTransformerE
 def article_engine(
     embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
 ) -> Engine:
-    root = tmp_path_factory.mktemp("real")
-    (root / "corpus").mkdir()
-    shutil.copy(ARTICLE, root / "corpus" / ARTICLE.name)
-    engine = Engine(Settings(corpus_dir=root / "corpus", index_dir=root / "index"), embedder)
+    engine = Engine(article_settings(tmp_path_factory.mktemp("real")), embedder)
     engine.build()
     return engine
 

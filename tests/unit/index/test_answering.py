@@ -31,7 +31,9 @@ def test_unrelated_question_is_declined(engine: Engine) -> None:
 
 def test_json_shape(engine: Engine) -> None:
     data = engine.answer("Which Koryolink joint venture was established in 2008?").to_json()
-    assert set(data) == {"question", "answered", "confidence", "passages"}
+    # "language": additive (issue 14), null for a question in the documents' language
+    assert set(data) == {"question", "answered", "confidence", "language", "passages"}
+    assert data["language"] is None
     assert isinstance(data["confidence"], float) and 0.0 <= data["confidence"] <= 1.0
     assert data["answered"] is True
     passage = data["passages"][0]  # type: ignore[index]

@@ -12,7 +12,7 @@ from index.embedding import HashingEmbedder
 from index.errors import ConfigError
 from index.evaluation import Budget, evaluate
 from index.evaluation.baseline import CachingEmbedder
-from index.evaluation.report import expected_calibration_error
+from index.evaluation.report import Row, expected_calibration_error, format_table, language_rows
 from index.evaluation.sets import data_files, load_set
 from index.evaluation.suite import SHORT_PARAGRAPHS, contains, scenarios
 
@@ -174,3 +174,18 @@ def test_short_documents_index_the_first_paragraphs_and_ask_the_others_questions
     report = evaluate([tmp_path / "items.json"], HashingEmbedder(), ChunkingSettings())
     assert report.row("items", "short", "other-paragraph declined").n == 8 - SHORT_PARAGRAPHS
     assert report.row("items", "short", "in-index answered").n == SHORT_PARAGRAPHS
+
+
+def test_each_language_is_shown_beside_the_same_questions_in_english() -> None:
+    table = [
+        Row("mlqa-question-en", "all", "quote@1", 500, 0.85, 0.58),
+        Row("mlqa-question-en", "all", "answered", 500, 0.95, 0.87),
+        Row("mlqa-question-de", "all", "quote@1", 500, 0.64, 0.44),
+        Row("mlqa-question-de", "per-doc", "quote@1", 90, 0.81, 0.58),  # no English per-doc row
+        Row("squad", "all", "quote@1", 500, 0.93, 0.66),
+    ]
+    extra = language_rows(table)
+    assert extra == [Row("mlqa-question-de", "all", "quote@1", 500, 0.64, 0.85, "English")]
+    assert extra[0].ratio == pytest.approx(0.64 / 0.85)
+    text = format_table(table + extra, {"mlqa-question-en": 1, "mlqa-question-de": 2, "squad": 3})
+    assert "quote@1 vs English" in text and text.count("seconds") == 3

@@ -1,0 +1,75 @@
+"""Questions in other languages about the bundled article, with the real models: all-MiniLM-L6-v2
+for English and the packaged USE multilingual v3 (issue 14). The quote is the English text."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.embedding import SentenceTransformerEmbedder
+from index.engine import Engine
+from index.multilingual import UseEmbedder
+from index.store import load_version
+from tests.conftest import ARTICLE, article_settings
+
+pytestmark = pytest.mark.integration
+
+FOUNDED = "Koryolink was established in 2008"
+
+
+@pytest.fixture(scope="module")
+def engine(
+    real_embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> Engine:
+    engine = Engine(
+        article_settings(tmp_path_factory.mktemp("multilingual")), real_embedder, UseEmbedder()
+    )
+    engine.build()
+    return engine
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "quoted"),
+    [
+        ("Когда была основана Koryolink?", "ru", FOUNDED),
+        ("Koryolink是什么时候成立的？", "zh", FOUNDED),  # a Latin name inside Chinese
+        ("Wann wurde Koryolink gegründet?", "de", FOUNDED),
+        ("¿En qué ciudades comenzará la modernización?", "es", "major cities"),
+        ("Какое оборудование импортирует Северная Корея?", "ru", "second-hand telecom"),
+        ("북한은 어떤 장비를 수입하고 있나요?", "ko", "second-hand telecom"),
+    ],
+)
+def test_questions_in_other_languages_are_answered_with_the_english_quote(
+    engine: Engine, question: str, language: str, quoted: str
+) -> None:
+    answer = engine.answer(question)
+    assert answer.answered, question
+    assert answer.language == language
+    assert quoted in answer.passages[0].highlight
+    assert answer.passages[0].highlight in ARTICLE.read_text(encoding="utf-8")  # verbatim
+
+
+@pytest.mark.parametrize(
+    "question", ["Какая погода в Париже?", "Кто президент Франции?", "巴黎的天气怎么样？"]
+)
+def test_questions_the_article_does_not_answer_are_declined_in_any_language(
+    engine: Engine, question: str
+) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered and not answer.passages
+    assert answer.language in ("ru", "zh")
+
+
+def test_english_questions_are_unchanged_by_the_multilingual_space(
+    engine: Engine,
+    real_embedder: SentenceTransformerEmbedder,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    plain = Engine(article_settings(tmp_path_factory.mktemp("english-only")), real_embedder)
+    plain.build()
+    assert load_version(plain.settings.index_dir).multilingual is None
+    for question in ("When was Koryolink established?", "Which cities get the upgrade first?"):
+        with_space, without = engine.answer(question), plain.answer(question)
+        assert with_space.language is None
+        assert (with_space.answered, with_space.passages) == (without.answered, without.passages)
+    # without the multilingual space, a Russian question is searched with the English model
+    assert not plain.answer("Когда была основана Koryolink?").answered
