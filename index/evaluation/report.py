@@ -140,6 +140,8 @@ def language_rows(table: Sequence[Row]) -> list[Row]:
         match = _LANGUAGE_SET.match(name)
         if not match or match["lang"] == "en" or metric not in {"quote@1", "highlight@1"}:
             continue
+        if mode == "typos":  # one word misspelt: a check of the English speller
+            continue
         english = by_key.get((f"{match['stem']}en", mode, metric))
         if english is not None:
             out.append(Row(name, mode, metric, row.n, row.system, english.system, "English"))
