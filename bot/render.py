@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from html import escape
 
+from bot.i18n import N_
 from index.types import Answer, Passage
 
 MESSAGE_LIMIT = 4096
-NOT_FOUND = (
+NOT_FOUND = N_(
     "I could not find that in the documents.\n"
     "<i>Try other words, or ask about something the documents cover — /sources lists them.</i>"
 )
@@ -44,10 +45,13 @@ def passage_html(passage: Passage, number: int | None = None) -> str:
     return f"{prefix}<blockquote>{quote}</blockquote>\n{source}"
 
 
-def answer_html(answer: Answer, first_number: int | None = None) -> list[str]:
-    """Messages for an answer (normally one)."""
+def answer_html(
+    answer: Answer, first_number: int | None = None, not_found: str = NOT_FOUND
+) -> list[str]:
+    """Messages for an answer (normally one); ``not_found`` (in the user's language) when
+    the documents do not answer."""
     if not answer.answered or not answer.passages:
-        return [NOT_FOUND]
+        return [not_found]
     blocks = []
     for i, passage in enumerate(answer.passages):
         number = None if first_number is None else first_number + i

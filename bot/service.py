@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from bot import journal, uploads
+from bot import i18n, journal, uploads
 from bot.journal import Feedback, QuestionRecord
 from bot.state import State
 from index import corpus
@@ -69,6 +69,8 @@ class AnswerService:
         """Load the model and the index (building it from the corpus if there is none)."""
         self._state = await asyncio.to_thread(State, self._state_url, self.settings.index_dir)
         log.info("conversations and buttons kept in %s", self._state.where)
+        spoken = await asyncio.to_thread(i18n.load)  # the bot's words in users' languages
+        log.info("bot texts in English and %s", ", ".join(sorted(spoken)) or "nothing else")
         self._engine = await asyncio.to_thread(Engine.open, self.settings, self._embedder)
         engine = self._engine
         if not engine.has_index():

@@ -160,7 +160,12 @@ class Answerer:
             and stored.multilingual.model == multilingual.name
         )
         self.multilingual = multilingual if usable else None
-        if multilingual is not None and space is not None and not usable:
+        if multilingual is not None and space is None:
+            log.warning(
+                "the index has no multilingual vectors: questions in other languages take the "
+                "main path until `verbatim index build` adds them"
+            )
+        elif multilingual is not None and not usable:
             log.warning(
                 "the index's multilingual vectors were made with %s, not %s: questions in "
                 "other languages take the main path until the index is rebuilt",

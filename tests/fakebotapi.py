@@ -643,8 +643,13 @@ def _echoed(params: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def user(uid: int, name: str = "Ada") -> dict[str, Any]:
-    return {"id": uid, "is_bot": False, "first_name": name, "username": f"user{uid}"}
+def user(uid: int, name: str = "Ada", language_code: str | None = None) -> dict[str, Any]:
+    """A Telegram user; ``language_code`` is their app's language (IETF tag, "ru", "pt-br")."""
+    sender: dict[str, Any] = {"id": uid, "is_bot": False, "first_name": name}
+    sender["username"] = f"user{uid}"
+    if language_code is not None:
+        sender["language_code"] = language_code
+    return sender
 
 
 def private(uid: int) -> dict[str, Any]:

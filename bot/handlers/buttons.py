@@ -19,9 +19,11 @@ from bot.handlers.common import (
     _passage_id,
     admitted_press,
     reply_html,
+    texts,
 )
 from bot.handlers.context import Context
 from bot.handlers.operators import _on_upload_choice
+from bot.i18n import N_, Texts
 from bot.journal import chat_hash
 from bot.render import answer_html
 from bot.service import AnswerService, Feedback
@@ -33,12 +35,21 @@ log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the 
 
 # -- buttons -------------------------------------------------------------------------------------
 
+MORE = N_("More")
+NOT_RECOGNISED = N_("This button is not recognised.")
+EXPIRED = N_("This button has expired — please ask your question again.")
+VOTED_ALREADY = N_("You have voted on this answer already.")
+VOTE_CHANGED = N_("Vote changed — thanks!")
+THANKS = N_("Thanks for the feedback!")
+SHOWN_ALREADY = N_("Shown already — More under it gives further passages.")
+NO_MORE = N_("No more passages for this question.")
 
-def _keyboard(qid: str, shown: int) -> InlineKeyboardMarkup:
+
+def _keyboard(qid: str, shown: int, t: Texts) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("More", callback_data=f"more:{qid}:{shown}"),
+                InlineKeyboardButton(t(MORE), callback_data=f"more:{qid}:{shown}"),
                 InlineKeyboardButton("👍", callback_data=f"vote:{qid}:up"),
                 InlineKeyboardButton("👎", callback_data=f"vote:{qid}:down"),
             ]
@@ -76,9 +87,10 @@ async def on_callback(update: Update, context: Context) -> None:
     query = await admitted_press(update, context)
     if query is None:
         return
+    t = texts(update)
     match = _CALLBACK.match(query.data or "")
     if match is None:
-        await _answer_press(context, query, "This button is not recognised.")
+        await _answer_press(context, query, t(NOT_RECOGNISED))
         return
     kind, qid, arg = match.groups()
     if kind == "upload":
@@ -91,7 +103,7 @@ async def on_callback(update: Update, context: Context) -> None:
         await _answer_press(
             context,
             query,
-            "This button has expired — please ask your question again.",
+            t(EXPIRED),
             show_alert=True,
         )
         return
@@ -100,7 +112,7 @@ async def on_callback(update: Update, context: Context) -> None:
         # one vote per user and answer: a change replaces it
         before = await service.off_loop(service.state.vote, qid, voter, arg)
         if before == arg:
-            await _answer_press(context, query, "You have voted on this answer already.")
+            await _answer_press(context, query, t(VOTED_ALREADY))
             return
         passages = record.passages
         if not passages:
@@ -117,32 +129,28 @@ async def on_callback(update: Update, context: Context) -> None:
                 user=chat_hash(voter),
             )
         )
-        await _answer_press(
-            context, query, "Vote changed — thanks!" if before else "Thanks for the feedback!"
-        )
+        await _answer_press(context, query, t(VOTE_CHANGED) if before else t(THANKS))
         return
     if kind == "more" and arg.isdigit():
         # More goes on from what the chat has been shown (pressing one twice, or an older
         # one, never repeats passages); "Closest passage" (0) shows the first, once.
         if arg == "0" and record.shown > 0:
-            await _answer_press(
-                context, query, "Shown already — More under it gives further passages."
-            )
+            await _answer_press(context, query, t(SHOWN_ALREADY))
             return
         step = 1 if record.shown == 0 else _MORE_STEP
         if record.shown >= _MAX_MORE_SHOWN:
-            await _answer_press(context, query, "No more passages for this question.")
+            await _answer_press(context, query, t(NO_MORE))
             return
         # Taken now, atomically: a second press meanwhile (in any process) gets the next ones.
         start = await service.off_loop(service.state.take_passages, qid, step)
         try:
-            await _send_more(context, query, message, record, qid, start, step)
+            await _send_more(context, query, message, record, qid, start, step, t)
         except BaseException:
             # Not delivered: the passages go back, for the next press (unless one came since).
             await service.off_loop(service.state.give_back, qid, start, step)
             raise
         return
-    await _answer_press(context, query, "This button is not recognised.")
+    await _answer_press(context, query, t(NOT_RECOGNISED))
 
 
 async def _send_more(
@@ -153,6 +161,7 @@ async def _send_more(
     qid: str,
     start: int,
     step: int,
+    t: Texts,
 ) -> None:
     """Passages ``start`` to ``start + step`` of the answer, under a More (or the closest
     passage under a declined question, when ``start`` is 0)."""
@@ -163,14 +172,14 @@ async def _send_more(
     new = answer.passages[start : start + step]
     if not new:
         await service.off_loop(service.state.give_back, qid, start, step)
-        await _answer_press(context, query, "No more passages for this question.")
+        await _answer_press(context, query, t(NO_MORE))
         return
     await _answer_press(context, query)
     extra = Answer(answer.question, True, new, answer.resolved_question, answer.confidence)
     parts = answer_html(extra, first_number=None if start == 0 else start + 1)
     if start == 0:
-        parts[0] = f"{CLOSEST_INTRO}\n\n{parts[0]}"
-    sent = await reply_html(message, parts, _keyboard(qid, start + len(new)))
+        parts[0] = f"{t(CLOSEST_INTRO)}\n\n{parts[0]}"
+    sent = await reply_html(message, parts, _keyboard(qid, start + len(new), t))
     if sent is not None:
         await service.off_loop(service.state.add_message, qid, sent)
 

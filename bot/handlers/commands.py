@@ -15,9 +15,11 @@ from bot.handlers.common import (
     _is_admin,
     admitted,
     no_preview,
+    texts,
 )
 from bot.handlers.context import Context
 from bot.handlers.questions import ask_in_turn, on_text
+from bot.i18n import N_
 from bot.render import MESSAGE_LIMIT, pack, utf16_len
 from index.documents import SUPPORTED_NAMES
 
@@ -26,28 +28,42 @@ log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the 
 # -- commands ------------------------------------------------------------------------------------
 
 
+GREETING = N_(
+    "Hello! I answer questions about a set of documents by <b>quoting them word for word</b>, "
+    "with the source. I never make anything up: if the documents do not say, I tell you."
+)
+I_KNOW = N_("I know {count} document(s):")
+AND_MORE = N_("… and {count} more (/sources)")
+TRY_ASKING = N_("Try asking:")
+FOLLOW_UPS = N_(
+    "Follow-up questions work too, and questions in other languages: the quotes stay in the "
+    "documents' language. /help for more."
+)
+FORGOTTEN = N_("Done — I have forgotten our conversation.")
+ASK_USAGE = N_("Usage: /ask your question — for example /ask Who wrote it?")
+DOCUMENT_COUNT = N_("{count} document(s)")
+DOCUMENT_LINE = N_("{chunks} chunks, indexed {date}")
+
+
 @admitted
 async def on_start(update: Update, context: Context, message: Message) -> None:
+    t = texts(update)
     service = context.service
     docs = service.documents()
     titles = "\n".join(f"• {escape(d.title)}" for d in docs[:10])
     if len(docs) > 10:
-        titles += f"\n• … and {len(docs) - 10} more (/sources)"
+        titles += "\n• " + t(AND_MORE, count=len(docs) - 10)
     examples = context.bot_data.examples
     tries = "\n".join(f"• <code>{escape(q)}</code>" for q in examples)
-    text = (
-        "Hello! I answer questions about a set of documents by <b>quoting them word for "
-        "word</b>, with the source. I never make anything up: if the documents do not say, "
-        f"I tell you.\n\nI know {len(docs)} document(s):\n{titles}"
-    )
+    text = f"{t(GREETING)}\n\n{t(I_KNOW, count=len(docs))}\n{titles}"
     if tries:
-        text += f"\n\nTry asking:\n{tries}"
-    text += "\n\nFollow-up questions work too. /help for more."
+        text += f"\n\n{t(TRY_ASKING)}\n{tries}"
+    text += f"\n\n{t(FOLLOW_UPS)}"
     for part in pack([text]):
         await message.reply_text(part, parse_mode=ParseMode.HTML)
 
 
-HELP = (
+HELP = N_(
     "<b>How to use me</b>\n"
     "Send a question in words; I reply with the passage that answers it, the key sentence in "
     "bold, and its source. Buttons: <b>More</b> shows further passages, 👍/👎 tell the "
@@ -62,7 +78,7 @@ HELP = (
 
 @admitted
 async def on_help(update: Update, context: Context, message: Message) -> None:
-    text = HELP.format(name=escape(context.bot.username or "bot"))
+    text = texts(update)(HELP, name=escape(context.bot.username or "bot"))
     if _is_admin(update, context):
         text += (
             f"\n\n<b>Operators</b>: send me a {SUPPORTED_NAMES} file to add it, or a link "
@@ -74,13 +90,14 @@ async def on_help(update: Update, context: Context, message: Message) -> None:
 
 @admitted
 async def on_sources(update: Update, context: Context, message: Message) -> None:
+    t = texts(update)
     lines = []
     for d in context.service.documents():
         title = escape(d.title)
         if d.document.url:
             title = f'<a href="{escape(d.document.url, quote=True)}">{title}</a>'
-        lines.append(f"• {title} — {d.chunks} chunks, indexed {escape(d.indexed)}")
-    blocks = [f"<b>{len(lines)} document(s)</b>", *lines]
+        lines.append(f"• {title} — {t(DOCUMENT_LINE, chunks=d.chunks, date=escape(d.indexed))}")
+    blocks = [f"<b>{t(DOCUMENT_COUNT, count=len(lines))}</b>", *lines]
     one = "\n".join(blocks)
     for part in pack([one] if utf16_len(one) <= MESSAGE_LIMIT else blocks):
         await message.reply_text(
@@ -93,7 +110,7 @@ async def on_reset(update: Update, context: Context, message: Message) -> None:
     if update.effective_chat is not None:
         service = context.service
         await service.off_loop(service.state.forget, update.effective_chat.id)
-    await message.reply_text("Done — I have forgotten our conversation.")
+    await message.reply_text(texts(update)(FORGOTTEN))
 
 
 async def on_ask_command(update: Update, context: Context) -> None:
@@ -102,7 +119,7 @@ async def on_ask_command(update: Update, context: Context) -> None:
         return
     question = " ".join(context.args or [])
     if not question.strip():
-        await message.reply_text("Usage: /ask your question — for example /ask Who wrote it?")
+        await message.reply_text(texts(update)(ASK_USAGE))
         return
     await ask_in_turn(update, context, question)
 
@@ -121,7 +138,7 @@ async def on_other(update: Update, context: Context) -> None:
         return
     if not await _admit(update, context):
         return
-    await message.reply_text(ONLY_TEXT)
+    await message.reply_text(texts(update)(ONLY_TEXT))
 
 
 async def on_unknown_command(update: Update, context: Context) -> None:

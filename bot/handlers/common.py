@@ -15,6 +15,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.handlers.context import Context
+from bot.i18n import N_, Texts, texts_for
 from bot.render import MESSAGE_LIMIT, cut_utf16, strip_tags
 
 log = logging.getLogger("bot.handlers")
@@ -24,29 +25,36 @@ _MORE_STEP = 3
 _INLINE_RESULTS = 10
 _INLINE_MAX_CHARS = 256  # Telegram's own limit: a longer inline query is not from Telegram
 _MAX_MORE_SHOWN = 30  # "More" stops here, whatever offset a button claims
-CLOSEST_BUTTON = "Closest passage"
-CLOSEST_INTRO = (
+CLOSEST_BUTTON = N_("Closest passage")
+CLOSEST_INTRO = N_(
     "<i>Not a sure answer — this is the passage that came closest. Check that it says what "
     "you asked.</i>"
 )
-QUEUE_FULL = (
+QUEUE_FULL = N_(
     "You have sent more questions than I can keep up with — I will answer the ones I have; "
     "send the rest in a minute."
 )
-APOLOGY = "Sorry — something went wrong while answering. Please try again in a moment."
-PRIVATE = "Sorry, this bot is private."
-SLOW_DOWN = (
+APOLOGY = N_("Sorry — something went wrong while answering. Please try again in a moment.")
+PRIVATE = N_("Sorry, this bot is private.")
+SLOW_DOWN = N_(
     "You are sending messages faster than I can read them — please wait a few seconds, "
     "then ask again."
 )
-ONLY_TEXT = (
+ONLY_TEXT = N_(
     "I can only answer questions written as text. Ask me something about the documents "
     "— /help shows how."
 )
-NO_LINKS = (
+TOO_MANY_PRESSES = N_("Too many presses — please wait a few seconds.")
+NO_LINKS = N_(
     "I do not open links. Ask your question in words and I will look for the answer in the "
     "documents."
 )
+
+
+def texts(update: Update) -> Texts:
+    """The bot's words in the language of the user's Telegram app (English by default)."""
+    user = update.effective_user
+    return texts_for(user.language_code if user is not None else None)
 
 
 # -- access --------------------------------------------------------------------------------------
@@ -83,11 +91,11 @@ async def _admit(update: Update, context: Context, *, question: bool = False) ->
     limited, warn = (False, False) if question else await _flooding(update, context)
     if limited:
         if warn and message is not None and (allowed or _is_private(update)):
-            await message.reply_text(SLOW_DOWN)
+            await message.reply_text(texts(update)(SLOW_DOWN))
         return False
     if not allowed:
         if message is not None and _is_private(update):
-            await message.reply_text(PRIVATE)
+            await message.reply_text(texts(update)(PRIVATE))
         return False
     return True
 
@@ -115,11 +123,11 @@ async def admitted_press(update: Update, context: Context) -> CallbackQuery | No
     if query is None:
         return None
     if not _allowed(update, context):
-        await _answer_press(context, query, PRIVATE)
+        await _answer_press(context, query, texts(update)(PRIVATE))
         return None
     limited, _warn = await _flooding(update, context)
     if limited:
-        await _answer_press(context, query, "Too many presses — please wait a few seconds.")
+        await _answer_press(context, query, texts(update)(TOO_MANY_PRESSES))
         return None
     return query
 

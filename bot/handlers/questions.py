@@ -24,17 +24,21 @@ from bot.handlers.common import (
     _sentence,
     _thread,
     reply_html,
+    texts,
 )
 from bot.handlers.context import Context, UserData
 from bot.handlers.operators import add_links, links_in
+from bot.i18n import N_
 from bot.journal import chat_hash
-from bot.render import answer_html
+from bot.render import NOT_FOUND, answer_html
 from bot.service import QuestionRecord
 from index.answering import clean_question
 from index.errors import QuestionError
 from index.store import utc_now
 
 log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the logs
+
+YES = N_("Yes? Ask me a question about the documents.")
 
 # -- questions -----------------------------------------------------------------------------------
 
@@ -66,7 +70,7 @@ async def on_text(update: Update, context: Context) -> None:
     if not await _admit(update, context, question=True):
         return
     if chat.type != ChatType.PRIVATE and not question.strip():
-        await message.reply_text("Yes? Ask me a question about the documents.")
+        await message.reply_text(texts(update)(YES))
         return
     await ask_in_turn(update, context, question)
 
@@ -89,7 +93,7 @@ async def ask_in_turn(update: Update, context: Context, question: str) -> None:
     if turns.waiting >= context.settings.queue_per_user:
         if not turns.warned:
             turns.warned = True
-            await message.reply_text(QUEUE_FULL)
+            await message.reply_text(texts(update)(QUEUE_FULL))
         return
     turns.waiting += 1
     before = turns.last
@@ -134,7 +138,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         await add_links(context, message, links)
         return
     if _only_links(cleaned):
-        await message.reply_text(NO_LINKS)
+        await message.reply_text(texts(update)(NO_LINKS))
         return
     history = await service.off_loop(service.state.history, chat.id)
     started = time.perf_counter()
@@ -175,12 +179,13 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         passages,
     )
     await service.note_question(record)
-    markup = _keyboard(qid, 1) if answer.answered else None
+    t = texts(update)
+    markup = _keyboard(qid, 1, t) if answer.answered else None
     if not answer.answered and answer.confidence >= context.settings.closest_passage_confidence:
         # Not sure enough to answer, but not a dead end: the nearest passage, on request.
         markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(CLOSEST_BUTTON, callback_data=f"more:{qid}:0")]]
+            [[InlineKeyboardButton(t(CLOSEST_BUTTON), callback_data=f"more:{qid}:0")]]
         )
-    sent = await reply_html(message, answer_html(answer), markup)
+    sent = await reply_html(message, answer_html(answer, not_found=t(NOT_FOUND)), markup)
     if sent is not None:
         await service.off_loop(service.state.add_message, qid, sent)
