@@ -37,7 +37,7 @@ from index.lexical import tokenize
 from index.multilingual import languages_of
 from index.provenance import is_byline, origin_answer
 from index.retrieval import Dense, FloatArray, Ranked, Retriever, VectorSpace
-from index.scorer import Scorer, load_scorer
+from index.scorer import MULTILINGUAL_SCORER_FILE, Scorer, load_scorer
 from index.store import StoredIndex
 from index.text_features import is_heading
 from index.types import Answer, Passage, Sentence, SentenceHit
@@ -145,6 +145,7 @@ class Answerer:
         max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS,
         multilingual: Embedder | None = None,
         languages: LanguageIdentifier | None = None,
+        multilingual_scorer: Scorer | None = None,
     ) -> None:
         self.stored = stored
         self.embedder = embedder
@@ -173,7 +174,10 @@ class Answerer:
                 multilingual.name,
             )
         self.languages = languages or shared_identifier()
-        if self.multilingual is not None:  # load both models now, not at the first question
+        #: ranks, declines and gives the confidence of the questions of the multilingual path
+        self.multilingual_scorer = multilingual_scorer
+        if self.multilingual is not None:  # load the models now, not at the first question
+            self.multilingual_scorer = multilingual_scorer or load_scorer(MULTILINGUAL_SCORER_FILE)
             self.languages.guess("warm up")
             self.multilingual.encode(["warm up"])
         # Concurrent questions (the bot answers many at once) share one encode call and one
@@ -316,9 +320,13 @@ class Answerer:
         tokens = tokenize(words) * 2 + tokenize(topic) if topic else tokenize(words)
         query_vector, dense = self._dense((text, topic, ml))
         space = self._space(ml)[1]
+        ranker = self._scorer(ml).ranker
         return resolved, self.retriever.rank(
-            query_vector, tokens, question=text, dense=dense, space=space
+            query_vector, tokens, question=text, dense=dense, space=space, ranker=ranker
         )
+
+    def _scorer(self, ml: bool) -> Scorer:
+        return self.multilingual_scorer if ml and self.multilingual_scorer else self.scorer
 
     def ranking(self, question: str, history: Sequence[str] = ()) -> tuple[Ranked, bool]:
         """The ranked candidates of the question as first read (in the light of the history
@@ -354,8 +362,11 @@ class Answerer:
         if not len(ranked.rows):
             return Answer(text, False, (), resolved)
         features = self.question_features(ranked, follow_up).vector()
-        confident = self.scorer.answers(features, follow_up=follow_up, multilingual=ml)
-        confidence = self.scorer.confidence(features)
+        scorer = self._scorer(ml)
+        # The multilingual path's own rule decides its follow-ups too (the hand-set rule of
+        # follow-ups reads the main model's cosines)
+        confident = scorer.answers(features, follow_up=follow_up and not ml)
+        confidence = scorer.confidence(features)
         # "Who wrote it?", "Who reported it?": the byline or attribution answers (index.provenance)
         origin = origin_answer(
             text, ranked, self.retriever.sentence_texts, documents=len(self.stored.documents)

@@ -30,7 +30,7 @@ from index.documents import (
 from index.embedding import Embedder, Vectors, same_vectors
 from index.errors import CorpusError, DocumentError, IndexLoadError
 from index.languages import shared_identifier
-from index.scorer import scorer_version
+from index.scorer import MULTILINGUAL_SCORER_FILE, scorer_version
 from index.store import (
     CHUNK_VECTORS,
     FORMAT_VERSION,
@@ -219,11 +219,15 @@ def _previous(
     return previous
 
 
-def _derived() -> dict[str, str]:
+def _derived(multilingual: Embedder | None) -> dict[str, str]:
     """What a version is made with besides the model and chunking: the learned scorer it was
     built beside (it reads the features of the version's sentences; ``verbatim index info``
-    shows it) and the format and tokenizer of its lexical indexes."""
-    return {"scorer": scorer_version(), "lexical": sentence_index.signature()}
+    shows it), the multilingual path's when it has that space, and the format and tokenizer
+    of its lexical indexes."""
+    out = {"scorer": scorer_version(), "lexical": sentence_index.signature()}
+    if multilingual is not None:
+        out["multilingual_scorer"] = scorer_version(MULTILINGUAL_SCORER_FILE)
+    return out
 
 
 def _stale(previous: StoredIndex, multilingual: Embedder | None) -> str:
@@ -231,8 +235,8 @@ def _stale(previous: StoredIndex, multilingual: Embedder | None) -> str:
     otherwise ("" if none)."""
     extra = previous.manifest.extra
     stale = [
-        "scorer" if key == "scorer" else "lexical indexes"
-        for key, value in _derived().items()
+        "lexical indexes" if key == "lexical" else key.replace("_", " ")
+        for key, value in _derived(multilingual).items()
         if extra.get(key) != value
     ]
     wanted = multilingual.name if multilingual is not None else None
@@ -414,7 +418,7 @@ def _write(
         build_seconds=round(time.perf_counter() - started, 3),
         # which learned scorer the index was built beside (it reads the features of this
         # version's sentences; ``verbatim index info`` shows it)
-        extra=_derived(),
+        extra=_derived(multilingual),
         multilingual=ml_spec or {},
         language=shared_identifier().corpus_language(d.text for d in documents),
     )

@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 from index import sentence_index
 from index.features import SENTENCE_FEATURES, SentenceFeatures
-from index.scorer import Scorer, load_scorer
+from index.scorer import LinearModel, Scorer, load_scorer
 from index.store import StoredIndex
 from index.text_features import text_features
 from index.types import SentenceHit, SentenceTable
@@ -196,10 +196,13 @@ class Retriever:
         question: str = "",
         dense: Dense | None = None,
         space: VectorSpace | None = None,
+        ranker: LinearModel | None = None,
     ) -> tuple[npt.NDArray[np.int64], SentenceFeatures]:
         """Candidate sentence rows and their features. ``dense`` is ``self.dense`` of the
-        query vector (in ``space``, the main one by default), when the caller computed it."""
+        query vector (in ``space``, the main one by default), when the caller computed it;
+        ``ranker`` (the scorer's by default) picks those whose text features are read."""
         space = space or self.main
+        ranker = ranker or self.scorer.ranker
         n_sent = len(self.sentence_texts)
         if n_sent == 0:
             return np.zeros(0, dtype=np.int64), _no_features()
@@ -248,7 +251,7 @@ class Retriever:
             # read for the candidates the ranker rates best on the other evidence alone.
             blank = np.zeros(len(rows), dtype=np.float32)
             first = SentenceFeatures(**{f: evidence.get(f, blank) for f in SENTENCE_FEATURES})
-            pre = self.scorer.ranker.logits(first.matrix())
+            pre = ranker.logits(first.matrix())
             keep = np.sort(np.argpartition(-pre, limit - 1)[:limit])
             rows = rows[keep]
             evidence = {f: v[keep] for f, v in evidence.items()}
@@ -274,10 +277,12 @@ class Retriever:
         question: str = "",
         dense: Dense | None = None,
         space: VectorSpace | None = None,
+        ranker: LinearModel | None = None,
     ) -> Ranked:
-        """Every candidate, scored by the learned ranker, best first."""
-        rows, features = self.candidates(query_vector, query_tokens, question, dense, space)
-        scores = self.scorer.ranker.logits(features.matrix()) if len(rows) else _EMPTY_SCORES
+        """Every candidate, scored by the ranker (the scorer's by default), best first."""
+        ranker = ranker or self.scorer.ranker
+        rows, features = self.candidates(query_vector, query_tokens, question, dense, space, ranker)
+        scores = ranker.logits(features.matrix()) if len(rows) else _EMPTY_SCORES
         order = np.argsort(-scores, kind="stable")
         terms = set(query_tokens)
         bm25 = self.sentence_bm25

@@ -30,6 +30,9 @@ from index.errors import ConfigError
 from index.features import QUESTION_FEATURES, SENTENCE_FEATURES
 
 SCORER_FILE = Path(__file__).with_name("scorer.json")
+#: The same three models for questions searched in the multilingual space (their cosines are
+#: another model's): ``python -m index.training --multilingual``.
+MULTILINGUAL_SCORER_FILE = Path(__file__).with_name("multilingual_scorer.json")
 FORMAT = 1
 FloatArray = npt.NDArray[np.float32]
 
@@ -82,15 +85,10 @@ class Scorer:
     def answer_probability(self, question: FloatArray) -> float:
         return float(self.answerable.proba(question.reshape(1, -1))[0])
 
-    def answers(self, question: FloatArray, *, follow_up: bool, multilingual: bool = False) -> bool:
+    def answers(self, question: FloatArray, *, follow_up: bool) -> bool:
         """Answer (rather than decline) a question with these features? A question read as
         a follow-up is decided by the hand-set rule: only one of the evaluation sets has
-        follow-ups, so a learned rule for them could not be checked on a set it never saw.
-        A question searched in the multilingual space has a rule of its own (its cosines are
-        another model's)."""
-        if multilingual:
-            rule = multilingual_rule()
-            return float(rule.proba(question.reshape(1, -1))[0]) >= 0.5
+        follow-ups, so a learned rule for them could not be checked on a set it never saw."""
         if follow_up:
             _, hand_answerable, hand_threshold = hand_set()
             return float(hand_answerable.proba(question.reshape(1, -1))[0]) >= hand_threshold
@@ -117,18 +115,6 @@ def hand_set() -> tuple[LinearModel, LinearModel, float]:
     ranker = _plain(SENTENCE_FEATURES, weights, 0.0)
     answerable = _plain(QUESTION_FEATURES, {"top_dense": 10.0, "top_overlap": 7.0}, -7.35)
     return ranker, answerable, 0.5
-
-
-#: The decline rule of a question searched in the multilingual space: the hand-set rule's form
-#: (``top_dense`` is that space's cosine), its intercept fitted on the German and Chinese
-#: questions of MLQA dev (``python -m index.multilingual_fit``), reported on the others.
-MULTILINGUAL_WEIGHTS = {"top_dense": 10.0, "top_overlap": 7.0}
-MULTILINGUAL_INTERCEPT = -3.45
-
-
-@lru_cache(maxsize=1)
-def multilingual_rule() -> LinearModel:
-    return _plain(QUESTION_FEATURES, MULTILINGUAL_WEIGHTS, MULTILINGUAL_INTERCEPT)
 
 
 def _plain(names: tuple[str, ...], weights: dict[str, float], intercept: float) -> LinearModel:
@@ -175,6 +161,6 @@ def _load(path: Path, leave_out: str | None) -> Scorer:
     return Scorer(ranker, answerable, correct, threshold, version, chosen)
 
 
-def scorer_version() -> str:
-    """The shipped scorer's hash (for the manifest)."""
-    return load_scorer().version
+def scorer_version(path: Path | None = None) -> str:
+    """The shipped scorer's hash, or that of the one in ``path`` (for the manifest)."""
+    return load_scorer(path).version

@@ -51,7 +51,15 @@ from index.features import (
     SentenceFeatures,
     question_features,
 )
-from index.scorer import FORMAT, SCORER_FILE, LinearModel, hand_set
+from index.multilingual import USE_MODEL, load_multilingual
+from index.scorer import (
+    FORMAT,
+    MULTILINGUAL_SCORER_FILE,
+    SCORER_FILE,
+    LinearModel,
+    hand_set,
+    load_scorer,
+)
 from index.store import StoredIndex
 from index.types import SentenceHit
 
@@ -87,11 +95,17 @@ def collect(
     chunking: ChunkingSettings,
     budget: Budget,
     progress: Any = print,
+    multilingual: CachingEmbedder | None = None,
 ) -> list[Record]:
+    """Every question's candidates with their labels. With ``multilingual``, the indexes have
+    the multilingual space and only the questions searched in it are kept (its models are
+    trained on those)."""
     records: list[Record] = []
 
     def answerer(stored: StoredIndex, _name: str) -> Answerer:
-        return Answerer(stored, embedder)
+        # the candidates are gathered with the hand-set ranker in either space
+        hand = load_scorer()
+        return Answerer(stored, embedder, multilingual=multilingual, multilingual_scorer=hand)
 
     with tempfile.TemporaryDirectory(prefix="verbatim-train-") as tmp:
         for data in sets:
@@ -100,11 +114,16 @@ def collect(
                 if scenario.mode in NOT_TRAINED_ON:
                     continue
                 a = build_answerer(
-                    scenario, embedder, chunking, answerer, Path(tmp) / f"{data.name}-{number}"
+                    scenario,
+                    embedder,
+                    chunking,
+                    answerer,
+                    Path(tmp) / f"{data.name}-{number}",
+                    multilingual,
                 )
                 windows: dict[int, tuple[str, str]] = {}
                 for case in scenario.cases:
-                    if case.impossible:
+                    if case.impossible or (multilingual and not a.is_foreign(case.question)):
                         continue
                     ranked, follow_up = a.ranking(case.question, case.history)
                     hl = np.zeros(len(ranked.rows), dtype=bool)
@@ -274,16 +293,21 @@ def choose_threshold(ranked: Sequence[Scored], model: LinearModel) -> float:
         (inside if r.record.in_corpus else outside).append(float(prob))
     both = [(np.array(i), np.array(o)) for i, o in groups.values() if i and o]
     best, best_t = -1.0, 0.5
-    for t in np.linspace(0.02, 0.98, 97):
+    # thresholds evenly spaced in logit (0.05 apart): a rule made for another model's
+    # cosines may need one far from 0.5 (the multilingual path's: about 0.02)
+    for t in 1.0 / (1.0 + np.exp(-np.linspace(-8.0, 8.0, 321))):
         values = [min(float(np.mean(i >= t)), float(np.mean(o < t))) for i, o in both]
         score = float(np.mean(values)) if values else 0.0
         if score > best:
             best, best_t = score, float(t)
-    return round(best_t, 3)
+    return round(best_t, 5)
 
 
 #: What ``--learn`` may name: the rest keep the hand-set rules (``index.scorer.hand_set``).
-LEARNABLE = ("ranker", "abstention", "confidence")
+#: ``threshold``: the hand-set decline rule with its threshold chosen on the data (one number:
+#: the multilingual path's cosines are another model's), where a whole learned rule
+#: (``abstention``) would read features that do not carry over (the corpus's size).
+LEARNABLE = ("ranker", "abstention", "threshold", "confidence")
 
 
 def train(records: Sequence[Record], learn: Sequence[str] = LEARNABLE) -> dict[str, Any]:
@@ -293,6 +317,9 @@ def train(records: Sequence[Record], learn: Sequence[str] = LEARNABLE) -> dict[s
     answerable, correct, threshold = train_question_models(ranked)
     if "abstention" not in learn:
         answerable, threshold = hand_answerable, hand_threshold
+        if "threshold" in learn:
+            alone = [r for r in ranked if not r.record.follow_up]
+            threshold = choose_threshold(alone, hand_answerable)
     if "confidence" not in learn:
         correct = hand_answerable
     return {
@@ -383,15 +410,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--records", type=Path, help="keep the collected features in this file (re-training)"
     )
+    parser.add_argument(
+        "--multilingual",
+        action="store_true",
+        help="train the models of the multilingual path (questions in other languages, searched "
+        f"with {USE_MODEL}) into {MULTILINGUAL_SCORER_FILE.name} (unless --out)",
+    )
     args = parser.parse_args(argv)
     np.random.seed(args.seed)
     files = data_files(args.data)
     sets = [load_set(p) for p in files]
     embedder = CachingEmbedder(load_embedder(args.model), args.cache)
+    ml = CachingEmbedder(load_multilingual(USE_MODEL), args.cache) if args.multilingual else None
+    if args.multilingual and args.out == SCORER_FILE:
+        args.out = MULTILINGUAL_SCORER_FILE
     records = _cached_records(
-        args.records, lambda: collect(sets, embedder, ChunkingSettings(), Budget(seed=args.seed))
+        args.records,
+        lambda: collect(
+            sets, embedder, ChunkingSettings(), Budget(seed=args.seed), multilingual=ml
+        ),
     )
     embedder.save()
+    if ml is not None:
+        ml.save()
     names = [s.name for s in sets]
     learn = [x.strip() for x in args.learn.split(",") if x.strip()]
     if unknown := set(learn) - set(LEARNABLE):
@@ -410,7 +451,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "data_sha256": digest.hexdigest()[:16],
         "seed": args.seed,
         "learned": learn,
-        "command": "python -m index.training --data "
+        "command": "python -m index.training "
+        + ("--multilingual " if args.multilingual else "")
+        + "--data "
         + " ".join(str(a) for a in args.data)
         + f" --learn {','.join(learn)} --seed {args.seed}",
         "models": full,

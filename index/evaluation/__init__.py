@@ -17,7 +17,7 @@ from index.evaluation.baseline import CachingEmbedder
 from index.evaluation.report import Row, calibration_rows, format_table, language_rows, rows
 from index.evaluation.sets import Budget, data_files, load_set
 from index.evaluation.suite import AnswererFactory, SetResult, run_set
-from index.scorer import load_scorer
+from index.scorer import MULTILINGUAL_SCORER_FILE, load_scorer
 from index.store import StoredIndex
 
 __all__ = ["Budget", "Report", "Row", "evaluate", "format_table"]
@@ -63,7 +63,11 @@ def evaluate(
         def make_answerer(stored: StoredIndex, name: str) -> Answerer:
             # the scorer trained without this set, when the shipped file has one
             return Answerer(
-                stored, cached, scorer=load_scorer(leave_out=name), multilingual=cached_ml
+                stored,
+                cached,
+                scorer=load_scorer(leave_out=name),
+                multilingual=cached_ml,
+                multilingual_scorer=load_scorer(MULTILINGUAL_SCORER_FILE, leave_out=name),
             )
 
     report = Report()
