@@ -4,7 +4,7 @@ STAMP := $(VENV)/.installed
 # The evaluation sets; `make eval EVAL_DATA="a.json b.jsonl folder"` for others.
 EVAL_DATA ?= ../shared/eval ../shared/eval/mlqa-dev/context-en-question-en.json
 
-.PHONY: run test setup lint typecheck unit integration eval scorer bench clean
+.PHONY: run test setup lint typecheck unit integration eval scorer multilingual-scorer bench clean
 
 $(STAMP): pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -39,6 +39,11 @@ eval: $(STAMP)
 
 scorer: $(STAMP)  # re-train index/scorer.json on the evaluation sets (fixed seed)
 	$(VENV)/bin/python -m index.training --data $(EVAL_DATA) --cache .verbatim/eval-cache
+
+MLQA := ../shared/eval/mlqa-dev/context-en-question
+multilingual-scorer: $(STAMP)  # re-train index/multilingual_scorer.json on MLQA de + zh
+	$(VENV)/bin/python -m index.training --multilingual --learn ranker,threshold,confidence \
+		--data $(MLQA)-de.json $(MLQA)-zh.json --cache .verbatim/eval-cache
 
 BENCHES := answer_latency throughput build_speed scale bot_load startup_memory backends
 
