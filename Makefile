@@ -3,6 +3,10 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 # The evaluation sets; `make eval EVAL_DATA="a.json b.jsonl folder"` for others.
 EVAL_DATA ?= ../shared/eval ../shared/eval/mlqa-dev/context-en-question-en.json
+# The same MLQA questions in other languages: `make eval` shows each beside English (issue 14);
+# the scorer of the English path is not trained on them.
+MLQA := ../shared/eval/mlqa-dev/context-en-question
+EVAL_LANGUAGES ?= $(foreach l,de es zh ar hi vi,$(MLQA)-$(l).json)
 
 .PHONY: run test setup lint typecheck unit integration eval scorer multilingual-scorer bench clean
 
@@ -35,12 +39,11 @@ integration: $(STAMP) $(TEST_DEPS)
 	$(VENV)/bin/pytest -m integration
 
 eval: $(STAMP)
-	$(VENV)/bin/verbatim eval --data $(EVAL_DATA) --cache .verbatim/eval-cache
+	$(VENV)/bin/verbatim eval --data $(EVAL_DATA) $(EVAL_LANGUAGES) --cache .verbatim/eval-cache
 
 scorer: $(STAMP)  # re-train index/scorer.json on the evaluation sets (fixed seed)
 	$(VENV)/bin/python -m index.training --data $(EVAL_DATA) --cache .verbatim/eval-cache
 
-MLQA := ../shared/eval/mlqa-dev/context-en-question
 multilingual-scorer: $(STAMP)  # re-train index/multilingual_scorer.json on MLQA de + zh
 	$(VENV)/bin/python -m index.training --multilingual --learn ranker,threshold,confidence \
 		--data $(MLQA)-de.json $(MLQA)-zh.json --cache .verbatim/eval-cache

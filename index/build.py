@@ -82,7 +82,12 @@ class BuildSummary:
         if not self.written:
             text += " (index already up to date)"
         elif self.remade and not (self.added or self.changed or self.removed):
-            text += f" (new version: its {self.remade} were made otherwise; nothing re-embedded)"
+            done = (
+                "the multilingual space embedded, the documents' vectors kept"
+                if "multilingual vectors" in self.remade
+                else "nothing re-embedded"
+            )
+            text += f" (new version: its {self.remade} were made otherwise; {done})"
         return text
 
 
@@ -160,7 +165,7 @@ def build_index(
             )
         stale = _stale(previous, multilingual) if previous is not None else ""
         if stale:
-            log.info("the index's %s changed: writing a new version (nothing re-embedded)", stale)
+            log.info("the index's %s changed: writing a new version (main vectors kept)", stale)
         if previous is not None and not (added or changed or removed or stale):
             return BuildSummary(
                 0,

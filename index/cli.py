@@ -354,6 +354,15 @@ def _cmd_info(settings: Settings, *, as_json: bool) -> int:
         return 0
     print(f"index:     {path}")
     print(f"model:     {m.model} ({m.dimension} dimensions, {m.backend} backend)")
+    ml = m.multilingual
+    print(
+        f"languages: documents in {m.language or 'en'}; other languages "
+        + (
+            f"searched with {ml.get('model')} ({ml.get('dimension')} dimensions)"
+            if ml
+            else "not served (VERBATIM_MULTILINGUAL=false when it was built)"
+        )
+    )
     print(
         f"chunking:  {m.chunking['chunk_size']} characters, {m.chunking['chunk_overlap']} overlap"
     )

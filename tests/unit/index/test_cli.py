@@ -43,6 +43,16 @@ def test_build_info_and_incremental_summary(env: dict[str, str]) -> None:
     assert info.returncode == 0
     assert "hashing-fake" in info.stdout and "volcanoes.md" in info.stdout
     assert "Volcanoes of Iceland" in info.stdout
+    assert "documents in en; other languages not served" in info.stdout
+    multilingual = {
+        **env,
+        "VERBATIM_MULTILINGUAL": "true",
+        "VERBATIM_MULTILINGUAL_MODEL": "hashing-fake-ml",
+    }
+    on = run(["index", "build"], multilingual)
+    assert "the multilingual space embedded, the documents' vectors kept" in on.stdout
+    info = run(["index", "info"], multilingual)
+    assert "other languages searched with hashing-fake-ml (256 dimensions)" in info.stdout
 
 
 def test_ask_builds_when_needed_and_prints_json(env: dict[str, str]) -> None:
