@@ -49,6 +49,9 @@ DEFAULT_MAX_QUESTION_CHARS = 1000
 #: Further passages are quoted when the ranker's odds for them are at least a quarter of the
 #: first one's (logits within log 4 of it).
 SECONDARY_LOGIT_GAP = math.log(4.0)
+#: A follow-up in another language is answered when the confidence (the calibrated probability
+#: that its first quote holds the answer) is at least this.
+FOLLOW_UP_CONFIDENCE = 0.5
 #: How much of the previous question a follow-up's query vector carries.
 TOPIC_WEIGHT = 0.6
 
@@ -57,6 +60,13 @@ _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _FOLLOW_UP_START = re.compile(
     r"^\s*(and|but|also|or|so|then|what about|how about|and what about|same for|"
     r"what of|as for)\b",
+    re.IGNORECASE,
+)
+#: The same cues in the languages the bot speaks: "А Kang Song NET?", "Und welche Städte?",
+#: "¿Y Kang Song NET?", "那 Kang Song NET 呢？", "그럼 Kang Song NET은요?"
+_FOLLOW_UP_START_OTHER = re.compile(
+    r"^\s*[¿¡]?\s*(?:(?:а|и|но|а как же|а что|і|але|und|aber|und was ist mit|y|pero)"
+    r"(?=[\s,])|那|那么|还有|而|그럼|그러면|그리고)",
     re.IGNORECASE,
 )
 _ANAPHORA = re.compile(
@@ -109,7 +119,7 @@ def is_follow_up(question: str) -> bool:
     Generic cues only: it opens with a connective ("and", "what about"...), or it is short and
     refers back with a pronoun.
     """
-    if _FOLLOW_UP_START.match(question):
+    if _FOLLOW_UP_START.match(question) or _FOLLOW_UP_START_OTHER.match(question):
         return True
     content = tokenize(question)
     return len(content) <= _MAX_FOLLOW_UP_CONTENT_TOKENS and bool(_ANAPHORA.search(question))
@@ -207,8 +217,12 @@ class Answerer:
         in another language than the documents' is searched in the multilingual space; its
         answer says which language it was read as."""
         text = clean_question(question, self.max_question_chars)
+        topic = topic_of(history)
         language = self.foreign_language(text)
-        answer = self._answer_cleaned(text, topic_of(history), k, force, ml=language is not None)
+        if language is None and topic is not None and is_follow_up(text):
+            # "那 Kang Song NET 呢？" is mostly a name: the conversation's language decides
+            language = self.foreign_language(topic)
+        answer = self._answer_cleaned(text, topic, k, force, ml=language is not None)
         return replace(answer, language=language) if language else answer
 
     def _answer_cleaned(
@@ -363,10 +377,14 @@ class Answerer:
             return Answer(text, False, (), resolved)
         features = self.question_features(ranked, follow_up).vector()
         scorer = self._scorer(ml)
-        # The multilingual path's own rule decides its follow-ups too (the hand-set rule of
-        # follow-ups reads the main model's cosines)
-        confident = scorer.answers(features, follow_up=follow_up and not ml)
         confidence = scorer.confidence(features)
+        if ml and follow_up:
+            # The hand-set rule of follow-ups reads the main model's cosines, and the path's
+            # own threshold was chosen on questions asked alone: a follow-up in another
+            # language is answered when its first quote is more likely right than not
+            confident = confidence >= FOLLOW_UP_CONFIDENCE
+        else:
+            confident = scorer.answers(features, follow_up=follow_up)
         # "Who wrote it?", "Who reported it?": the byline or attribution answers (index.provenance)
         origin = origin_answer(
             text, ranked, self.retriever.sentence_texts, documents=len(self.stored.documents)

@@ -73,3 +73,25 @@ def test_english_questions_are_unchanged_by_the_multilingual_space(
         assert (with_space.answered, with_space.passages) == (without.answered, without.passages)
     # without the multilingual space, a Russian question is searched with the English model
     assert not plain.answer("Когда была основана Koryolink?").answered
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "quoted"),
+    [
+        ("Welche Ausrüstung importiert Nordkorea?", "Und welche Städte zuerst?", "major cities"),
+        ("Koryolink是什么时候成立的？", "那 Kang Song NET 呢？", "Kang Song NET began operating"),
+        ("Когда была основана Koryolink?", "А Kang Song NET?", "Kang Song NET began operating"),
+    ],
+)
+def test_follow_ups_in_other_languages_read_the_previous_question(
+    engine: Engine, history: str, question: str, quoted: str
+) -> None:
+    answer = engine.answer(question, [history])
+    assert answer.answered and quoted in answer.passages[0].highlight
+    assert answer.language is not None  # the conversation's language, even for a name
+
+
+def test_a_follow_up_the_article_does_not_answer_is_declined(engine: Engine) -> None:
+    assert not engine.answer("А в Париже?", ["Какая погода в Берлине?"]).answered
+    off_topic = engine.answer("И кто президент Франции?", ["Когда была основана Koryolink?"])
+    assert not off_topic.answered

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.answering import Answerer
+from index.answering import Answerer, is_follow_up
 from index.build import build_index
 from index.config import ChunkingSettings, Settings
 from index.embedding import HashingEmbedder, Vectors
@@ -211,3 +211,19 @@ def test_the_engine_builds_and_serves_the_space_when_the_settings_say_so(
     assert load_version(on.index_dir).manifest.multilingual["model"] == "hashing-fake-ml"
     off = Engine.open(on.model_copy(update={"multilingual": False}))
     assert off.multilingual is None and off.answerer.multilingual is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["А Kang Song NET?", "Und welche Städte zuerst?", "¿Y Kang Song NET?", "那 Kang Song NET 呢？"],
+)
+def test_follow_up_cues_in_other_languages(question: str) -> None:
+    assert is_follow_up(question)
+
+
+def test_a_name_only_follow_up_keeps_the_conversations_language(answerer: Answerer) -> None:
+    """ "А Eyjafjallajökull?" is mostly a name (no language to tell): after a Russian question
+    it is read in the multilingual space, as the conversation is."""
+    answer = answerer.answer("А Eyjafjallajökull?", ["Когда извергался вулкан Hekla?"], force=True)
+    assert answer.language == "ru"
+    assert answerer.answer("And Eyjafjallajökull?", ["When did Hekla erupt?"]).language is None
