@@ -102,14 +102,19 @@ def clean_question(question: str, max_chars: int = DEFAULT_MAX_QUESTION_CHARS) -
     text = _BOT_MENTION.sub(" ", text)
     text = " ".join(text.split())
     if not text:
-        raise QuestionError("the question is empty: please ask something about the documents")
+        raise QuestionError(
+            "the question is empty: please ask something about the documents", "empty"
+        )
     if len(text) > max_chars:
         raise QuestionError(
             f"the question is too long ({len(text):,} characters; the limit is {max_chars:,}): "
-            "please ask it in fewer words"
+            "please ask it in fewer words",
+            "too long",
+            chars=len(text),
+            limit=max_chars,
         )
     if not any(ch.isalnum() for ch in text):
-        raise QuestionError("the question has no words in it: please ask it in words")
+        raise QuestionError("the question has no words in it: please ask it in words", "no words")
     return text
 
 

@@ -26,4 +26,11 @@ class IndexLoadError(VerbatimError):
 
 
 class QuestionError(VerbatimError):
-    """The question cannot be answered as asked (empty, too long...)."""
+    """The question cannot be answered as asked (empty, too long...). ``reason`` names the
+    case ("empty", "too long", "no words") and ``values`` its figures, for callers that say it
+    in other words (the bot, in the user's language); "" for any other."""
+
+    def __init__(self, message: str, reason: str = "", **values: int) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.values = values

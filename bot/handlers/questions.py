@@ -28,7 +28,7 @@ from bot.handlers.common import (
 )
 from bot.handlers.context import Context, UserData
 from bot.handlers.operators import add_links, links_in
-from bot.i18n import N_
+from bot.i18n import N_, Texts
 from bot.journal import chat_hash
 from bot.render import NOT_FOUND, answer_html
 from bot.service import QuestionRecord
@@ -39,6 +39,25 @@ from index.store import utc_now
 log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the logs
 
 YES = N_("Yes? Ask me a question about the documents.")
+QUESTION_ERRORS = {
+    "empty": N_("The question is empty: please ask something about the documents."),
+    "too long": N_(
+        "The question is too long ({chars} characters; the limit is {limit}): please ask it "
+        "in fewer words."
+    ),
+    "no words": N_("The question has no words in it: please ask it in words."),
+}
+
+
+def _question_error(error: QuestionError, t: Texts) -> str:
+    """Why the question cannot be answered, in the user's language."""
+    message = QUESTION_ERRORS.get(error.reason)
+    if message is None:
+        return _sentence(str(error))
+    from babel.numbers import format_decimal
+
+    return t(message, **{k: format_decimal(v, locale=t.language) for k, v in error.values.items()})
+
 
 # -- questions -----------------------------------------------------------------------------------
 
@@ -130,7 +149,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     try:
         cleaned = clean_question(question, service.settings.max_question_chars)
     except QuestionError as exc:
-        await message.reply_text(_sentence(str(exc)))
+        await message.reply_text(_question_error(exc, texts(update)))
         return
     operator = _is_admin(update, context) and chat.type == ChatType.PRIVATE
     links = links_in(question.split()) if operator else []

@@ -77,6 +77,8 @@ async def test_the_bots_own_words_follow_the_users_language(bot: RunningBot) -> 
     assert "So benutzen Sie mich" in help_["text"] and "@" in help_["text"]
     reset = await ask(bot, GERMAN, "/reset")
     assert reset["text"] == "Erledigt — ich habe unser Gespräch vergessen."
+    too_long = await ask(bot, GERMAN, "Warum " * 1000)
+    assert too_long["text"].startswith("Die Frage ist zu lang (5.999 Zeichen; die Grenze liegt")
 
     # a language without a catalog (Brazilian Portuguese), and no language at all: English
     for uid in (BRAZILIAN, ENGLISH):
