@@ -78,6 +78,9 @@ class AnswerService:
             summary = await asyncio.to_thread(engine.build)
             log.info("index built: %s", summary.line())
         await asyncio.to_thread(engine.refresh)
+        # the multilingual encoder and the language identifier, now rather than at the first
+        # question in another language
+        await asyncio.to_thread(engine.answerer.warm_up)
         self._watcher = asyncio.create_task(self._watch(reload_seconds), name="index-watcher")
 
     async def stop(self) -> None:

@@ -32,12 +32,18 @@ from index.citations import deep_link, section_of
 from index.embedding import Embedder
 from index.errors import QuestionError
 from index.features import QuestionFeatures, question_features
-from index.languages import LanguageIdentifier, separate_scripts, shared_identifier
+from index.languages import (
+    LanguageIdentifier,
+    other_script_share,
+    separate_scripts,
+    shared_identifier,
+)
 from index.lexical import tokenize
 from index.multilingual import languages_of
 from index.provenance import is_byline, origin_answer
 from index.retrieval import Dense, FloatArray, Ranked, Retriever, VectorSpace
 from index.scorer import MULTILINGUAL_SCORER_FILE, Scorer, load_scorer
+from index.spelling import zipf
 from index.store import StoredIndex
 from index.text_features import is_heading
 from index.types import Answer, Passage, Sentence, SentenceHit
@@ -80,6 +86,11 @@ _MAX_ELLIPTICAL_WORDS = 4
 HISTORY_TURNS = 3
 
 
+_LETTERS = re.compile(r"[^\W\d_]+")
+#: A word this common in English (Zipf frequency, ``wordfreq``) is taken for English: "capital",
+#: "france" and "won" are (4.6-4.9); German "ist" (3.4) and "und" (3.9), Spanish "que" (3.8)
+#: are not, so their questions go to the language identifier.
+COMMON_ENGLISH_ZIPF = 4.0
 #: (question, topic, multilingual space?): what one dense lookup is keyed by
 _DenseKey = tuple[str, str | None, bool]
 
@@ -191,10 +202,8 @@ class Answerer:
         self.languages = languages or shared_identifier()
         #: ranks, declines and gives the confidence of the questions of the multilingual path
         self.multilingual_scorer = multilingual_scorer
-        if self.multilingual is not None:  # load the models now, not at the first question
+        if self.multilingual is not None:
             self.multilingual_scorer = multilingual_scorer or load_scorer(MULTILINGUAL_SCORER_FILE)
-            self.languages.guess("warm up")
-            self.multilingual.encode(["warm up"])
         # Concurrent questions (the bot answers many at once) share one encode call and one
         # pass over the vectors: see index.batching.
         self._dense: MicroBatcher[_DenseKey, tuple[FloatArray, Dense]] = MicroBatcher(
@@ -202,14 +211,32 @@ class Answerer:
         )
         self.max_question_chars = max_question_chars
 
+    def warm_up(self) -> None:
+        """Load the language identifier and the multilingual encoder now rather than at the
+        first question in another language (a server calls it at start; a one-question
+        command does not, and an English question never needs them)."""
+        if self.multilingual is not None:
+            self.languages.guess("warm up")
+            self.multilingual.encode(["warm up"])
+
     def foreign_language(self, text: str) -> str | None:
         """The language of a (cleaned) question to be searched in the multilingual space:
         plainly not the documents', and one the multilingual encoder serves; else None."""
-        if self.multilingual is None:
+        if self.multilingual is None or self._plainly_english(text):
             return None
         language = self.languages.foreign_language(text, self.stored.language)
         served = languages_of(self.multilingual.name)
         return language if language and (served is None or language in served) else None
+
+    def _plainly_english(self, text: str) -> bool:
+        """An English question over English documents, told without the identifier: Latin
+        letters only, and every word one the documents have or a common English one
+        ("When was Koryolink established?"; not "Wann wurde Koryolink gegründet?")."""
+        if self.stored.language != "en" or other_script_share(text, "LATIN") > 0:
+            return False
+        known = self.retriever.speller.counts
+        words = (w.casefold() for w in _LETTERS.findall(text))
+        return all(w in known or zipf(w) >= COMMON_ENGLISH_ZIPF for w in words)
 
     def is_foreign(self, text: str) -> bool:
         return self.foreign_language(text) is not None

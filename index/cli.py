@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -498,6 +499,8 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     engine = _open_engine(args)
     assert isinstance(engine, Engine)
     docs = engine.documents()
+    # while the user types: the models of questions in other languages (index.multilingual)
+    threading.Thread(target=engine.answerer.warm_up, name="warm-up", daemon=True).start()
     print(f"Ask about {len(docs)} document(s): " + "; ".join(d.title for d in docs[:5]))
     print(f"Follow-up questions are understood. {_CHAT_HELP}\n")
     history: list[str] = []
