@@ -71,7 +71,8 @@ _FOLLOW_UP_START = re.compile(
 #: The same cues in the languages the bot speaks: "А Kang Song NET?", "Und welche Städte?",
 #: "¿Y Kang Song NET?", "那 Kang Song NET 呢？", "그럼 Kang Song NET은요?"
 _FOLLOW_UP_START_OTHER = re.compile(
-    r"^\s*[¿¡]?\s*(?:(?:а|и|но|а как же|а что|і|але|und|aber|und was ist mit|y|pero)"
+    r"^\s*[¿¡]?\s*(?:(?:а|и|но|а как же|а что|і|але|und|aber|und was ist mit|y|pero|et|e|"
+    r"mais|mas)"
     r"(?=[\s,])|那|那么|还有|而|그럼|그러면|그리고)",
     re.IGNORECASE,
 )

@@ -31,6 +31,11 @@ SURE = 0.9
 #: it is foreign whatever the identifier says: "Koryolink是什么时候成立的？" has 8 of 17; an
 #: English question quoting one word of Russian has far fewer.
 OTHER_SCRIPT = 0.3
+#: Chinese, Japanese or Korean characters from which a question over a Latin-script corpus is
+#: foreign however many Latin letters its names have ("Vasyl Kolomiiets是谁？": 2 of 17
+#: letters, each a word).
+IDEOGRAPHS = 2
+_IDEOGRAPHIC = {"CJK", "HANGUL", "HIRAGANA", "KATAKANA"}
 #: Characters of a document read to tell its language.
 _SAMPLE_CHARS = 2000
 
@@ -105,8 +110,12 @@ class LanguageIdentifier:
         guess = self.guess(question)
         if guess.language == corpus_language:
             return None
-        if corpus_language in _LATIN and other_script_share(question, "LATIN") >= OTHER_SCRIPT:
-            return guess.language  # "Когда была основана Koryolink?" over an English corpus
+        if corpus_language in _LATIN and (
+            other_script_share(question, "LATIN") >= OTHER_SCRIPT
+            or sum(script_of(ch) in _IDEOGRAPHIC for ch in question) >= IDEOGRAPHS
+        ):
+            # "Когда была основана Koryolink?", "Vasyl Kolomiiets是谁？" over an English corpus
+            return guess.language
         return guess.language if guess.probability >= SURE else None
 
     def is_foreign(self, question: str, corpus_language: str) -> bool:

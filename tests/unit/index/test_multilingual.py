@@ -185,6 +185,7 @@ def test_language_identification_routes_by_script_and_certainty() -> None:
     languages = LanguageIdentifier()
     assert languages.is_foreign("Когда была основана Koryolink?", "en")  # Cyrillic
     assert languages.is_foreign("Koryolink是什么时候成立的？", "en")  # Han
+    assert languages.is_foreign("Vasyl Kolomiiets是谁？", "en")  # two Han among many Latin
     assert languages.is_foreign("고려링크는 언제 설립되었나요?", "en")  # Hangul
     assert languages.is_foreign("Wann wurde Koryolink gegründet?", "en")  # sure it is German
     assert not languages.is_foreign("When was Koryolink established?", "en")
@@ -215,7 +216,13 @@ def test_the_engine_builds_and_serves_the_space_when_the_settings_say_so(
 
 @pytest.mark.parametrize(
     "question",
-    ["А Kang Song NET?", "Und welche Städte zuerst?", "¿Y Kang Song NET?", "那 Kang Song NET 呢？"],
+    [
+        "А Kang Song NET?",
+        "Und welche Städte zuerst?",
+        "¿Y Kang Song NET?",
+        "那 Kang Song NET 呢？",
+        "Et Kang Song NET ?",
+    ],
 )
 def test_follow_up_cues_in_other_languages(question: str) -> None:
     assert is_follow_up(question)
