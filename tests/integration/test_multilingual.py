@@ -32,6 +32,7 @@ def engine(
     [
         ("Когда была основана Koryolink?", "ru", FOUNDED),
         ("Koryolink是什么时候成立的？", "zh", FOUNDED),  # a Latin name inside Chinese
+        ("когда основали корёлинк", "ru", FOUNDED),  # the name in Cyrillic letters
         ("Wann wurde Koryolink gegründet?", "de", FOUNDED),
         ("¿En qué ciudades comenzará la modernización?", "es", "major cities"),
         ("Какое оборудование импортирует Северная Корея?", "ru", "second-hand telecom"),

@@ -234,3 +234,13 @@ def test_a_name_only_follow_up_keeps_the_conversations_language(answerer: Answer
     answer = answerer.answer("А Eyjafjallajökull?", ["Когда извергался вулкан Hekla?"], force=True)
     assert answer.language == "ru"
     assert answerer.answer("And Eyjafjallajökull?", ["When did Hekla erupt?"]).language is None
+
+
+def test_a_name_in_the_questions_alphabet_is_searched_as_the_documents_spell_it(
+    answerer: Answerer,
+) -> None:
+    assert answerer._in_documents_spelling("Когда извергалась Гекла?") == (
+        "Когда извергалась Hekla?"  # "Gekla": one letter from the documents' "hekla"
+    )
+    assert answerer._in_documents_spelling("متى ثار هيكلا؟") == "متى ثار هيكلا؟"  # no vowels
+    assert answerer._in_documents_spelling("Когда?") == "Когда?"
