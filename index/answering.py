@@ -10,7 +10,7 @@
 4. When the learned scorer (``index.scorer``) finds no answer in the documents, the answer
    says so and quotes nothing; every answer carries a calibrated ``confidence``.
 
-One module (about 440 lines): question cleaning, follow-up resolution and quoting are the
+One module (about 510 lines): question cleaning, follow-up resolution and quoting are the
 steps of one function, ``Answerer.answer``; the ranking is ``index.retrieval``'s, the
 scoring ``index.scorer``'s.
 """
@@ -34,17 +34,14 @@ from index.errors import QuestionError
 from index.features import QuestionFeatures, question_features
 from index.languages import (
     LanguageIdentifier,
-    other_script_share,
-    script_of,
     separate_scripts,
     shared_identifier,
 )
 from index.lexical import tokenize
-from index.multilingual import languages_of
 from index.provenance import is_byline, origin_answer
 from index.retrieval import Dense, FloatArray, Ranked, Retriever, VectorSpace
+from index.routing import LanguageRouter
 from index.scorer import MULTILINGUAL_SCORER_FILE, Scorer, load_scorer
-from index.spelling import zipf
 from index.store import StoredIndex
 from index.text_features import is_heading
 from index.types import Answer, Passage, Sentence, SentenceHit
@@ -88,12 +85,6 @@ _MAX_ELLIPTICAL_WORDS = 4
 HISTORY_TURNS = 3
 
 
-_LETTERS = re.compile(r"[^\W\d_]+")
-_ALPHABETS = {"CYRILLIC", "GREEK"}
-#: A word this common in English (Zipf frequency, ``wordfreq``) is taken for English: "capital",
-#: "france" and "won" are (4.6-4.9); German "ist" (3.4) and "und" (3.9), Spanish "que" (3.8)
-#: are not, so their questions go to the language identifier.
-COMMON_ENGLISH_ZIPF = 4.0
 #: (question, topic, multilingual space?): what one dense lookup is keyed by
 _DenseKey = tuple[str, str | None, bool]
 
@@ -202,7 +193,10 @@ class Answerer:
                 stored.multilingual.model if stored.multilingual else None,
                 multilingual.name,
             )
-        self.languages = languages or shared_identifier()
+        #: which path each question takes (the documents' language or the multilingual space)
+        self.router = LanguageRouter(
+            stored, self.retriever.speller, self.multilingual, languages or shared_identifier()
+        )
         #: ranks, declines and gives the confidence of the questions of the multilingual path
         self.multilingual_scorer = multilingual_scorer
         if self.multilingual is not None:
@@ -215,53 +209,12 @@ class Answerer:
         self.max_question_chars = max_question_chars
 
     def warm_up(self) -> None:
-        """Load the language identifier and the multilingual encoder now rather than at the
-        first question in another language (a server calls it at start; a one-question
-        command does not, and an English question never needs them)."""
-        if self.multilingual is not None:
-            self.languages.guess("warm up")
-            self.multilingual.encode(["warm up"])
+        """Load the models of questions in other languages now (``LanguageRouter.warm_up``)."""
+        self.router.warm_up()
 
     def foreign_language(self, text: str) -> str | None:
-        """The language of a (cleaned) question to be searched in the multilingual space:
-        plainly not the documents', and one the multilingual encoder serves; else None."""
-        if self.multilingual is None or self._plainly_english(text):
-            return None
-        language = self.languages.foreign_language(text, self.stored.language)
-        served = languages_of(self.multilingual.name)
-        return language if language and (served is None or language in served) else None
-
-    def _in_documents_spelling(self, text: str) -> str:
-        """The question with each Cyrillic or Greek word that stands for one of the documents'
-        words written as they write it: the word in Latin letters (``anyascii``: "Коломиец"
-        -> "Kolomiets"), when the documents have it or a word within the speller's edit
-        distance of it ("корёлинк" -> "korelink" -> "Koryolink"). Alphabets only: Arabic
-        letters in Latin ones lose their vowels, and on MLQA matching them cost Arabic
-        quote@1 0.506 -> 0.480; Chinese and Korean names do not come out as the documents
-        spell them."""
-        from anyascii import anyascii
-
-        speller = self.retriever.speller
-
-        def documents_word(match: re.Match[str]) -> str:
-            word = match.group()
-            if script_of(word[0]) not in _ALPHABETS:
-                return word
-            latin = "".join(_LETTERS.findall(anyascii(word))).casefold()
-            found = latin if latin in speller.counts else speller.suggest(latin)
-            return found.capitalize() if found else word
-
-        return _LETTERS.sub(documents_word, text)
-
-    def _plainly_english(self, text: str) -> bool:
-        """An English question over English documents, told without the identifier: Latin
-        letters only, and every word one the documents have or a common English one
-        ("When was Koryolink established?"; not "Wann wurde Koryolink gegründet?")."""
-        if self.stored.language != "en" or other_script_share(text, "LATIN") > 0:
-            return False
-        known = self.retriever.speller.counts
-        words = (w.casefold() for w in _LETTERS.findall(text))
-        return all(w in known or zipf(w) >= COMMON_ENGLISH_ZIPF for w in words)
+        """The language of a question to be searched in the multilingual space, else None."""
+        return self.router.foreign_language(text)
 
     def is_foreign(self, text: str) -> bool:
         return self.foreign_language(text) is not None
@@ -386,8 +339,8 @@ class Answerer:
             topic = self.retriever.speller.correct(topic) if topic else topic
         else:
             # but a name written in its own script is searched as the documents spell it
-            text = self._in_documents_spelling(text)
-            topic = self._in_documents_spelling(topic) if topic else topic
+            text = self.router.in_documents_spelling(text)
+            topic = self.router.in_documents_spelling(topic) if topic else topic
         resolved = f"{topic} {text}" if topic else text
         # In another language, the words the documents share (names, numbers, Latin words
         # in a Chinese question) are the lexical evidence: cut at script changes

@@ -239,8 +239,8 @@ def test_a_name_only_follow_up_keeps_the_conversations_language(answerer: Answer
 def test_a_name_in_the_questions_alphabet_is_searched_as_the_documents_spell_it(
     answerer: Answerer,
 ) -> None:
-    assert answerer._in_documents_spelling("Когда извергалась Гекла?") == (
+    assert answerer.router.in_documents_spelling("Когда извергалась Гекла?") == (
         "Когда извергалась Hekla?"  # "Gekla": one letter from the documents' "hekla"
     )
-    assert answerer._in_documents_spelling("متى ثار هيكلا؟") == "متى ثار هيكلا؟"  # no vowels
-    assert answerer._in_documents_spelling("Когда?") == "Когда?"
+    assert answerer.router.in_documents_spelling("متى ثار هيكلا؟") == "متى ثار هيكلا؟"  # no vowels
+    assert answerer.router.in_documents_spelling("Когда?") == "Когда?"
