@@ -425,7 +425,10 @@ def _write(
         # version's sentences; ``verbatim index info`` shows it)
         extra=_derived(multilingual),
         multilingual=ml_spec or {},
-        language=shared_identifier().corpus_language(d.text for d in documents),
+        # the documents' language routes questions between the two spaces (index.routing)
+        language=(
+            shared_identifier().corpus_language(d.text for d in documents) if multilingual else ""
+        ),
     )
     return write_version(
         index_dir,

@@ -439,6 +439,7 @@ def _refused(question: object, error: QuestionError) -> dict[str, object]:
         "question": question,
         "answered": False,
         "confidence": 0.0,
+        "language": None,
         "passages": [],
         "error": str(error),
     }

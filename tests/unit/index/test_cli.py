@@ -72,6 +72,8 @@ def test_ask_reads_questions_from_stdin(env: dict[str, str]) -> None:
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [q["answered"] for q in lines] == [True, False, False]
     assert "too long" in lines[2]["error"]
+    # a refused question has every field of the contract, and why
+    assert set(lines[2]) == set(lines[0]) | {"error"}
     assert result.returncode == 1  # one question could not be asked
 
 
