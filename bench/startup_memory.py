@@ -13,6 +13,11 @@ do not change memory or load time). Then, each in a fresh process, measured from
 
 and each process's peak resident memory (``VmHWM``, read by the process itself). Prints
 both and their ratios.
+
+``--multilingual``: the index also has the multilingual space (hashing vectors of USE's
+dimension, named as USE), and ``verbatim ask`` on the first backend of ``--backends`` is run
+again with VERBATIM_MULTILINGUAL=true for an English question (the main path: nothing more
+should load) and for a Russian one (USE, the language identifier, the exact chunk search).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from answer_latency import make_corpus
 from index.build import build_index
 from index.config import ChunkingSettings
 from index.embedding import HashingEmbedder
+from index.multilingual import USE_MODEL
 from index.store import load_version
 
 PEAK = (
@@ -43,6 +49,7 @@ BASELINE = (
     "S('all-MiniLM-L6-v2').encode(['When was Koryolink established?'])" + PEAK
 )
 CACHE = Path(".verbatim/models").resolve()
+RUSSIAN = "Когда норманны пришли в Нормандию?"  # When did the Normans come to Normandy?
 ASK = "from index.cli import main; main(['ask', '--index', {index!r}, {question!r}])" + PEAK
 
 
@@ -64,14 +71,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--backends", nargs="*", default=["onnx", "onnx-int8"])
+    parser.add_argument("--multilingual", action="store_true")
     args = parser.parse_args()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "VERBATIM_MULTILINGUAL": "false",  # the rows before the multilingual space, as they were
+    }
     with tempfile.TemporaryDirectory() as tmp:
         corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
         questions = make_corpus(corpus, args.chunks)
         t0 = time.perf_counter()
         fake = HashingEmbedder(dimension=384, name="all-MiniLM-L6-v2")
-        build_index(corpus, index, fake, ChunkingSettings())
+        fake_ml = HashingEmbedder(dimension=512, name=USE_MODEL) if args.multilingual else None
+        build_index(corpus, index, fake, ChunkingSettings(), multilingual=fake_ml)
         stored = load_version(index)
         print(
             f"index: {len(stored.chunks)} chunks, {len(stored.sentences)} sentences, "
@@ -89,6 +103,12 @@ def main() -> int:
             manifest.write_text(json.dumps({**data, "backend": backend}), encoding="utf-8")
             run_env = {**env, "VERBATIM_BACKEND": backend, "VERBATIM_MODEL_CACHE": str(CACHE)}
             asked[backend] = timed(ASK.format(index=str(index), question=questions[0]), run_env)
+            if args.multilingual and backend == args.backends[0]:
+                ml_env = {**run_env, "VERBATIM_MULTILINGUAL": "true"}
+                for label, question in (("English", questions[0]), ("Russian", RUSSIAN)):
+                    asked[f"{backend}, multilingual space, {label} question"] = timed(
+                        ASK.format(index=str(index), question=question), ml_env
+                    )
     print()
     head = (
         f"{'process':52} {'seconds':>8} {'× base':>7} {'peak RSS':>9} {'private':>8} {'× torch':>8}"
@@ -102,7 +122,7 @@ def main() -> int:
     for backend, (ask_s, ask_mb, private) in asked.items():
         label = f"verbatim ask [{backend}]: model + index + answer"
         print(
-            f"{label:52} {ask_s:8.1f} {ask_s / base_s:6.2f}× {ask_mb:9.0f} {private:8.0f} "
+            f"{label[:70]:52} {ask_s:8.1f} {ask_s / base_s:6.2f}× {ask_mb:9.0f} {private:8.0f} "
             f"{private / torch_private:7.2f}×"
         )
     return 0

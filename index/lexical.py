@@ -200,6 +200,11 @@ _OVERRIDES = {
 }
 
 
+def is_stopword(word: str) -> bool:
+    """Is the (case-folded) word an English function or question word?"""
+    return word in _STOPWORDS
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stop-word-free, stemmed word tokens."""
     words = [w for w in WORD.findall(text.casefold().replace("’", "'")) if w not in _STOPWORDS]

@@ -9,6 +9,7 @@ import re
 
 from index.embedding import Embedder
 from index.languages import LanguageIdentifier, other_script_share, script_of
+from index.lexical import is_stopword
 from index.multilingual import languages_of
 from index.spelling import Speller, zipf
 from index.store import StoredIndex
@@ -84,4 +85,9 @@ class LanguageRouter:
         if self.stored.language != "en" or other_script_share(text, "LATIN") > 0:
             return False
         words = (w.casefold() for w in _LETTERS.findall(text))
-        return all(w in self.speller.counts or zipf(w) >= COMMON_ENGLISH_ZIPF for w in words)
+        # function words and the documents' words first: most English questions are told
+        # without loading the word frequencies (about 35 MB)
+        return all(
+            is_stopword(w) or w in self.speller.counts or zipf(w) >= COMMON_ENGLISH_ZIPF
+            for w in words
+        )
