@@ -173,15 +173,10 @@ class Answerer:
         self.retriever = Retriever(stored, self.scorer)
         # Questions in another language than the documents' are searched in the multilingual
         # space (index.multilingual) when the version has one made by this encoder.
-        space = self.retriever.multilingual
-        usable = (
-            multilingual is not None
-            and space is not None
-            and stored.multilingual is not None
-            and stored.multilingual.model == multilingual.name
-        )
+        made_with = stored.multilingual.model if stored.multilingual is not None else None
+        usable = multilingual is not None and made_with == multilingual.name
         self.multilingual = multilingual if usable else None
-        if multilingual is not None and space is None:
+        if multilingual is not None and made_with is None:
             log.warning(
                 "the index has no multilingual vectors: questions in other languages take the "
                 "main path until `verbatim index build` adds them"
@@ -190,7 +185,7 @@ class Answerer:
             log.warning(
                 "the index's multilingual vectors were made with %s, not %s: questions in "
                 "other languages take the main path until the index is rebuilt",
-                stored.multilingual.model if stored.multilingual else None,
+                made_with,
                 multilingual.name,
             )
         #: which path each question takes (the documents' language or the multilingual space)
@@ -228,12 +223,17 @@ class Answerer:
         answer says which language it was read as."""
         text = clean_question(question, self.max_question_chars)
         topic = topic_of(history)
+        language = self._language(text, topic)
+        answer = self._answer_cleaned(text, topic, k, force, ml=language is not None)
+        return replace(answer, language=language) if language else answer
+
+    def _language(self, text: str, topic: str | None) -> str | None:
+        """The language the question is read in when it takes the multilingual path."""
         language = self.foreign_language(text)
         if language is None and topic is not None and is_follow_up(text):
             # "那 Kang Song NET 呢？" is mostly a name: the conversation's language decides
             language = self.foreign_language(topic)
-        answer = self._answer_cleaned(text, topic, k, force, ml=language is not None)
-        return replace(answer, language=language) if language else answer
+        return language
 
     def _answer_cleaned(
         self, text: str, topic: str | None, k: int, force: bool, *, ml: bool
@@ -362,7 +362,8 @@ class Answerer:
         text = clean_question(question, self.max_question_chars)
         topic = topic_of(history)
         follow_up = topic is not None and is_follow_up(text)
-        return self._rank(text, topic if follow_up else None, self.is_foreign(text))[1], follow_up
+        ml = self._language(text, topic) is not None  # as ``answer`` reads it
+        return self._rank(text, topic if follow_up else None, ml)[1], follow_up
 
     def question_features(self, ranked: Ranked, follow_up: bool) -> QuestionFeatures:
         return question_features(

@@ -548,7 +548,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from index.embedding import load_embedder
     from index.evaluation import evaluate
-    from index.multilingual import load_multilingual
+    from index.multilingual import multilingual_of
 
     settings = settings_of(args)
     budget = replace(Budget(), questions=args.questions, documents=args.documents, seed=args.seed)
@@ -559,11 +559,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         budget=budget,
         cache_dir=args.cache,
         progress=lambda msg: print(msg, file=sys.stderr),
-        multilingual=load_multilingual(
-            settings.multilingual_model, settings.backend, settings.model_cache
-        )
-        if settings.multilingual
-        else None,
+        multilingual=multilingual_of(settings),
     )
     if args.json:
         print_json(

@@ -19,7 +19,7 @@ from index.build import BuildSummary, build_index
 from index.config import Settings
 from index.embedding import Embedder, load_embedder
 from index.errors import IndexLoadError
-from index.multilingual import load_multilingual
+from index.multilingual import multilingual_of
 from index.store import StoredIndex, current_version_path, load_version
 from index.types import Answer, Document
 
@@ -81,15 +81,10 @@ class Engine:
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
         """The engine of these settings: the main model (unless given) and, with
         VERBATIM_MULTILINGUAL, the multilingual encoder."""
-        multilingual = None
-        if settings.multilingual:
-            multilingual = load_multilingual(
-                settings.multilingual_model, settings.backend, settings.model_cache
-            )
         return cls(
             settings,
             embedder or load_embedder(settings.model, settings.backend, settings.model_cache),
-            multilingual,
+            multilingual_of(settings),
         )
 
     # -- index lifecycle ---------------------------------------------------------------------

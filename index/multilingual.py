@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from index.config import Settings
 from index.embedding import Embedder, NamedEmbedder, Vectors, load_embedder
 
 #: The packaged USE multilingual v3 (``VERBATIM_MULTILINGUAL_MODEL``'s default).
@@ -56,6 +57,14 @@ class UseEmbedder(NamedEmbedder):
 def languages_of(model: str) -> frozenset[str] | None:
     """The languages an encoder serves (None: any, as far as is known)."""
     return USE_LANGUAGES if model == USE_MODEL else None
+
+
+def multilingual_of(settings: Settings) -> Embedder | None:
+    """The multilingual encoder the settings ask for (VERBATIM_MULTILINGUAL and
+    VERBATIM_MULTILINGUAL_MODEL, run on VERBATIM_BACKEND), or None."""
+    if not settings.multilingual:
+        return None
+    return load_multilingual(settings.multilingual_model, settings.backend, settings.model_cache)
 
 
 def load_multilingual(

@@ -326,12 +326,7 @@ def load_version(
             f"index file {path / reading} is corrupt ({type(exc).__name__}: {exc}): "
             "rebuild with `verbatim index build --full`"
         ) from None
-    _check_consistent(
-        path, manifest, documents, chunks, sentences, chunk_vectors, sentence_vectors, faiss_index
-    )
-    if multilingual is not None:
-        _check_multilingual(path, manifest, multilingual, len(sentences), len(chunks))
-    return StoredIndex(
+    stored = StoredIndex(
         path,
         manifest,
         documents,
@@ -342,44 +337,32 @@ def load_version(
         faiss_index,
         multilingual,
     )
+    _check_consistent(stored)
+    return stored
 
 
-def _check_multilingual(
-    path: Path, manifest: Manifest, vectors: MultilingualVectors, sentences: int, chunks: int
-) -> None:
-    dimension = int(manifest.multilingual.get("dimension", 0))
-    shapes = (vectors.sentence_vectors.shape, vectors.chunk_vectors.shape)
-    if shapes != ((sentences, dimension), (chunks, dimension)):
-        raise IndexLoadError(
-            f"index in {path} is inconsistent (the multilingual vectors do not match the "
-            "sentences and chunks): rebuild with `verbatim index build --full`"
-        )
-
-
-def _check_consistent(
-    path: Path,
-    manifest: Manifest,
-    documents: list[Document],
-    chunks: Sequence[Chunk],
-    sentences: SentenceTable,
-    chunk_vectors: npt.NDArray[np.float32],
-    sentence_vectors: npt.NDArray[np.float32],
-    faiss_index: Any,
-) -> None:
+def _check_consistent(stored: StoredIndex) -> None:
+    manifest, chunks, chunk_vectors = stored.manifest, stored.chunks, stored.chunk_vectors
     problems = []
-    if len(documents) != manifest.counts.get("documents"):
+    if len(stored.documents) != manifest.counts.get("documents"):
         problems.append("documents.jsonl does not match the manifest")
     if len(chunks) != manifest.counts.get("chunks") or chunk_vectors.shape[0] != len(chunks):
         problems.append("chunks and chunk vectors do not match")
-    if faiss_index.ntotal != len(chunks) or faiss_index.d != manifest.dimension:
+    if stored.faiss_index.ntotal != len(chunks) or stored.faiss_index.d != manifest.dimension:
         problems.append("chunks.faiss does not match the chunks")
-    if len(sentences) != sentence_vectors.shape[0]:
+    if len(stored.sentences) != stored.sentence_vectors.shape[0]:
         problems.append("sentences and sentence vectors do not match")
     if len(chunk_vectors) and chunk_vectors.shape[1] != manifest.dimension:
         problems.append("vector dimension does not match the manifest")
+    ml = stored.multilingual
+    if ml is not None:
+        dimension = int(manifest.multilingual.get("dimension", 0))
+        shapes = (ml.sentence_vectors.shape, ml.chunk_vectors.shape)
+        if shapes != ((len(stored.sentences), dimension), (len(chunks), dimension)):
+            problems.append("the multilingual vectors do not match the sentences and chunks")
     if problems:
         raise IndexLoadError(
-            f"index in {path} is inconsistent ({'; '.join(problems)}): "
+            f"index in {stored.path} is inconsistent ({'; '.join(problems)}): "
             "rebuild with `verbatim index build --full`"
         )
 
