@@ -84,8 +84,3 @@ def texts_for(language_code: str | None) -> Texts:
         return _ENGLISH
     base = language_code.replace("_", "-").split("-", 1)[0].casefold()
     return load().get(base, _ENGLISH)
-
-
-def languages() -> tuple[str, ...]:
-    """The languages the bot speaks besides English."""
-    return tuple(load())
