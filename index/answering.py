@@ -10,7 +10,7 @@
 4. When the learned scorer (``index.scorer``) finds no answer in the documents, the answer
    says so and quotes nothing; every answer carries a calibrated ``confidence``.
 
-One module (about 510 lines): question cleaning, follow-up resolution and quoting are the
+One module (about 570 lines): question cleaning, follow-up resolution and quoting are the
 steps of one function, ``Answerer.answer``; the ranking is ``index.retrieval``'s, the
 scoring ``index.scorer``'s.
 """
@@ -39,11 +39,14 @@ from index.languages import (
 )
 from index.lexical import tokenize
 from index.provenance import is_byline, origin_answer
-from index.retrieval import Dense, FloatArray, Ranked, Retriever, VectorSpace
+from index.retrieval import Dense, FloatArray, Ranked, Retriever
 from index.routing import LanguageRouter
 from index.scorer import MULTILINGUAL_SCORER_FILE, Scorer, load_scorer
+from index.spaces import FusedSpace, Space
 from index.store import StoredIndex
 from index.text_features import is_heading
+from index.translation import MAIN_MODEL_WEIGHT, WordTranslator
+from index.translation import warm_up as warm_up_translation
 from index.types import Answer, Passage, Sentence, SentenceHit
 
 log = logging.getLogger(__name__)
@@ -149,6 +152,26 @@ def _same_place(a: Passage, b: Passage) -> bool:
     return a.source == b.source and a.start < b.end and b.start < a.end
 
 
+def _queries(
+    embedder: Embedder, keys: Sequence[tuple[str | None, str | None]], also: Sequence[str] = ()
+) -> tuple[FloatArray, dict[str, FloatArray]]:
+    """One query vector per (question, topic) in ``embedder``'s space, each text encoded once:
+    the question's, plus ``TOPIC_WEIGHT`` times its topic's, normalised. An empty or missing
+    question (nothing of it in the documents' words) is zeros, or its topic's alone. The texts
+    ``also`` are encoded in the same call: their vectors come second."""
+    texts = list(dict.fromkeys([*(t for key in keys for t in key if t), *also]))
+    encoded = embedder.encode(texts) if texts else np.zeros((0, embedder.dimension), np.float32)
+    row = {t: i for i, t in enumerate(texts)}
+    out = np.zeros((len(keys), embedder.dimension), dtype=np.float32)
+    for i, (text, topic) in enumerate(keys):
+        vector = encoded[row[text]] if text else out[i]
+        if topic:
+            vector = vector + TOPIC_WEIGHT * encoded[row[topic]]
+            vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
+        out[i] = vector
+    return out, {t: encoded[row[t]] for t in also}
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -192,6 +215,23 @@ class Answerer:
         self.router = LanguageRouter(
             stored, self.retriever.speller, self.multilingual, languages or shared_identifier()
         )
+        #: the multilingual path reads the question put into the documents' words too
+        #: (index.translation): its words, and the main model's cosines fused with the
+        #: multilingual encoder's
+        self.translator: WordTranslator | None = None
+        self.multilingual_space: Space | None = None
+        ml_space = self.retriever.multilingual
+        if self.multilingual is not None and ml_space is not None:
+            self.multilingual_space = FusedSpace(ml_space, self.retriever.main, MAIN_MODEL_WEIGHT)
+            vocabulary = stored.multilingual.vocabulary if stored.multilingual else None
+            if vocabulary is not None:
+                self.translator = WordTranslator(vocabulary, self.multilingual)
+            else:
+                log.warning(
+                    "the index's multilingual space has no word vectors: questions in other "
+                    "languages are not put into the documents' words until `verbatim index "
+                    "build` adds them"
+                )
         #: ranks, declines and gives the confidence of the questions of the multilingual path
         self.multilingual_scorer = multilingual_scorer
         if self.multilingual is not None:
@@ -206,6 +246,8 @@ class Answerer:
     def warm_up(self) -> None:
         """Load the models of questions in other languages now (``LanguageRouter.warm_up``)."""
         self.router.warm_up()
+        if self.translator is not None:
+            warm_up_translation()
 
     def foreign_language(self, text: str) -> str | None:
         """The language of a question to be searched in the multilingual space, else None."""
@@ -272,33 +314,60 @@ class Answerer:
     def _dense_batch(self, items: list[_DenseKey]) -> list[tuple[FloatArray, Dense]]:
         """Query vectors and dense evidence for a batch of (question, topic, multilingual)
         keys, each space's in one encode call. A follow-up's vector is the question's plus
-        ``TOPIC_WEIGHT`` times its topic's."""
+        ``TOPIC_WEIGHT`` times its topic's. On the multilingual path the query is the
+        multilingual encoder's vector of the question beside the main model's of it put into
+        the documents' words (``FusedSpace``)."""
         out: list[tuple[FloatArray, Dense]] = [None] * len(items)  # type: ignore[list-item]
         for ml in (False, True):
             picked = [i for i, item in enumerate(items) if item[2] == ml]
             if not picked:
                 continue
-            embedder, space = self._space(ml)
-            keys = [items[i] for i in picked]
-            texts = list(dict.fromkeys(t for key in keys for t in key[:2] if t is not None))
-            encoded = embedder.encode(texts)
-            row = {t: i for i, t in enumerate(texts)}
-            queries = np.zeros((len(keys), encoded.shape[1]), dtype=np.float32)
-            for i, (text, topic, _) in enumerate(keys):
-                vector = encoded[row[text]]
-                if topic is not None:
-                    vector = vector + TOPIC_WEIGHT * encoded[row[topic]]
-                    vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
-                queries[i] = vector
+            keys = [items[i][:2] for i in picked]
+            space = self._space(ml)
+            if isinstance(space, FusedSpace):
+                # the question and the words to put into the documents' words: one encode
+                translator = self.translator
+                words = [
+                    w
+                    for key in keys
+                    for t in key
+                    if t and translator is not None
+                    for w in translator.words_to_embed(separate_scripts(t))
+                ]
+                encoder = self.multilingual or self.embedder
+                own, vectors = _queries(encoder, keys, words)
+                english = [
+                    (
+                        self._in_documents_words(text, vectors),
+                        self._in_documents_words(topic, vectors),
+                    )
+                    for text, topic in keys
+                ]
+                queries = np.hstack([own, _queries(self.embedder, english)[0]])
+            else:
+                queries = _queries(self.embedder, keys)[0]
             dense = self.retriever.dense(queries, space)
             for j, i in enumerate(picked):
                 out[i] = (queries[j], dense[j])
         return out
 
-    def _space(self, ml: bool) -> tuple[Embedder, VectorSpace]:
-        if ml and self.multilingual is not None and self.retriever.multilingual is not None:
-            return self.multilingual, self.retriever.multilingual
-        return self.embedder, self.retriever.main
+    def _in_documents_words(
+        self, text: str | None, vectors: dict[str, FloatArray] | None = None
+    ) -> str | None:
+        """A question in another language put into the documents' words, for the main model
+        (``index.translation``); without the documents' word vectors, the words it shares."""
+        if text is None:
+            return None
+        text = separate_scripts(text)
+        if self.translator is not None:
+            return self.translator.in_documents_words(text, vectors)
+        known = self.retriever.sentence_bm25.knows
+        return " ".join(w for w in text.split() if (t := tokenize(w)) and all(map(known, t)))
+
+    def _space(self, ml: bool) -> Space:
+        if ml and self.multilingual_space is not None:
+            return self.multilingual_space
+        return self.retriever.main
 
     def _quotes_first_of(self, answer: Answer, ranked: Ranked) -> bool:
         """Does ``answer``'s first passage quote the place of ``ranked``'s best candidate?"""
@@ -342,12 +411,22 @@ class Answerer:
             text = self.router.in_documents_spelling(text)
             topic = self.router.in_documents_spelling(topic) if topic else topic
         resolved = f"{topic} {text}" if topic else text
+        # (the dense part first: it embeds the words to put into the documents' words with
+        # the question, in one call)
+        query_vector, dense = self._dense((text, topic, ml))
         # In another language, the words the documents share (names, numbers, Latin words
         # in a Chinese question) are the lexical evidence: cut at script changes
         words = separate_scripts(text) if ml else text
-        tokens = tokenize(words) * 2 + tokenize(topic) if topic else tokenize(words)
-        query_vector, dense = self._dense((text, topic, ml))
-        space = self._space(ml)[1]
+        topic_words = topic
+        if ml and self.translator is not None:
+            # and so are the documents' words its other words stand for ("gegründet" ->
+            # "founded")
+            words = " ".join([words, *self.translator.translations(words)])
+            if topic:
+                topic_words = separate_scripts(topic)
+                topic_words = " ".join([topic_words, *self.translator.translations(topic_words)])
+        tokens = tokenize(words) * 2 + tokenize(topic_words) if topic_words else tokenize(words)
+        space = self._space(ml)
         ranker = self._scorer(ml).ranker
         return resolved, self.retriever.rank(
             query_vector, tokens, question=text, dense=dense, space=space, ranker=ranker

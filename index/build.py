@@ -4,7 +4,7 @@ A document whose bytes (content hash), the model and the chunking settings are u
 its chunks and vectors from the current version; changed documents are re-read, re-chunked and
 re-embedded; documents gone from the corpus are dropped. ``full=True`` re-embeds everything.
 
-One module (about 440 lines): reading, reusing and writing a version are one transaction
+One module (about 480 lines): reading, reusing and writing a version are one transaction
 under one lock; split, each part would need the others' intermediate state.
 """
 
@@ -43,6 +43,7 @@ from index.store import (
     utc_now,
     write_version,
 )
+from index.translation import Vocabulary, embed_vocabulary
 from index.types import Chunk, Document, SentenceTable, Span
 
 log = logging.getLogger(__name__)
@@ -82,11 +83,12 @@ class BuildSummary:
         if not self.written:
             text += " (index already up to date)"
         elif self.remade and not (self.added or self.changed or self.removed):
-            done = (
-                "the multilingual space embedded, the documents' vectors kept"
-                if "multilingual vectors" in self.remade
-                else "nothing re-embedded"
-            )
+            if "multilingual vectors" in self.remade:
+                done = "the multilingual space embedded, the documents' vectors kept"
+            elif "multilingual words" in self.remade:
+                done = "the documents' words embedded in the multilingual space, nothing else"
+            else:
+                done = "nothing re-embedded"
             text += f" (new version: its {self.remade} were made otherwise; {done})"
         return text
 
@@ -181,9 +183,11 @@ def build_index(
                 path=previous.path,
             )
         _embed_missing(parts, embedder, progress)
+        words = None
         if multilingual is not None:
             _embed_multilingual(parts, multilingual, progress)
-        path = _write(index_dir, parts, embedder, chunking, started, progress, dates, multilingual)
+            words = _embed_words(parts, multilingual, previous)
+        path = _write(index_dir, parts, embedder, chunking, started, progress, dates, words)
         return BuildSummary(
             added,
             changed,
@@ -247,6 +251,8 @@ def _stale(previous: StoredIndex, multilingual: Embedder | None) -> str:
     wanted = multilingual.name if multilingual is not None else None
     if previous.manifest.multilingual.get("model") != wanted:
         stale.append("multilingual vectors")
+    elif wanted is not None and "words" not in previous.manifest.multilingual:
+        stale.append("multilingual words")
     return " and ".join(stale)
 
 
@@ -294,6 +300,27 @@ def _embed_multilingual(parts: list[_DocParts], encoder: Embedder, progress: boo
         todo, _embed_parts(todo, encoder, progress), strict=True
     ):
         p.ml_sentence_vectors, p.ml_chunk_vectors = sentence_vectors, chunk_vectors
+
+
+@dataclass(frozen=True)
+class _Multilingual:
+    """What a version's multilingual space holds besides its vectors."""
+
+    encoder: Embedder
+    language: str  # the documents'
+    words: Vocabulary
+
+
+def _embed_words(
+    parts: list[_DocParts], encoder: Embedder, previous: StoredIndex | None
+) -> _Multilingual:
+    """The documents' language, and their words and their language's common ones in the
+    multilingual space (``index.translation``); words the version in use has are kept."""
+    language = shared_identifier().corpus_language(p.doc.text for p in parts)
+    words, own = Vocabulary.of((p.doc.text for p in parts), language)
+    ml = previous.multilingual if previous is not None else None
+    kept = ml.vocabulary if ml is not None and ml.model == encoder.name else None
+    return _Multilingual(encoder, language, embed_vocabulary(words, own, encoder, kept))
 
 
 def _embed_parts(
@@ -375,7 +402,7 @@ def _write(
     started: float,
     progress: bool,
     added: dict[str, str],
-    multilingual: Embedder | None,
+    space: _Multilingual | None,
 ) -> Path:
     documents = [p.doc for p in parts]
     chunks = [c for p in parts for c in p.chunks]
@@ -384,17 +411,20 @@ def _write(
     chunk_vectors = _stack([p.chunk_vectors for p in parts], dim)
     sentence_vectors = _stack([p.sentence_vectors for p in parts], dim)
     ml_vectors = ml_spec = None
-    if multilingual is not None:
-        ml_dim = multilingual.dimension
+    multilingual = space.encoder if space is not None else None
+    if space is not None:
+        ml_dim = space.encoder.dimension
         ml_vectors = MultilingualVectors(
-            multilingual.name,
+            space.encoder.name,
             _stack([p.ml_sentence_vectors for p in parts], ml_dim),
             _stack([p.ml_chunk_vectors for p in parts], ml_dim),
+            space.words,
         )
         ml_spec = {
-            "model": multilingual.name,
+            "model": space.encoder.name,
             "dimension": ml_dim,
-            "backend": multilingual.backend,
+            "backend": space.encoder.backend,
+            "words": len(space.words.words),
         }
     now = utc_now()
     manifest = Manifest(
@@ -426,9 +456,7 @@ def _write(
         extra=_derived(multilingual),
         multilingual=ml_spec or {},
         # the documents' language routes questions between the two spaces (index.routing)
-        language=(
-            shared_identifier().corpus_language(d.text for d in documents) if multilingual else ""
-        ),
+        language=space.language if space is not None else "",
     )
     return write_version(
         index_dir,

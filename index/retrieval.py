@@ -14,10 +14,11 @@ These and the text features of ``index.features`` are the ``SentenceFeatures`` o
 candidate; the learned ranker of ``index.scorer`` orders them.
 
 The lexical indexes and sentence↔chunk maps it reads are saved with each version
-(``index.sentence_index``). The dense features are read in one ``VectorSpace``: the main
-model's, or the multilingual encoder's for a question in another language (``index.multilingual``).
+(``index.sentence_index``). The dense features are read in one space (``index.spaces``): the
+main model's, or for a question in another language the multilingual encoder's fused with the
+main model's reading of it in the documents' words (``index.translation``).
 
-One module (about 330 lines): the candidate lists, the features and the ranking are one pass
+One module (about 300 lines): the candidate lists, the features and the ranking are one pass
 over the same arrays.
 """
 
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,7 @@ import numpy.typing as npt
 from index import sentence_index
 from index.features import SENTENCE_FEATURES, SentenceFeatures
 from index.scorer import LinearModel, Scorer, load_scorer
+from index.spaces import Space, VectorSpace
 from index.store import StoredIndex
 from index.text_features import text_features
 from index.types import SentenceHit, SentenceTable
@@ -55,35 +56,6 @@ _UNSCORED = -2.0  # below any cosine
 #: ``make eval`` suite (2026-12-06), every ranking and abstention figure the same as with all
 #: candidates (ECE within 0.002).
 TEXT_FEATURE_CANDIDATES = 64
-
-
-@dataclass(frozen=True)
-class VectorSpace:
-    """One embedding of the index's sentences and chunks: the main model's (searched with the
-    version's FAISS index), or the multilingual encoder's (``index.multilingual``; its chunks
-    searched exactly)."""
-
-    name: str
-    sentence_vectors: FloatArray
-    chunk_vectors: FloatArray
-    faiss_index: Any = None
-
-    @property
-    def dimension(self) -> int:
-        return int(self.sentence_vectors.shape[1]) if self.sentence_vectors.ndim == 2 else 0
-
-    def nearest_chunks(self, queries: FloatArray, k: int) -> npt.NDArray[np.int64]:
-        """The ``k`` nearest chunks of each query (rows; -1 pads)."""
-        if self.faiss_index is not None:
-            _, ids = self.faiss_index.search(queries, k)
-            return np.asarray(ids, dtype=np.int64)
-        sims = queries @ np.asarray(self.chunk_vectors).T
-        k = min(k, sims.shape[1])
-        if k == 0:
-            return np.full((len(queries), 0), -1, dtype=np.int64)
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
-        return np.take_along_axis(top, order, axis=1).astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +132,7 @@ class Retriever:
 
     # -- candidates and features -------------------------------------------------------------
 
-    def dense(self, query_vectors: FloatArray, space: VectorSpace | None = None) -> list[Dense]:
+    def dense(self, query_vectors: FloatArray, space: Space | None = None) -> list[Dense]:
         """The dense part of retrieval for a batch of query vectors (one row each, in
         ``space``: the main one by default): cosine with every sentence and the nearest
         chunks. One matrix product and one chunk search for the whole batch read the vectors
@@ -172,7 +144,7 @@ class Retriever:
         k = min(CANDIDATES_PER_LIST, len(self.stored.chunks))
         chunk_ids = space.nearest_chunks(q, k)
         if self.scan_all:
-            sims = np.asarray(space.sentence_vectors @ q.T, dtype=np.float32)
+            sims = space.all_sentences(q)
             return [
                 Dense(np.ascontiguousarray(sims[:, i]), chunk_ids[i].astype(np.int64))
                 for i in range(len(q))
@@ -185,7 +157,7 @@ class Retriever:
             rows = np.unique(self.chunk_sentences.rows_of(near))
             scores = np.full(len(self.sentence_texts), _UNSCORED, dtype=np.float32)
             if len(rows):
-                scores[rows] = np.asarray(space.sentence_vectors[rows] @ q[i])
+                scores[rows] = space.sentences(rows, q[i])
             out.append(Dense(scores, chunk_ids[i].astype(np.int64)))
         return out
 
@@ -195,7 +167,7 @@ class Retriever:
         query_tokens: list[str],
         question: str = "",
         dense: Dense | None = None,
-        space: VectorSpace | None = None,
+        space: Space | None = None,
         ranker: LinearModel | None = None,
     ) -> tuple[npt.NDArray[np.int64], SentenceFeatures]:
         """Candidate sentence rows and their features. ``dense`` is ``self.dense`` of the
@@ -230,14 +202,14 @@ class Retriever:
             need = np.unique(np.concatenate([rows, prev_rows, next_rows]))
             missing = need[dense_sent[need] <= _UNSCORED]
             if len(missing):
-                dense_sent[missing] = np.asarray(space.sentence_vectors[missing] @ q[0])
+                dense_sent[missing] = space.sentences(missing, q[0])
         homes = self.home_chunk[rows]
         overlap, overlap_window = self.sentence_bm25.overlaps(
             query_tokens, [[rows], [rows, prev_rows, next_rows]]
         )
         evidence = {
             "dense_sentence": np.asarray(dense_sent[rows], dtype=np.float32),
-            "dense_context": np.asarray(space.chunk_vectors[homes] @ q[0], dtype=np.float32),
+            "dense_context": space.chunks(homes, q[0]),
             "dense_neighbours": np.maximum(dense_sent[prev_rows], dense_sent[next_rows]),
             "bm25_sentence": _scaled(bm25_sent[rows]),
             "bm25_context": _scaled(bm25_chunk[homes]),
@@ -276,7 +248,7 @@ class Retriever:
         query_tokens: list[str],
         question: str = "",
         dense: Dense | None = None,
-        space: VectorSpace | None = None,
+        space: Space | None = None,
         ranker: LinearModel | None = None,
     ) -> Ranked:
         """Every candidate, scored by the ranker (the scorer's by default), best first."""

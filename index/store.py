@@ -12,6 +12,8 @@ Layout of ``VERBATIM_INDEX_DIR``::
     versions/<version>/chunks.faiss                 (inner-product FAISS index over chunks)
     versions/<version>/multilingual_sentence_vectors.npy  (optional: the multilingual space,
     versions/<version>/multilingual_chunk_vectors.npy      see index.multilingual)
+    versions/<version>/multilingual_words.json          (with it: the documents' words and
+    versions/<version>/multilingual_word_vectors.npy     their vectors, index.translation)
 
 ``chunks.faiss`` is exact (``IndexFlatIP``) for small corpora and an approximate IVF-SQ8 index
 for large ones (``index.ann`` says why); the manifest's ``ann`` field names the type and the
@@ -23,7 +25,7 @@ Nothing is pickled: JSON lines, ``.npy`` written with ``allow_pickle=False`` and
 format. A build writes a new version directory and only then swaps ``current``: a build that
 dies half-way leaves the index in use untouched.
 
-One module (about 460 lines): writing, checking and loading a version share the file list
+One module (about 480 lines): writing, checking and loading a version share the file list
 and its format; the manifest is their contract.
 """
 
@@ -48,6 +50,7 @@ from index import ann
 from index.embedding import same_vectors
 from index.errors import IndexLoadError
 from index.sentence_tables import ChunkTable
+from index.translation import Vocabulary
 from index.types import Chunk, Document, SentenceTable
 
 FORMAT_VERSION = 1
@@ -62,6 +65,8 @@ VERSIONS = "versions"
 _KEEP_VERSIONS = 2
 _ML_SENTENCES = "multilingual_sentence_vectors.npy"
 _ML_CHUNKS = "multilingual_chunk_vectors.npy"
+_ML_WORDS = "multilingual_words.json"
+_ML_WORD_VECTORS = "multilingual_word_vectors.npy"
 _FILES = (
     "documents.jsonl",
     "chunks.jsonl",
@@ -89,7 +94,9 @@ class Manifest:
     chunk_vectors: str = "encoded"  # see CHUNK_VECTORS
     #: what computed the vectors (``Embedder.backend``); indexes from before say torch
     backend: str = "torch"
-    #: the multilingual space's encoder {"model", "dimension", "backend"}; {} = none
+    #: the multilingual space's encoder {"model", "dimension", "backend", "words"}; {} = none
+    #: ("words": how many of the documents' words it holds, ``index.translation``; absent
+    #: in a space built before them)
     multilingual: dict[str, Any] = field(default_factory=dict)
     #: the documents' language (ISO 639-1, ``index.languages``); "" = not recorded (English)
     language: str = ""
@@ -125,6 +132,8 @@ class MultilingualVectors:
     model: str
     sentence_vectors: npt.NDArray[np.float32]
     chunk_vectors: npt.NDArray[np.float32]
+    #: the documents' words and their vectors (None in a space built before them)
+    vocabulary: Vocabulary | None = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +225,16 @@ def write_version(
         if multilingual is not None:
             _save_npy(tmp / _ML_SENTENCES, multilingual.sentence_vectors)
             _save_npy(tmp / _ML_CHUNKS, multilingual.chunk_vectors)
+            if multilingual.vocabulary is not None:
+                words = multilingual.vocabulary.words
+                own = multilingual.vocabulary.documents
+                _write_text(
+                    tmp / _ML_WORDS,
+                    json.dumps(
+                        {"documents": words[:own], "common": words[own:]}, ensure_ascii=False
+                    ),
+                )
+                _save_npy(tmp / _ML_WORD_VECTORS, multilingual.vocabulary.vectors)
         vectors = np.asarray(chunk_vectors, dtype=np.float32).reshape(-1, manifest.dimension)
         chunk_index, spec = ann.build(vectors, ann_settings, progress=progress)
         ann.write_index(chunk_index, tmp / "chunks.faiss")
@@ -314,8 +333,18 @@ def load_version(
             ml_sentences = np.asarray(np.load(path / reading, mmap_mode="r", allow_pickle=False))
             reading = _ML_CHUNKS
             ml_chunks = np.asarray(np.load(path / reading, mmap_mode="r", allow_pickle=False))
+            vocabulary = None
+            if "words" in manifest.multilingual:
+                reading = _ML_WORDS
+                lists = json.loads((path / reading).read_text(encoding="utf-8"))
+                own, common = lists["documents"], lists["common"]
+                if not all(isinstance(w, str) for w in [*own, *common]):
+                    raise ValueError("not lists of words")
+                reading = _ML_WORD_VECTORS
+                word_vectors = np.load(path / reading, mmap_mode="r", allow_pickle=False)
+                vocabulary = Vocabulary(tuple(own + common), np.asarray(word_vectors), len(own))
             multilingual = MultilingualVectors(
-                str(manifest.multilingual.get("model", "")), ml_sentences, ml_chunks
+                str(manifest.multilingual.get("model", "")), ml_sentences, ml_chunks, vocabulary
             )
     except FileNotFoundError as exc:
         raise IndexLoadError(
@@ -360,6 +389,12 @@ def _check_consistent(stored: StoredIndex) -> None:
         shapes = (ml.sentence_vectors.shape, ml.chunk_vectors.shape)
         if shapes != ((len(stored.sentences), dimension), (len(chunks), dimension)):
             problems.append("the multilingual vectors do not match the sentences and chunks")
+        words = ml.vocabulary
+        if words is not None and (
+            words.vectors.shape != (len(words.words), dimension)
+            or len(words.words) != manifest.multilingual.get("words")
+        ):
+            problems.append("the multilingual word vectors do not match their words")
     if problems:
         raise IndexLoadError(
             f"index in {stored.path} is inconsistent ({'; '.join(problems)}): "

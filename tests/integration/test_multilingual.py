@@ -37,6 +37,9 @@ def engine(
         ("¿En qué ciudades comenzará la modernización?", "es", "major cities"),
         ("Какое оборудование импортирует Северная Корея?", "ru", "second-hand telecom"),
         ("북한은 어떤 장비를 수입하고 있나요?", "ko", "second-hand telecom"),
+        # no word shared with the article: found through the words put into its words
+        ("朝鲜从哪家公司进口设备？", "zh", "equipment from Huawei"),
+        ("Von welcher Firma kauft Nordkorea Ausrüstung?", "de", "equipment from Huawei"),
     ],
 )
 def test_questions_in_other_languages_are_answered_with_the_english_quote(
@@ -47,6 +50,15 @@ def test_questions_in_other_languages_are_answered_with_the_english_quote(
     assert answer.language == language
     assert quoted in answer.passages[0].highlight
     assert answer.passages[0].highlight in ARTICLE.read_text(encoding="utf-8")  # verbatim
+
+
+def test_a_question_is_put_into_the_documents_words(engine: Engine) -> None:
+    answerer = engine.answerer
+    assert answerer.translator is not None
+    german = answerer.translator.in_documents_words("Wann wurde Koryolink gegründet?")
+    assert german.split()[:2] == ["Koryolink", "when"]  # the name kept; "Wann" -> "when"
+    chinese = set(answerer.translator.translations("朝鲜从哪家公司进口设备"))
+    assert {"korea", "equipment"} <= chinese
 
 
 @pytest.mark.parametrize(

@@ -58,17 +58,24 @@ def test_the_multilingual_space_is_stored_with_the_version_and_recorded(
     index = tmp_path / "index"
     build_index(corpus, index, CountingEmbedder(), chunking, multilingual=TranslatingEmbedder())
     stored = load_version(index)
+    ml = stored.multilingual
+    assert ml is not None and ml.model == "fake-multilingual" and ml.vocabulary is not None
     assert stored.manifest.multilingual == {
         "model": "fake-multilingual",
         "dimension": 128,
         "backend": "hashing",
+        "words": len(ml.vocabulary.words),
     }
     assert stored.manifest.language == "en" == stored.language
-    ml = stored.multilingual
-    assert ml is not None and ml.model == "fake-multilingual"
     assert ml.sentence_vectors.shape == (len(stored.sentences), 128)
     assert ml.chunk_vectors.shape == (len(stored.chunks), 128)
     assert np.allclose(np.linalg.norm(ml.chunk_vectors, axis=1), 1.0, atol=1e-5)
+    # the documents' words, then English's common ones (index.translation), with vectors
+    words = ml.vocabulary
+    own = words.words[: words.documents]
+    assert "eyjafjallajökull" in own and "erupted" in own and "when" not in own
+    assert "when" in words.words[words.documents :]
+    assert words.vectors.shape == (len(words.words), 128)
 
 
 def test_switching_it_on_embeds_only_the_multilingual_space_and_off_drops_it(
@@ -84,7 +91,10 @@ def test_switching_it_on_embeds_only_the_multilingual_space_and_off_drops_it(
     summary = build_index(corpus, index, main, chunking, multilingual=ml)
     assert summary.written and "multilingual vectors" in summary.remade
     assert len(main.texts) == embedded  # the main vectors are reused
-    assert len(ml.texts) == len(load_version(index).sentences)
+    stored = load_version(index)
+    assert stored.multilingual is not None and stored.multilingual.vocabulary is not None
+    words = stored.multilingual.vocabulary.words
+    assert len(ml.texts) == len(stored.sentences) + len(words)
 
     summary = build_index(corpus, index, main, chunking)
     assert summary.written and load_version(index).multilingual is None
@@ -103,7 +113,9 @@ def test_an_update_embeds_only_the_changed_document_in_both_spaces(
     main, ml = CountingEmbedder(), TranslatingEmbedder()
     summary = build_index(corpus, index, main, chunking, multilingual=ml)
     assert (summary.changed, summary.unchanged) == (1, 1)
-    assert main.texts == ml.texts == ["Volcanoes", "Katla erupted in 1918."]
+    assert main.texts == ["Volcanoes", "Katla erupted in 1918."]
+    # the one word no version had before is the only word embedded (index.translation)
+    assert ml.texts == ["Volcanoes", "Katla erupted in 1918.", "katla"]
     after = load_version(index)
     assert after.multilingual is not None and before.multilingual is not None
     rows = [i for i in range(len(after.sentences)) if after.sentences[i].doc == 0]
@@ -114,15 +126,31 @@ def test_an_update_embeds_only_the_changed_document_in_both_spaces(
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "wrong", "message"),
+    [
+        ("multilingual_chunk_vectors.npy", (1, 128), "multilingual vectors do not match"),
+        ("multilingual_word_vectors.npy", (3, 128), "word vectors do not match their words"),
+        ("multilingual_words.json", '{"documents": [1]}', r"multilingual_words\.json is corrupt"),
+    ],
+)
 def test_multilingual_vectors_that_do_not_match_are_refused_at_load(
-    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+    corpus: Path,
+    tmp_path: Path,
+    chunking: ChunkingSettings,
+    name: str,
+    wrong: tuple[int, int] | str,
+    message: str,
 ) -> None:
     index = tmp_path / "index"
     build_index(corpus, index, CountingEmbedder(), chunking, multilingual=TranslatingEmbedder())
     path = current_version_path(index)
     assert path is not None
-    np.save(path / "multilingual_chunk_vectors.npy", np.zeros((1, 128), dtype=np.float32))
-    with pytest.raises(IndexLoadError, match="multilingual vectors do not match"):
+    if isinstance(wrong, str):
+        (path / name).write_text(wrong, "utf-8")
+    else:
+        np.save(path / name, np.zeros(wrong, dtype=np.float32))
+    with pytest.raises(IndexLoadError, match=message):
         load_version(index)
 
 

@@ -1,0 +1,186 @@
+"""A question in another language put into the documents' words (index.translation): the
+words and their vectors stored with the version, and the fused space the multilingual path
+reads (retrieval.FusedSpace)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.answering import Answerer
+from index.build import build_index
+from index.config import ChunkingSettings
+from index.embedding import NamedEmbedder, Vectors
+from index.spaces import FusedSpace, VectorSpace
+from index.store import current_version_path, load_version
+from index.translation import (
+    MIN_SIMILARITY,
+    Vocabulary,
+    WordTranslator,
+    common_words,
+    documents_words,
+    embed_vocabulary,
+    words_of,
+)
+from tests.conftest import CountingEmbedder
+from tests.unit.index.test_multilingual import TranslatingEmbedder
+
+_DIM = 16
+
+
+def _unit(*weights: tuple[int, float]) -> Vectors:
+    vector = np.zeros(_DIM, dtype=np.float32)
+    for axis, weight in weights:
+        vector[axis] = weight
+    return vector / np.linalg.norm(vector)
+
+
+#: Each word's vector: a meaning per axis; "wann" is close to "since" (0.75) but closer to
+#: "when" (0.93); "irgendwas" to nothing.
+_VECTORS = {
+    "founded": _unit((0, 1)),
+    "gegründet": _unit((0, 1)),
+    "costs": _unit((1, 1)),
+    "kosten": _unit((1, 1), (2, 0.3)),
+    "since": _unit((3, 1), (4, 0.5)),
+    "when": _unit((4, 1)),
+    "wann": _unit((4, 1), (3, 0.4)),
+    "wurde": _unit((5, 1)),
+    "been": _unit((5, 1)),
+    "irgendwas": _unit((6, 1)),
+    "koryolink": _unit((7, 1)),
+}
+
+
+class LookupEncoder(NamedEmbedder):
+    """A fake multilingual encoder that knows the vectors of ``_VECTORS`` (others: axis 15)."""
+
+    def __init__(self) -> None:
+        self._name, self._dimension, self._backend = "lookup-fake", _DIM, "fake"
+        self.texts: list[str] = []
+
+    def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors:
+        self.texts += texts
+        fallback = _unit((15, 1))
+        return np.array([_VECTORS.get(t.casefold(), fallback) for t in texts], dtype=np.float32)
+
+
+def _translator(own: list[str], common: list[str]) -> WordTranslator:
+    encoder = LookupEncoder()
+    return WordTranslator(embed_vocabulary(own + common, len(own), encoder), encoder)
+
+
+def test_words_the_documents_lack_are_put_into_theirs_and_shared_words_stay() -> None:
+    translator = _translator(["founded", "costs", "since", "koryolink"], ["when", "been"])
+    question = "Wann wurde Koryolink gegründet?"
+    assert translator.translations(question) == ("when", "been", "founded")
+    assert translator.in_documents_words(question) == "Koryolink when been founded"
+    assert translator.translations("Was kosten sie?") == ("costs",)
+
+
+def test_a_word_nearer_a_common_word_is_not_put_into_a_documents_word() -> None:
+    # "wann" is 0.75 from the documents' "since": without the common words it would become it
+    assert float(_VECTORS["wann"] @ _VECTORS["since"]) >= MIN_SIMILARITY
+    assert _translator(["since"], []).translations("Wann?") == ("since",)
+    assert _translator(["since"], ["when"]).translations("Wann?") == ("when",)
+
+
+def test_a_word_close_to_nothing_is_left_out() -> None:
+    translator = _translator(["founded", "since"], ["when"])
+    assert translator.translations("irgendwas gegründet") == ("founded",)
+    assert translator.in_documents_words("irgendwas") == ""
+
+
+def test_chinese_is_cut_into_words_and_the_words_inside_them() -> None:
+    words = words_of("朝鲜从哪家公司进口设备？Huawei")
+    assert {"朝鲜", "公司", "进口", "设备", "进口设备", "Huawei"} <= set(words)
+    assert words_of("Wie viele Zeilen hat NTSC?") == ["Wie", "viele", "Zeilen", "hat", "NTSC"]
+
+
+def test_the_documents_words_are_letters_only_without_function_words_most_frequent_first() -> None:
+    words = documents_words(["Koryolink was founded in 2008.", "Koryolink and the 3G network"])
+    assert words == ["koryolink", "founded", "network"]
+
+
+def test_common_words_come_from_the_documents_language() -> None:
+    english = common_words("en")
+    assert "when" in english and "the" in english and len(english) > 5_000
+    assert "und" in common_words("de")
+    assert common_words("xx") == []
+
+
+def test_a_vocabulary_re_embeds_only_words_it_has_not_seen() -> None:
+    encoder = LookupEncoder()
+    first = embed_vocabulary(["founded", "costs", "when"], 2, encoder)
+    encoder.texts.clear()
+    second = embed_vocabulary(["founded", "since", "when"], 2, encoder, previous=first)
+    assert encoder.texts == ["since"]
+    assert second.documents == 2 and second.words == ("founded", "since", "when")
+    assert np.array_equal(second.vectors[0], first.vectors[0])
+    assert np.array_equal(second.vectors[1], _VECTORS["since"])
+
+
+def test_vocabulary_of_documents_lists_their_words_then_the_common_ones() -> None:
+    words, own = Vocabulary.of(["Koryolink was founded in 2008 when"], "en")
+    assert words[:own] == ["founded", "koryolink"]
+    assert "when" in words[own:] and "founded" not in words[own:]
+
+
+def _space(name: str, seed: int, dim: int, sentences: int = 12, chunks: int = 5) -> VectorSpace:
+    rng = np.random.default_rng(seed)
+
+    def rows(n: int) -> Vectors:
+        v = rng.normal(size=(n, dim)).astype(np.float32)
+        return np.asarray(v / np.linalg.norm(v, axis=1, keepdims=True), dtype=np.float32)
+
+    return VectorSpace(name, rows(sentences), rows(chunks))
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.3, 1.0])
+def test_a_fused_space_mixes_the_two_cosines_by_its_weight(weight: float) -> None:
+    first, second = _space("ml", 1, 8), _space("main", 2, 6)
+    fused = FusedSpace(first, second, weight)
+    a, b = _unit((0, 1), (3, 1))[:8], _unit((1, 1), (2, 1))[:6]
+    query = np.concatenate([a, b]).astype(np.float32)
+    assert fused.dimension == 14
+    want = (1 - weight) * (first.sentence_vectors @ a) + weight * (second.sentence_vectors @ b)
+    assert np.allclose(fused.all_sentences(query[None, :])[:, 0], want, atol=1e-6)
+    rows = np.array([4, 1], dtype=np.int64)
+    assert np.allclose(fused.sentences(rows, query), want[rows], atol=1e-6)
+    chunks = (1 - weight) * (first.chunk_vectors @ a) + weight * (second.chunk_vectors @ b)
+    nearest = fused.nearest_chunks(query[None, :], 3)[0]
+    # each space's 3 nearest, ordered by the fused cosine: the fused best is always among them
+    assert nearest[0] == int(np.argmax(chunks))
+    assert list(chunks[nearest]) == sorted(chunks[nearest], reverse=True)
+
+
+def test_a_space_from_before_the_word_vectors_gets_them_with_nothing_else_re_embedded(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    index = tmp_path / "index"
+    main = CountingEmbedder()
+    build_index(corpus, index, main, chunking, multilingual=TranslatingEmbedder())
+    path = current_version_path(index)
+    assert path is not None
+    manifest = json.loads((path / "manifest.json").read_text("utf-8"))
+    del manifest["multilingual"]["words"]  # as a version written before them
+    (path / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    for old in path.glob("multilingual_word*"):
+        old.unlink()
+    stored = load_version(index)
+    assert stored.multilingual is not None and stored.multilingual.vocabulary is None
+    answerer = Answerer(stored, main, multilingual=TranslatingEmbedder())
+    assert answerer.translator is None and "no word vectors" in caplog.text
+    forced = answerer.answer("Когда извергался вулкан Eyjafjallajökull?", force=True)
+    assert "Eyjafjallajökull" in forced.passages[0].text  # still searched, without them
+
+    embedded, ml = len(main.texts), TranslatingEmbedder()
+    summary = build_index(corpus, index, main, chunking, multilingual=ml)
+    assert summary.written and summary.remade == "multilingual words"
+    assert "the documents' words embedded in the multilingual space" in summary.line()
+    assert len(main.texts) == embedded
+    vocabulary = load_version(index).multilingual.vocabulary  # type: ignore[union-attr]
+    assert vocabulary is not None and sorted(ml.texts) == sorted(vocabulary.words)
