@@ -152,14 +152,11 @@ def _same_place(a: Passage, b: Passage) -> bool:
     return a.source == b.source and a.start < b.end and b.start < a.end
 
 
-def _queries(
-    embedder: Embedder, keys: Sequence[tuple[str | None, str | None]], also: Sequence[str] = ()
-) -> tuple[FloatArray, dict[str, FloatArray]]:
+def _queries(embedder: Embedder, keys: Sequence[tuple[str | None, str | None]]) -> FloatArray:
     """One query vector per (question, topic) in ``embedder``'s space, each text encoded once:
     the question's, plus ``TOPIC_WEIGHT`` times its topic's, normalised. An empty or missing
-    question (nothing of it in the documents' words) is zeros, or its topic's alone. The texts
-    ``also`` are encoded in the same call: their vectors come second."""
-    texts = list(dict.fromkeys([*(t for key in keys for t in key if t), *also]))
+    question (nothing of it in the documents' words) is zeros, or its topic's alone."""
+    texts = list(dict.fromkeys(t for key in keys for t in key if t))
     encoded = embedder.encode(texts) if texts else np.zeros((0, embedder.dimension), np.float32)
     row = {t: i for i, t in enumerate(texts)}
     out = np.zeros((len(keys), embedder.dimension), dtype=np.float32)
@@ -169,7 +166,7 @@ def _queries(
             vector = vector + TOPIC_WEIGHT * encoded[row[topic]]
             vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
         out[i] = vector
-    return out, {t: encoded[row[t]] for t in also}
+    return out
 
 
 def _sigmoid(x: float) -> float:
@@ -325,17 +322,21 @@ class Answerer:
             keys = [items[i][:2] for i in picked]
             space = self._space(ml)
             if isinstance(space, FusedSpace):
-                # the question and the words to put into the documents' words: one encode
-                translator = self.translator
-                words = [
-                    w
-                    for key in keys
-                    for t in key
-                    if t and translator is not None
-                    for w in translator.words_to_embed(separate_scripts(t))
-                ]
                 encoder = self.multilingual or self.embedder
-                own, vectors = _queries(encoder, keys, words)
+                own = _queries(encoder, keys)
+                # the batch's words to put into the documents' words, in one encode of their
+                # own (beside a question, each word would be padded to its length)
+                translator = self.translator
+                words = list(
+                    dict.fromkeys(
+                        w
+                        for key in keys
+                        for t in key
+                        if t and translator is not None
+                        for w in translator.words_to_embed(separate_scripts(t))
+                    )
+                )
+                vectors = dict(zip(words, encoder.encode(words), strict=True)) if words else {}
                 english = [
                     (
                         self._in_documents_words(text, vectors),
@@ -343,9 +344,9 @@ class Answerer:
                     )
                     for text, topic in keys
                 ]
-                queries = np.hstack([own, _queries(self.embedder, english)[0]])
+                queries = np.hstack([own, _queries(self.embedder, english)])
             else:
-                queries = _queries(self.embedder, keys)[0]
+                queries = _queries(self.embedder, keys)
             dense = self.retriever.dense(queries, space)
             for j, i in enumerate(picked):
                 out[i] = (queries[j], dense[j])
