@@ -38,7 +38,7 @@ from index.languages import (
     shared_identifier,
 )
 from index.lexical import tokenize
-from index.provenance import is_byline, origin_answer
+from index.provenance import asks_about_origin_in_words, is_byline, origin_answer
 from index.retrieval import Dense, FloatArray, Ranked, Retriever
 from index.routing import LanguageRouter
 from index.scorer import MULTILINGUAL_SCORER_FILE, Scorer, load_scorer
@@ -481,8 +481,15 @@ class Answerer:
         else:
             confident = scorer.answers(features, follow_up=follow_up)
         # "Who wrote it?", "Who reported it?": the byline or attribution answers (index.provenance)
+        kind = None
+        if ml and self.translator is not None:  # "Кто автор статьи?" -> "who author articles"
+            kind = asks_about_origin_in_words(self._in_documents_words(text) or "")
         origin = origin_answer(
-            text, ranked, self.retriever.sentence_texts, documents=len(self.stored.documents)
+            text,
+            ranked,
+            self.retriever.sentence_texts,
+            documents=len(self.stored.documents),
+            kind=kind,
         )
         if origin is not None:  # the byline, attribution or title alone: nothing else answers
             line = SentenceHit(self.stored.sentences[origin], float(ranked.scores[0]))

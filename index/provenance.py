@@ -14,7 +14,12 @@ origin is recognised by its form, and answered by the sentence of that kind:
 * **title** ("What is the title of the article?", "What's the headline?"), in an index of one
   document: its first line, when that is a title (a short line without closing punctuation).
 
-Nothing is fitted: these are forms of English. Any other question is left to the scorer.
+In another language, the question put into the documents' words (``index.translation``: "Кто
+автор статьи?" -> "who author articles") asks about authorship or the title when those words
+name the text and its author or title, and little else (``asks_about_origin_in_words``).
+
+Nothing is fitted: these are forms and words of English. Any other question is left to the
+scorer.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from index.lexical import WORD, is_stopword
 from index.text_features import is_heading
 
 if TYPE_CHECKING:
@@ -63,6 +69,20 @@ _ATTRIBUTION = re.compile(
     r"\b(?:as reported by|reported by|according to|as reported|first reported|cited by|citing)\b",
     re.IGNORECASE,
 )
+#: The words of a question put into English words (``index.translation``) that name the text,
+#: and its author or title.
+_TEXT_WORDS = frozenset(
+    "article articles story stories text texts post posts piece report page document blog "
+    "essay column news".split()
+)
+_KIND_WORDS = {
+    "author": frozenset(
+        "author authors writer writers wrote written write writes journalist reporter".split()
+    ),
+    "title": frozenset("title titles headline headlines header heading".split()),
+}
+#: At most this many other content words ("who hat den articles written": "hat", "den").
+_OTHER_WORDS = 2
 #: How far down the ranked candidates a byline is looked for.
 BYLINE_DEPTH = 10
 
@@ -78,17 +98,39 @@ def asks_about_origin(question: str) -> str | None:
     return None
 
 
+def asks_about_origin_in_words(words: str) -> str | None:
+    """ "author", "title" or None, for a question in another language put into English words:
+    "who author articles" and "whose written el article" ask for the author, "what header le
+    articles" for the title; "who author law" names no text, and a question with more than
+    ``_OTHER_WORDS`` other content words asks something else."""
+    found = [w.casefold() for w in WORD.findall(words)]
+    if not _TEXT_WORDS.intersection(found):
+        return None
+    for kind, marks in _KIND_WORDS.items():
+        if marks.intersection(found):
+            named = _TEXT_WORDS | marks
+            others = [w for w in found if w not in named and not is_stopword(w)]
+            return kind if len(others) <= _OTHER_WORDS else None
+    return None
+
+
 def is_byline(sentence: str) -> bool:
     return bool(_BYLINE.search(sentence))
 
 
 def origin_answer(
-    question: str, ranked: Ranked, texts: Sequence[str], *, documents: int
+    question: str,
+    ranked: Ranked,
+    texts: Sequence[str],
+    *,
+    documents: int,
+    kind: str | None = None,
 ) -> int | None:
     """The sentence row that answers a question about the text's origin, or None (not such
     a question, or no such sentence: among the best candidates for a byline or attribution;
-    the document's first line for a title, in an index of ``documents`` == 1)."""
-    kind = asks_about_origin(question)
+    the document's first line for a title, in an index of ``documents`` == 1). ``kind`` is what
+    the question asks when the caller knows it (``asks_about_origin_in_words``)."""
+    kind = kind or asks_about_origin(question)
     if kind == "author":
         for i in range(min(BYLINE_DEPTH, len(ranked.rows))):
             if is_byline(texts[int(ranked.rows[i])]):

@@ -52,6 +52,23 @@ def test_questions_in_other_languages_are_answered_with_the_english_quote(
     assert answer.passages[0].highlight in ARTICLE.read_text(encoding="utf-8")  # verbatim
 
 
+@pytest.mark.parametrize(
+    ("question", "quoted"),
+    [
+        ("Кто автор статьи?", "I'm Vasyl Kolomiiets"),
+        ("¿Quién escribió el artículo?", "I'm Vasyl Kolomiiets"),
+        ("这篇文章的作者是谁？", "I'm Vasyl Kolomiiets"),
+        ("Какой заголовок у статьи?", "North Korea Upgrades Mobile Networks"),
+    ],
+)
+def test_questions_about_the_text_itself_in_other_languages(
+    engine: Engine, question: str, quoted: str
+) -> None:
+    answer = engine.answer(question)
+    assert answer.answered and answer.passages[0].highlight.startswith(quoted)
+    assert not engine.answer("Кто автор закона о связи?").answered
+
+
 def test_a_question_is_put_into_the_documents_words(engine: Engine) -> None:
     answerer = engine.answerer
     assert answerer.translator is not None

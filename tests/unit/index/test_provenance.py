@@ -8,7 +8,7 @@ import pytest
 
 from index.config import Settings
 from index.engine import Engine
-from index.provenance import asks_about_origin, is_byline
+from index.provenance import asks_about_origin, asks_about_origin_in_words, is_byline
 from tests.conftest import CountingEmbedder
 
 
@@ -38,6 +38,25 @@ from tests.conftest import CountingEmbedder
 )
 def test_questions_about_the_texts_origin_are_recognised(question: str, kind: str | None) -> None:
     assert asks_about_origin(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("words", "kind"),
+    [
+        # questions in other languages as index.translation puts them into English words
+        ("who author articles", "author"),  # Кто автор статьи?
+        ("whose written el article", "author"),  # ¿Quién escribió el artículo?
+        ("who hat den articles written", "author"),  # Wer hat den Artikel geschrieben?
+        ("this articles article ye author es who", "author"),  # 这篇文章的作者是谁？
+        ("what header le articles", "title"),  # Какой заголовок у статьи?
+        ("who author law communications", None),  # names no text
+        ("who president france", None),
+        ("author article huawei equipment imported north korea", None),  # asks something else
+        ("", None),
+    ],
+)
+def test_questions_put_into_english_words_are_recognised(words: str, kind: str | None) -> None:
+    assert asks_about_origin_in_words(words) == kind
 
 
 @pytest.mark.parametrize(
