@@ -23,7 +23,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -45,7 +45,7 @@ from index.scorer import MULTILINGUAL_SCORER_FILE, Scorer, load_scorer
 from index.spaces import FusedSpace, Space
 from index.store import StoredIndex
 from index.text_features import is_heading
-from index.translation import MAIN_MODEL_WEIGHT, WordTranslator
+from index.translation import MAIN_MODEL_WEIGHT, Reading, WordTranslator
 from index.translation import warm_up as warm_up_translation
 from index.types import Answer, Passage, Sentence, SentenceHit
 
@@ -88,8 +88,19 @@ _MAX_ELLIPTICAL_WORDS = 4
 HISTORY_TURNS = 3
 
 
-#: (question, topic, multilingual space?): what one dense lookup is keyed by
-_DenseKey = tuple[str, str | None, bool]
+#: (question, topic, language): what one dense lookup is keyed by (language None: the main path)
+_DenseKey = tuple[str, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class _Dense:
+    """One dense lookup: the query vector, the dense evidence, and on the multilingual path the
+    question and its topic put into the documents' words (``index.translation``)."""
+
+    query: FloatArray
+    evidence: Dense
+    readings: tuple[Reading | None, Reading | None] = (None, None)
+
 
 _BOT_MENTION = re.compile(r"(?<![\w@])@(?:[A-Za-z][A-Za-z0-9_]{0,30})?bot\b", re.IGNORECASE)
 _SCRIPT_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -222,7 +233,9 @@ class Answerer:
             self.multilingual_space = FusedSpace(ml_space, self.retriever.main, MAIN_MODEL_WEIGHT)
             vocabulary = stored.multilingual.vocabulary if stored.multilingual else None
             if vocabulary is not None:
-                self.translator = WordTranslator(vocabulary, self.multilingual)
+                self.translator = WordTranslator(
+                    vocabulary, self.multilingual, self._documents_have
+                )
             else:
                 log.warning(
                     "the index's multilingual space has no word vectors: questions in other "
@@ -235,9 +248,7 @@ class Answerer:
             self.multilingual_scorer = multilingual_scorer or load_scorer(MULTILINGUAL_SCORER_FILE)
         # Concurrent questions (the bot answers many at once) share one encode call and one
         # pass over the vectors: see index.batching.
-        self._dense: MicroBatcher[_DenseKey, tuple[FloatArray, Dense]] = MicroBatcher(
-            self._dense_batch
-        )
+        self._dense: MicroBatcher[_DenseKey, _Dense] = MicroBatcher(self._dense_batch)
         self.max_question_chars = max_question_chars
 
     def warm_up(self) -> None:
@@ -263,7 +274,7 @@ class Answerer:
         text = clean_question(question, self.max_question_chars)
         topic = topic_of(history)
         language = self._language(text, topic)
-        answer = self._answer_cleaned(text, topic, k, force, ml=language is not None)
+        answer = self._answer_cleaned(text, topic, k, force, language=language)
         return replace(answer, language=language) if language else answer
 
     def _language(self, text: str, topic: str | None) -> str | None:
@@ -275,11 +286,14 @@ class Answerer:
         return language
 
     def _answer_cleaned(
-        self, text: str, topic: str | None, k: int, force: bool, *, ml: bool
+        self, text: str, topic: str | None, k: int, force: bool, *, language: str | None
     ) -> Answer:
+        ml = language is not None
         if topic is not None and is_follow_up(text):
-            resolved, ranked = self._rank(text, topic, ml)
-            contextual = self._decide(text, resolved, ranked, k, force, follow_up=True, ml=ml)
+            resolved, ranked = self._rank(text, topic, language)
+            contextual = self._decide(
+                text, resolved, ranked, k, force, follow_up=True, language=language
+            )
             if contextual.answered:
                 return contextual
             # A marked follow-up whose own words find strong evidence ("What is his
@@ -287,12 +301,12 @@ class Answerer:
             # diluted it below the threshold. The question alone is quoted only where the
             # conversation's best passage is too ("Is it new?" alone finds some other
             # sentence about something new: declined).
-            alone = self._answer(text, None, k, force, ml)
+            alone = self._answer(text, None, k, force, language)
             if alone.answered and self._quotes_first_of(alone, ranked):
                 return alone
             return contextual
-        resolved, ranked = self._rank(text, None, ml)
-        answer = self._decide(text, resolved, ranked, k, force, follow_up=False, ml=ml)
+        resolved, ranked = self._rank(text, None, language)
+        answer = self._decide(text, resolved, ranked, k, force, follow_up=False, language=language)
         if topic is not None and not answer.answered and self._may_be_elliptical(text, ml):
             # An unmarked question that the documents do not answer on its own may still be
             # elliptical ("From which company?"): try it in the light of the previous turn. A
@@ -300,7 +314,7 @@ class Answerer:
             # alone ("When did the replacement start?" after a question on the imports); else
             # the previous topic would win ("When did the modernization start?" after "And
             # Kang Song NET?" quoted the operators).
-            contextual = self._answer(text, topic, k, force, ml)
+            contextual = self._answer(text, topic, k, force, language)
             if contextual.answered and (
                 len(text.split()) <= _MAX_ELLIPTICAL_WORDS
                 or self._quotes_first_of(contextual, ranked)
@@ -308,62 +322,75 @@ class Answerer:
                 return contextual
         return answer
 
-    def _dense_batch(self, items: list[_DenseKey]) -> list[tuple[FloatArray, Dense]]:
-        """Query vectors and dense evidence for a batch of (question, topic, multilingual)
-        keys, each space's in one encode call. A follow-up's vector is the question's plus
+    def _dense_batch(self, items: list[_DenseKey]) -> list[_Dense]:
+        """Query vectors and dense evidence for a batch of (question, topic, language) keys,
+        each space's in one encode call. A follow-up's vector is the question's plus
         ``TOPIC_WEIGHT`` times its topic's. On the multilingual path the query is the
         multilingual encoder's vector of the question beside the main model's of it put into
         the documents' words (``FusedSpace``)."""
-        out: list[tuple[FloatArray, Dense]] = [None] * len(items)  # type: ignore[list-item]
+        out: list[_Dense] = [None] * len(items)  # type: ignore[list-item]
         for ml in (False, True):
-            picked = [i for i, item in enumerate(items) if item[2] == ml]
+            picked = [i for i, item in enumerate(items) if (item[2] is not None) == ml]
             if not picked:
                 continue
-            keys = [items[i][:2] for i in picked]
+            keys = [items[i] for i in picked]
+            texts = [key[:2] for key in keys]
             space = self._space(ml)
+            readings: list[tuple[Reading | None, Reading | None]] = [(None, None)] * len(keys)
             if isinstance(space, FusedSpace):
                 encoder = self.multilingual or self.embedder
-                own = _queries(encoder, keys)
-                # the batch's words to put into the documents' words, in one encode of their
-                # own (beside a question, each word would be padded to its length)
-                translator = self.translator
-                words = list(
-                    dict.fromkeys(
-                        w
-                        for key in keys
-                        for t in key
-                        if t and translator is not None
-                        for w in translator.words_to_embed(separate_scripts(t))
-                    )
-                )
-                vectors = dict(zip(words, encoder.encode(words), strict=True)) if words else {}
+                readings = self._readings(keys)
                 english = [
-                    (
-                        self._in_documents_words(text, vectors),
-                        self._in_documents_words(topic, vectors),
-                    )
-                    for text, topic in keys
+                    (self._english(pair[0], key[0]), self._english(pair[1], key[1]))
+                    for pair, key in zip(readings, keys, strict=True)
                 ]
-                queries = np.hstack([own, _queries(self.embedder, english)])
+                queries = np.hstack([_queries(encoder, texts), _queries(self.embedder, english)])
             else:
-                queries = _queries(self.embedder, keys)
+                queries = _queries(self.embedder, texts)
             dense = self.retriever.dense(queries, space)
             for j, i in enumerate(picked):
-                out[i] = (queries[j], dense[j])
+                out[i] = _Dense(queries[j], dense[j], readings[j])
         return out
 
-    def _in_documents_words(
-        self, text: str | None, vectors: dict[str, FloatArray] | None = None
-    ) -> str | None:
-        """A question in another language put into the documents' words, for the main model
-        (``index.translation``); without the documents' word vectors, the words it shares."""
+    def _readings(self, keys: list[_DenseKey]) -> list[tuple[Reading | None, Reading | None]]:
+        """Each key's question and topic put into the documents' words; the words not read
+        before are embedded in one call of their own (beside a question, each word would be
+        padded to its length)."""
+        translator = self.translator
+        if translator is None:
+            return [(None, None)] * len(keys)
+        words = list(
+            dict.fromkeys(
+                w
+                for text, topic, language in keys
+                for t in (text, topic)
+                if t
+                for w in translator.words_to_embed(separate_scripts(t), language or "")
+            )
+        )
+        encoder = translator.encoder
+        vectors = dict(zip(words, encoder.encode(words), strict=True)) if words else {}
+        return [
+            tuple(  # type: ignore[misc]
+                translator.read(separate_scripts(t), language or "", vectors) if t else None
+                for t in (text, topic)
+            )
+            for text, topic, language in keys
+        ]
+
+    def _english(self, reading: Reading | None, text: str | None) -> str | None:
+        """What the main model reads of a question on the multilingual path: its reading in
+        the documents' words, or without their word vectors the words of it they have."""
+        if reading is not None:
+            return reading.text
         if text is None:
             return None
-        text = separate_scripts(text)
-        if self.translator is not None:
-            return self.translator.in_documents_words(text, vectors)
-        known = self.retriever.sentence_bm25.knows
-        return " ".join(w for w in text.split() if (t := tokenize(w)) and all(map(known, t)))
+        return " ".join(w for w in separate_scripts(text).split() if self._documents_have(w))
+
+    def _documents_have(self, word: str) -> bool:
+        """Do the documents have the word (their lexical index knows each of its terms)?"""
+        terms = tokenize(word)
+        return bool(terms) and all(map(self.retriever.sentence_bm25.knows, terms))
 
     def _space(self, ml: bool) -> Space:
         if ml and self.multilingual_space is not None:
@@ -394,14 +421,22 @@ class Answerer:
         content = tokenize(text)
         return not content or any(known(t) for t in content)
 
-    def _answer(self, text: str, topic: str | None, k: int, force: bool, ml: bool) -> Answer:
-        resolved, ranked = self._rank(text, topic, ml)
-        return self._decide(text, resolved, ranked, k, force, follow_up=topic is not None, ml=ml)
+    def _answer(
+        self, text: str, topic: str | None, k: int, force: bool, language: str | None
+    ) -> Answer:
+        resolved, ranked = self._rank(text, topic, language)
+        follow_up = topic is not None
+        return self._decide(
+            text, resolved, ranked, k, force, follow_up=follow_up, language=language
+        )
 
-    def _rank(self, text: str, topic: str | None, ml: bool = False) -> tuple[str, Ranked]:
-        """The question as resolved against its topic, and its ranked candidates (``ml``: in
-        the multilingual space; its words that the documents share, names and numbers, are
-        still lexical evidence)."""
+    def _rank(
+        self, text: str, topic: str | None, language: str | None = None
+    ) -> tuple[str, Ranked]:
+        """The question as resolved against its topic, and its ranked candidates (``language``:
+        read in the multilingual space; its words that the documents share, names and numbers,
+        and the documents' words it was put into are still lexical evidence)."""
+        ml = language is not None
         if not ml:
             # Misspelt words are searched as the documents' words they stand for
             # (index.spelling); in another language, a word is not a misspelt English one
@@ -412,25 +447,24 @@ class Answerer:
             text = self.router.in_documents_spelling(text)
             topic = self.router.in_documents_spelling(topic) if topic else topic
         resolved = f"{topic} {text}" if topic else text
-        # (the dense part first: it embeds the words to put into the documents' words with
-        # the question, in one call)
-        query_vector, dense = self._dense((text, topic, ml))
+        found = self._dense((text, topic, language))
         # In another language, the words the documents share (names, numbers, Latin words
-        # in a Chinese question) are the lexical evidence: cut at script changes
-        words = separate_scripts(text) if ml else text
-        topic_words = topic
-        if ml and self.translator is not None:
-            # and so are the documents' words its other words stand for ("gegründet" ->
-            # "founded")
-            words = " ".join([words, *self.translator.translations(words)])
-            if topic:
-                topic_words = separate_scripts(topic)
-                topic_words = " ".join([topic_words, *self.translator.translations(topic_words)])
+        # in a Chinese question) are the lexical evidence: cut at script changes; and so are
+        # the documents' words its other words were put into ("gegründet" -> "founded")
+        words, topic_words = (separate_scripts(text), topic) if ml else (text, topic)
+        reading, topic_reading = found.readings
+        if reading is not None:
+            words = " ".join([words, *reading.lexical])
+        if topic and topic_reading is not None:
+            topic_words = " ".join([separate_scripts(topic), *topic_reading.lexical])
         tokens = tokenize(words) * 2 + tokenize(topic_words) if topic_words else tokenize(words)
-        space = self._space(ml)
-        ranker = self._scorer(ml).ranker
         return resolved, self.retriever.rank(
-            query_vector, tokens, question=text, dense=dense, space=space, ranker=ranker
+            found.query,
+            tokens,
+            question=text,
+            dense=found.evidence,
+            space=self._space(ml),
+            ranker=self._scorer(ml).ranker,
         )
 
     def _scorer(self, ml: bool) -> Scorer:
@@ -442,8 +476,8 @@ class Answerer:
         text = clean_question(question, self.max_question_chars)
         topic = topic_of(history)
         follow_up = topic is not None and is_follow_up(text)
-        ml = self._language(text, topic) is not None  # as ``answer`` reads it
-        return self._rank(text, topic if follow_up else None, ml)[1], follow_up
+        language = self._language(text, topic)  # as ``answer`` reads it
+        return self._rank(text, topic if follow_up else None, language)[1], follow_up
 
     def question_features(self, ranked: Ranked, follow_up: bool) -> QuestionFeatures:
         return question_features(
@@ -465,9 +499,10 @@ class Answerer:
         force: bool,
         *,
         follow_up: bool,
-        ml: bool = False,
+        language: str | None = None,
     ) -> Answer:
         """Quote the best candidates, or decline when the scorer finds no answer here."""
+        ml = language is not None
         if not len(ranked.rows):
             return Answer(text, False, (), resolved)
         features = self.question_features(ranked, follow_up).vector()
@@ -483,7 +518,8 @@ class Answerer:
         # "Who wrote it?", "Who reported it?": the byline or attribution answers (index.provenance)
         kind = None
         if ml and self.translator is not None:  # "Кто автор статьи?" -> "who author articles"
-            kind = asks_about_origin_in_words(self._in_documents_words(text) or "")
+            reading = self.translator.read(separate_scripts(text), language or "")
+            kind = asks_about_origin_in_words(reading.text)
         origin = origin_answer(
             text,
             ranked,

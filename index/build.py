@@ -251,8 +251,8 @@ def _stale(previous: StoredIndex, multilingual: Embedder | None) -> str:
     wanted = multilingual.name if multilingual is not None else None
     if previous.manifest.multilingual.get("model") != wanted:
         stale.append("multilingual vectors")
-    elif wanted is not None and "words" not in previous.manifest.multilingual:
-        stale.append("multilingual words")
+    elif previous.multilingual is not None and previous.multilingual.vocabulary is None:
+        stale.append("multilingual words")  # from before them, or unreadable
     return " and ".join(stale)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -81,6 +82,10 @@ class Scorer:
     threshold: float  # answer when answerable.proba >= threshold
     version: str  # hash of the file it came from (recorded in each index's manifest)
     left_out: str | None = None  # the set these models never saw
+    #: the threshold in an index of one document, where it differs (``--learn threshold``),
+    #: and how many documents the indexes ``threshold`` was chosen on held (``threshold_for``)
+    one_document: float | None = None
+    many_documents: int = 0
 
     def answer_probability(self, question: FloatArray) -> float:
         return float(self.answerable.proba(question.reshape(1, -1))[0])
@@ -92,7 +97,18 @@ class Scorer:
         if follow_up:
             _, hand_answerable, hand_threshold = hand_set()
             return float(hand_answerable.proba(question.reshape(1, -1))[0]) >= hand_threshold
-        return self.answer_probability(question) >= self.threshold
+        documents = 10 ** float(question.reshape(-1)[_DOCUMENTS])  # the feature is the log10
+        return self.answer_probability(question) >= self.threshold_for(documents)
+
+    def threshold_for(self, documents: float) -> float:
+        """The decline threshold in an index of ``documents``: ``one_document`` for one,
+        ``threshold`` from ``many_documents`` on, between them (in log documents and logit)
+        for a few — a corpus of two articles is much more like one than like 500."""
+        if self.one_document is None or self.many_documents <= 1:
+            return self.threshold
+        share = min(max(math.log10(max(documents, 1.0)) / math.log10(self.many_documents), 0), 1)
+        one, many = _logit(self.one_document), _logit(self.threshold)
+        return 1.0 / (1.0 + math.exp(-(one + share * (many - one))))
 
     def confidence(self, question: FloatArray) -> float:
         return float(self.correct.proba(question.reshape(1, -1))[0])
@@ -123,6 +139,21 @@ def _plain(names: tuple[str, ...], weights: dict[str, float], intercept: float) 
     return LinearModel(names, np.zeros(len(names), dtype=np.float32), ones, coef, intercept)
 
 
+_DOCUMENTS = QUESTION_FEATURES.index("corpus_documents")
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
+def one_document_threshold(data: dict[str, Any]) -> tuple[float | None, int]:
+    """A scorer file's threshold for an index of one document, if it has one, and how many
+    documents the indexes of its main threshold held."""
+    value = data.get("threshold_one_document")
+    return (None if value is None else float(value)), int(data.get("threshold_documents", 0))
+
+
 def models_from_json(data: dict[str, Any]) -> tuple[LinearModel, LinearModel, LinearModel, float]:
     return (
         LinearModel.from_json(data["ranker"], SENTENCE_FEATURES),
@@ -149,6 +180,7 @@ def _load(path: Path, leave_out: str | None) -> Scorer:
         chosen = leave_out if leave_out in data.get("leave_out", {}) else None
         entry = data["leave_out"][chosen] if chosen else models
         ranker, answerable, correct, threshold = models_from_json(entry)
+        one, many = one_document_threshold(entry)
     except FileNotFoundError:
         raise ConfigError(
             f"the scorer file {path} is missing: run python -m index.training"
@@ -158,7 +190,7 @@ def _load(path: Path, leave_out: str | None) -> Scorer:
             f"the scorer file {path} cannot be read ({exc}): run python -m index.training"
         ) from None
     version = hashlib.sha256(raw).hexdigest()[:16]
-    return Scorer(ranker, answerable, correct, threshold, version, chosen)
+    return Scorer(ranker, answerable, correct, threshold, version, chosen, one, many)
 
 
 def scorer_version(path: Path | None = None) -> str:

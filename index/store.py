@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -52,6 +53,8 @@ from index.errors import IndexLoadError
 from index.sentence_tables import ChunkTable
 from index.translation import Vocabulary
 from index.types import Chunk, Document, SentenceTable
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 # How chunk vectors are made: the length-weighted mean of their sentences' vectors
@@ -333,16 +336,11 @@ def load_version(
             ml_sentences = np.asarray(np.load(path / reading, mmap_mode="r", allow_pickle=False))
             reading = _ML_CHUNKS
             ml_chunks = np.asarray(np.load(path / reading, mmap_mode="r", allow_pickle=False))
-            vocabulary = None
-            if "words" in manifest.multilingual:
-                reading = _ML_WORDS
-                lists = json.loads((path / reading).read_text(encoding="utf-8"))
-                own, common = lists["documents"], lists["common"]
-                if not all(isinstance(w, str) for w in [*own, *common]):
-                    raise ValueError("not lists of words")
-                reading = _ML_WORD_VECTORS
-                word_vectors = np.load(path / reading, mmap_mode="r", allow_pickle=False)
-                vocabulary = Vocabulary(tuple(own + common), np.asarray(word_vectors), len(own))
+            vocabulary = (
+                _load_words(path, int(manifest.multilingual["words"]), ml_sentences.shape[1])
+                if "words" in manifest.multilingual
+                else None
+            )
             multilingual = MultilingualVectors(
                 str(manifest.multilingual.get("model", "")), ml_sentences, ml_chunks, vocabulary
             )
@@ -370,6 +368,28 @@ def load_version(
     return stored
 
 
+def _load_words(path: Path, count: int, dimension: int) -> Vocabulary | None:
+    """The version's words and their vectors in the multilingual space; None, with a warning,
+    when they cannot be read: they only help questions in other languages, which are still
+    searched without them, and the next build embeds them again (nothing else)."""
+    try:
+        lists = json.loads((path / _ML_WORDS).read_text(encoding="utf-8"))
+        words = [*lists["documents"], *lists["common"]]
+        if not all(isinstance(w, str) for w in words):
+            raise ValueError("not lists of words")
+        vectors = np.asarray(np.load(path / _ML_WORD_VECTORS, mmap_mode="r", allow_pickle=False))
+        if len(words) != count or vectors.shape != (count, dimension):
+            raise ValueError("the word vectors do not match the words")
+        return Vocabulary(tuple(words), vectors, len(lists["documents"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning(
+            "the index's multilingual words cannot be read (%s): questions in other languages "
+            "are not put into the documents' words until `verbatim index build` embeds them",
+            exc,
+        )
+        return None
+
+
 def _check_consistent(stored: StoredIndex) -> None:
     manifest, chunks, chunk_vectors = stored.manifest, stored.chunks, stored.chunk_vectors
     problems = []
@@ -389,12 +409,6 @@ def _check_consistent(stored: StoredIndex) -> None:
         shapes = (ml.sentence_vectors.shape, ml.chunk_vectors.shape)
         if shapes != ((len(stored.sentences), dimension), (len(chunks), dimension)):
             problems.append("the multilingual vectors do not match the sentences and chunks")
-        words = ml.vocabulary
-        if words is not None and (
-            words.vectors.shape != (len(words.words), dimension)
-            or len(words.words) != manifest.multilingual.get("words")
-        ):
-            problems.append("the multilingual word vectors do not match their words")
     if problems:
         raise IndexLoadError(
             f"index in {stored.path} is inconsistent ({'; '.join(problems)}): "

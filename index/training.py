@@ -14,7 +14,9 @@ quoted window (the quote). Then, with a fixed seed:
    against questions whose document is not in the index (0); ``correct`` learns whether the
    first quote holds the answer (0 for out-of-corpus questions);
 3. the decline threshold on ``answerable``: the one that maximises, over the training sets and
-   modes, the mean of min(out-of-corpus declined, in-corpus answered).
+   modes, the mean of min(out-of-corpus declined, in-corpus answered); with ``--learn
+   threshold`` (the hand-set rule's threshold alone), one for indexes of many documents and
+   one for an index of one document, each over its own modes.
 
 The whole is done once with every set, and once with each set left out (``leave_out`` in the
 file): ``verbatim eval`` scores each set with the models that never saw it.
@@ -315,31 +317,53 @@ def train(records: Sequence[Record], learn: Sequence[str] = LEARNABLE) -> dict[s
     ranker = train_listwise(records) if "ranker" in learn else hand_ranker
     ranked = rank(records, ranker)
     answerable, correct, threshold = train_question_models(ranked)
+    one_document, many_documents = None, 0
     if "abstention" not in learn:
         answerable, threshold = hand_answerable, hand_threshold
         if "threshold" in learn:
+            # one threshold for indexes of many documents, one for an index of one: the
+            # evidence of a question on one short document is weaker than on many articles
             alone = [r for r in ranked if not r.record.follow_up]
-            threshold = choose_threshold(alone, hand_answerable)
+            many = [r for r in alone if r.record.documents > 1]
+            one = [r for r in alone if r.record.documents == 1]
+            threshold = choose_threshold(many or alone, hand_answerable)
+            if many and _has_both_kinds(one):
+                one_document = choose_threshold(one, hand_answerable)
+                many_documents = int(np.median([r.record.documents for r in many]))
     if "confidence" not in learn:
         correct = hand_answerable
-    return {
+    models: dict[str, Any] = {
         "ranker": ranker.to_json(),
         "answerable": answerable.to_json(),
         "correct": correct.to_json(),
         "threshold": threshold,
     }
+    if one_document is not None:
+        models["threshold_one_document"] = one_document
+        models["threshold_documents"] = many_documents
+    return models
+
+
+def _has_both_kinds(ranked: Sequence[Scored]) -> bool:
+    """Questions both inside and outside the index, in some (set, mode)?"""
+    kinds: dict[tuple[str, str], set[bool]] = {}
+    for r in ranked:
+        kinds.setdefault((r.record.set, r.record.mode), set()).add(r.record.in_corpus)
+    return any(len(k) == 2 for k in kinds.values())
 
 
 def summary(records: Sequence[Record], models: dict[str, Any], name: str) -> str:
     """Quick figures of ``models`` on ``name``'s records (what the leave-out models do there)."""
-    from index.scorer import models_from_json
+    from index.scorer import models_from_json, one_document_threshold
 
-    ranker, answerable, _, threshold = models_from_json(models)
+    ranker, answerable, _, many = models_from_json(models)
+    one, _ = one_document_threshold(models)
     mine = [r for r in records if r.set == name]
     ranked = rank(mine, ranker)
     lines = []
     for mode in sorted({r.record.mode for r in ranked}):
         rows = [r for r in ranked if r.record.mode == mode]
+        threshold = one if one is not None and rows[0].record.documents == 1 else many
         inside = [r for r in rows if r.record.in_corpus]
         outside = [r for r in rows if not r.record.in_corpus]
         empty = np.zeros(0, dtype=np.float32)

@@ -1,30 +1,33 @@
 """A question in another language, put word for word into the documents' words.
 
 The multilingual encoder (``index.multilingual``) places a single word near its translations:
-embedded alone, "gegründet" is nearest to the documents' "founded", "Kosten" to "costs",
-"扫描线" to "scanning". Each word of a question in another language that the documents do not
-have is replaced by the documents' word nearest to it, when that one is close enough; the
-question's own words that the documents have (names, numbers, "Computer") stay. The result
-("NTSC compromise selected scanning lines") is read two ways on the multilingual path:
+embedded alone, "gegründet" is nearest to "founded", "Kosten" to "costs", "扫描线" to
+"scanning". Each word of a question in another language that the documents do not have (their
+lexical index does not know it) is put into the nearest of a vocabulary — the documents' own
+words, and their language's ``COMMON_WORDS`` most common words (``wordfreq``) — when that one
+is close enough; the question's words that the documents have (names, numbers) stay as they
+are. The result (``Reading``: "Wann wurde Koryolink gegründet?" -> "Koryolink when been
+founded") is read two ways on the multilingual path:
 
-* as lexical evidence: its words join the question's BM25 and overlap terms, which otherwise
-  hold only the names and numbers it shares with the documents;
-* by the main model: its vector, fused with the multilingual encoder's of the question
-  (``retrieval.FusedSpace``, weight ``MAIN_MODEL_WEIGHT``), so the main model's sharper
-  English space ranks too.
+* as lexical evidence: the translations the documents have join the question's BM25 and
+  overlap terms, which otherwise hold only the names and numbers it shares with them (a
+  common word they lack, "when", would only dilute the overlap);
+* by the main model: its vector of the whole reading, fused with the multilingual encoder's
+  of the question (``spaces.FusedSpace``, weight ``MAIN_MODEL_WEIGHT``), so the main model's
+  sharper English space ranks too.
 
-A word is put only into a word the documents have, and only when it is nearer to that one than
-to any of the documents' language's ``COMMON_WORDS`` most common words (``wordfreq``): "Wann"
-is nearest to "when", which no document needs to have; without that reference, it would be put
-into the nearest word a short document happens to have ("since"). A common word it is nearest
-to still joins the main model's reading ("Wann wurde Koryolink gegründet?" -> "Koryolink when
-founded"), not the lexical evidence (the documents do not have it).
+The common words are the reference a translation must beat: "Wann" is nearest to "when",
+which no document needs to have; without them, it would be put into the nearest word a short
+document happens to have ("since"). A question word spelt like one of the vocabulary's that
+is also a common word of the question's own language is left out (German "hat", "die",
+"Gift": alone, it is nearest to the English word, not to what it means).
 
 The words and their vectors (``Vocabulary``) are made at build time and stored with the
 version's multilingual space (``index.store``); an update embeds only words it has not seen.
 Chinese has no spaces between words: its runs of ideographs are cut by ``jieba`` (its
 dictionary ships in the package), in its search mode (words and the words inside them:
-"进口设备" -> "进口", "设备", "进口设备").
+"进口设备" -> "进口", "设备", "进口设备"). Japanese is not cut (no segmenter here): its words
+are left out of the reading, and its question is searched by the multilingual encoder alone.
 
 ``MIN_SIMILARITY`` and ``MAIN_MODEL_WEIGHT`` were chosen on MLQA German and Chinese questions,
 the multilingual scorer's training languages (README, "Questions in other languages").
@@ -36,7 +39,7 @@ import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -62,7 +65,8 @@ COMMON_WORDS = 10_000
 #: Words whose translation a translator remembers (then it starts again).
 _SEEN_WORDS = 50_000
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
 _jieba_lock = threading.Lock()
 
 
@@ -91,9 +95,12 @@ def common_words(language: str) -> list[str]:
 
 
 def words_of(text: str) -> list[str]:
-    """The question's words; runs of Chinese characters cut into words (``jieba``)."""
+    """The question's words; runs of Chinese characters cut into words (``jieba``). Japanese
+    (kana, alone or among Chinese characters) has no segmenter here: its runs are left out."""
     out: list[str] = []
     for word in WORD.findall(text):
+        if _KANA.search(word):
+            continue
         if _HAN.search(word):
             out += [w for w in _segmenter().lcut_for_search(word) if WORD.fullmatch(w)]
         else:
@@ -150,64 +157,96 @@ def embed_vocabulary(
     return Vocabulary(tuple(words), vectors, documents)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A question in another language put into the documents' words."""
+
+    shared: tuple[str, ...]  # its own words that the documents have: names, numbers
+    translations: tuple[str, ...]  # what its other words were put into, in order
+    lexical: tuple[str, ...]  # the translations the documents have: lexical evidence
+
+    @property
+    def text(self) -> str:
+        """What the main model reads: "Wann wurde Koryolink gegründet?" -> "Koryolink when
+        been founded"."""
+        return " ".join(self.shared + self.translations)
+
+
+@lru_cache(maxsize=32)
+def _common_set(language: str) -> frozenset[str]:
+    return frozenset(common_words(language))
+
+
 class WordTranslator:
-    """Puts a question's words into the documents' words (module docstring)."""
+    """Puts a question's words into the documents' words (module docstring). ``knows`` tells
+    whether the documents have a word (their lexical index does)."""
 
-    def __init__(self, vocabulary: Vocabulary, encoder: Embedder) -> None:
+    def __init__(
+        self, vocabulary: Vocabulary, encoder: Embedder, knows: Callable[[str], bool]
+    ) -> None:
         self.vocabulary = vocabulary
-        self.known = frozenset(vocabulary.words[: vocabulary.documents])
         self.encoder = encoder
+        self.knows = knows
+        self._row = {w: i for i, w in enumerate(vocabulary.words)}
         self._lock = threading.Lock()
-        #: each word asked before and what it was put into ("" = nothing close enough): most
-        #: of a question's words (function words, the topic's) were in earlier questions
-        self._seen: dict[str, str] = {}
+        #: each (language, word) asked before and what it was put into ("" = nothing close
+        #: enough): most of a question's words (function words, the topic's) were asked before
+        self._seen: dict[tuple[str, str], str] = {}
 
-    def words_to_embed(self, text: str) -> list[str]:
-        """The words whose vectors the translation of ``text`` still needs, for a caller that
-        embeds them in one call with other texts."""
+    def words_to_embed(self, text: str, language: str) -> list[str]:
+        """The words whose vectors reading ``text`` still needs, for a caller that embeds the
+        words of several questions in one call."""
         with self._lock:
-            return [w for w in self._asked(text) if w not in self._seen]
+            return [w for w in self._asked(text) if (language, w) not in self._seen]
 
-    def translations(
-        self, text: str, vectors: Mapping[str, FloatArray] | None = None
-    ) -> tuple[str, ...]:
-        """The words that the question's words the documents lack stand for, in order: the
-        documents' words, or common words of their language (which BM25 does not know).
-        ``vectors`` may hold the vectors of its ``words_to_embed``."""
-        asked = self._asked(text)
+    def read(
+        self, text: str, language: str, vectors: Mapping[str, FloatArray] | None = None
+    ) -> Reading:
+        """``text`` (in ``language``) in the documents' words; ``vectors`` may hold the
+        vectors of its ``words_to_embed``."""
+        words = words_of(text)
+        asked = list(dict.fromkeys(w for w in words if self._foreign(w)))
         with self._lock:
-            new = [w for w in asked if w not in self._seen]
+            put = {w: self._seen[(language, w)] for w in asked if (language, w) in self._seen}
+        new = [w for w in asked if w not in put]
         if new:
             if vectors is None or not all(w in vectors for w in new):
                 vectors = dict(zip(new, self.encoder.encode(new), strict=True))
-            found = self._nearest(new, vectors)
+            found = dict(zip(new, self._nearest(new, vectors, language), strict=True))
+            put.update(found)
             with self._lock:
-                if len(self._seen) >= _SEEN_WORDS:
+                if len(self._seen) + len(found) > _SEEN_WORDS:
                     self._seen.clear()
-                self._seen.update(zip(new, found, strict=True))
-        with self._lock:
-            put = [self._seen.get(w, "") for w in asked]
-        return tuple(w for w in put if w)
-
-    def in_documents_words(self, text: str, vectors: Mapping[str, FloatArray] | None = None) -> str:
-        """The question's words that the documents have, then the others' translations:
-        "Wie viele Zeilen hat NTSC?" -> "NTSC how many lines has"."""
-        shared = [w for w in words_of(text) if not self._foreign(w)]
-        return " ".join([*shared, *self.translations(text, vectors)])
+                self._seen.update(((language, w), t) for w, t in found.items())
+        translations = tuple(put[w] for w in asked if put[w])
+        return Reading(
+            tuple(w for w in words if not self._foreign(w)),
+            translations,
+            tuple(t for t in translations if self.knows(t)),
+        )
 
     def _foreign(self, word: str) -> bool:
-        return word.isalpha() and word.casefold() not in self.known
+        return word.isalpha() and not self.knows(word)
 
     def _asked(self, text: str) -> list[str]:
         return list(dict.fromkeys(w for w in words_of(text) if self._foreign(w)))
 
-    def _nearest(self, asked: list[str], vectors: Mapping[str, FloatArray]) -> list[str]:
-        """What each asked word is put into ("" when nothing is close enough)."""
+    def _nearest(
+        self, asked: list[str], vectors: Mapping[str, FloatArray], language: str
+    ) -> list[str]:
+        """What each asked word is put into ("" when nothing is close enough). A word spelt
+        like one of the vocabulary's that is also a common word of the question's language is
+        left out: alone, German "hat", "die" or "Gift" is nearest to the English word (and
+        with that one barred, to "hats", "dies"), never to what it means."""
         words = self.vocabulary.words
         if not words:
             return ["" for _ in asked]
         # one pass over the vocabulary's vectors, a column per asked word
         sims = np.asarray(self.vocabulary.vectors) @ np.stack([vectors[w] for w in asked]).T
+        for i, word in enumerate(asked):
+            folded = word.casefold()  # (the language's word list is loaded only when needed)
+            if folded in self._row and folded in _common_set(language):
+                sims[:, i] = -1.0
         best = np.argmax(sims, axis=0)
         return [
             words[int(j)] if float(sims[j, i]) >= MIN_SIMILARITY else "" for i, j in enumerate(best)

@@ -72,10 +72,13 @@ def test_questions_about_the_text_itself_in_other_languages(
 def test_a_question_is_put_into_the_documents_words(engine: Engine) -> None:
     answerer = engine.answerer
     assert answerer.translator is not None
-    german = answerer.translator.in_documents_words("Wann wurde Koryolink gegründet?")
-    assert german.split()[:2] == ["Koryolink", "when"]  # the name kept; "Wann" -> "when"
-    chinese = set(answerer.translator.translations("朝鲜从哪家公司进口设备"))
-    assert {"korea", "equipment"} <= chinese
+    german = answerer.translator.read("Wann wurde Koryolink gegründet?", "de")
+    assert german.text.split()[:2] == ["Koryolink", "when"]  # the name kept; "Wann" -> "when"
+    assert "when" not in german.lexical  # a common word the article lacks
+    chinese = answerer.translator.read("朝鲜从哪家公司进口设备", "zh")
+    assert {"korea", "equipment"} <= set(chinese.lexical)
+    # German words spelt like English ones are not taken for them
+    assert "die" not in answerer.translator.read("Wer hat die Ausrüstung?", "de").text.split()
 
 
 @pytest.mark.parametrize(

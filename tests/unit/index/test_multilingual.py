@@ -126,32 +126,51 @@ def test_an_update_embeds_only_the_changed_document_in_both_spaces(
     )
 
 
-@pytest.mark.parametrize(
-    ("name", "wrong", "message"),
-    [
-        ("multilingual_chunk_vectors.npy", (1, 128), "multilingual vectors do not match"),
-        ("multilingual_word_vectors.npy", (3, 128), "word vectors do not match their words"),
-        ("multilingual_words.json", '{"documents": [1]}', r"multilingual_words\.json is corrupt"),
-    ],
-)
 def test_multilingual_vectors_that_do_not_match_are_refused_at_load(
-    corpus: Path,
-    tmp_path: Path,
-    chunking: ChunkingSettings,
-    name: str,
-    wrong: tuple[int, int] | str,
-    message: str,
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
 ) -> None:
     index = tmp_path / "index"
     build_index(corpus, index, CountingEmbedder(), chunking, multilingual=TranslatingEmbedder())
+    path = current_version_path(index)
+    assert path is not None
+    np.save(path / "multilingual_chunk_vectors.npy", np.zeros((1, 128), dtype=np.float32))
+    with pytest.raises(IndexLoadError, match="multilingual vectors do not match"):
+        load_version(index)
+
+
+@pytest.mark.parametrize(
+    ("name", "wrong"),
+    [
+        ("multilingual_word_vectors.npy", (3, 128)),
+        ("multilingual_words.json", '{"documents": [1]}'),
+        ("multilingual_words.json", "{"),
+    ],
+)
+def test_unreadable_word_vectors_lose_only_themselves_and_the_next_build_embeds_them(
+    corpus: Path,
+    tmp_path: Path,
+    chunking: ChunkingSettings,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    wrong: tuple[int, int] | str,
+) -> None:
+    index = tmp_path / "index"
+    main = CountingEmbedder()
+    build_index(corpus, index, main, chunking, multilingual=TranslatingEmbedder())
     path = current_version_path(index)
     assert path is not None
     if isinstance(wrong, str):
         (path / name).write_text(wrong, "utf-8")
     else:
         np.save(path / name, np.zeros(wrong, dtype=np.float32))
-    with pytest.raises(IndexLoadError, match=message):
-        load_version(index)
+    stored = load_version(index)  # English questions and the space itself still serve
+    assert stored.multilingual is not None and stored.multilingual.vocabulary is None
+    assert "multilingual words cannot be read" in caplog.text
+    embedded, ml = len(main.texts), TranslatingEmbedder()
+    summary = build_index(corpus, index, main, chunking, multilingual=ml)
+    assert summary.remade == "multilingual words" and len(main.texts) == embedded
+    assert load_version(index).multilingual.vocabulary is not None  # type: ignore[union-attr]
+    assert len(ml.texts) == len(load_version(index).multilingual.vocabulary.words)  # type: ignore[union-attr]
 
 
 @pytest.fixture
