@@ -359,7 +359,12 @@ def _cmd_info(settings: Settings, *, as_json: bool) -> int:
     print(
         f"languages: documents in {m.language or 'en'}; other languages "
         + (
-            f"searched with {ml.get('model')} ({ml.get('dimension')} dimensions)"
+            f"searched with {ml.get('model')} ({ml.get('dimension')} dimensions), "
+            + (
+                f"{ml['words']:,} words to put their words into"
+                if "words" in ml
+                else "not put into the documents' words (rebuild to add them)"
+            )
             if ml
             else "not served (VERBATIM_MULTILINGUAL=false when it was built)"
         )

@@ -52,7 +52,8 @@ def test_build_info_and_incremental_summary(env: dict[str, str]) -> None:
     on = run(["index", "build"], multilingual)
     assert "the multilingual space embedded, the documents' vectors kept" in on.stdout
     info = run(["index", "info"], multilingual)
-    assert "other languages searched with hashing-fake-ml (256 dimensions)" in info.stdout
+    assert "other languages searched with hashing-fake-ml (256 dimensions)," in info.stdout
+    assert "words to put their words into" in info.stdout
 
 
 def test_ask_builds_when_needed_and_prints_json(env: dict[str, str]) -> None:
