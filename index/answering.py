@@ -359,23 +359,25 @@ class Answerer:
         translator = self.translator
         if translator is None:
             return [(None, None)] * len(keys)
-        words = list(
-            dict.fromkeys(
-                w
-                for text, topic, language in keys
-                for t in (text, topic)
-                if t
-                for w in translator.words_to_embed(separate_scripts(t), language or "")
+        # (text, its language) of each key's question and topic
+        asked: list[tuple[tuple[str, str], tuple[str, str] | None]] = [
+            (
+                (separate_scripts(text), language or ""),
+                (separate_scripts(topic), self._topic_language(topic, language)) if topic else None,
             )
+            for text, topic, language in keys
+        ]
+        pairs = [pair for key in asked for pair in key if pair is not None]
+        words = list(
+            dict.fromkeys(w for t, lang in pairs for w in translator.words_to_embed(t, lang))
         )
         encoder = translator.encoder
         vectors = dict(zip(words, encoder.encode(words), strict=True)) if words else {}
         return [
             tuple(  # type: ignore[misc]
-                translator.read(separate_scripts(t), language or "", vectors) if t else None
-                for t in (text, topic)
+                translator.read(*pair, vectors) if pair is not None else None for pair in key
             )
-            for text, topic, language in keys
+            for key in asked
         ]
 
     def _english(self, reading: Reading | None, text: str | None) -> str | None:
@@ -444,8 +446,8 @@ class Answerer:
             topic = self.retriever.speller.correct(topic) if topic else topic
         else:
             # but a name written in its own script is searched as the documents spell it
-            text = self.router.in_documents_spelling(text)
-            topic = self.router.in_documents_spelling(topic) if topic else topic
+            text = self.router.in_documents_spelling(text, language or "")
+            topic = self._in_documents_spelling(topic, language)
         resolved = f"{topic} {text}" if topic else text
         found = self._dense((text, topic, language))
         # In another language, the words the documents share (names, numbers, Latin words
@@ -466,6 +468,17 @@ class Answerer:
             space=self._space(ml),
             ranker=self._scorer(ml).ranker,
         )
+
+    def _in_documents_spelling(self, topic: str | None, language: str | None) -> str | None:
+        return (
+            self.router.in_documents_spelling(topic, self._topic_language(topic, language))
+            if topic
+            else topic
+        )
+
+    def _topic_language(self, topic: str, language: str | None) -> str:
+        """The language the earlier questions were asked in: their own, or the question's."""
+        return self.foreign_language(topic) or language or ""
 
     def _scorer(self, ml: bool) -> Scorer:
         return self.multilingual_scorer if ml and self.multilingual_scorer else self.scorer
@@ -518,7 +531,8 @@ class Answerer:
         # "Who wrote it?", "Who reported it?": the byline or attribution answers (index.provenance)
         kind = None
         if ml and self.translator is not None:  # "Кто автор статьи?" -> "who author articles"
-            reading = self.translator.read(separate_scripts(text), language or "")
+            searched = self.router.in_documents_spelling(text, language or "")  # as _rank reads it
+            reading = self.translator.read(separate_scripts(searched), language or "")
             kind = asks_about_origin_in_words(reading.text)
         origin = origin_answer(
             text,

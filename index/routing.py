@@ -13,6 +13,7 @@ from index.lexical import is_stopword
 from index.multilingual import languages_of
 from index.spelling import Speller, zipf
 from index.store import StoredIndex
+from index.translation import is_common_word
 
 _LETTERS = re.compile(r"[^\W\d_]+")
 #: Scripts whose words come out in Latin letters as the documents would spell them.
@@ -56,21 +57,24 @@ class LanguageRouter:
         served = languages_of(self.multilingual.name)
         return language if language and (served is None or language in served) else None
 
-    def in_documents_spelling(self, text: str) -> str:
+    def in_documents_spelling(self, text: str, language: str = "") -> str:
         """The question with each Cyrillic or Greek word that stands for one of the documents'
         words written as they write it: the word in Latin letters (``anyascii``: "Коломиец"
         -> "Kolomiets"), when the documents have it or a word within the speller's edit
         distance of it ("корёлинк" -> "korelink" -> "Koryolink"). Alphabets only: Arabic
         letters in Latin ones lose their vowels, and on MLQA matching them cost Arabic
         quote@1 0.506 -> 0.480; Chinese and Korean names do not come out as the documents
-        spell them."""
+        spell them. A common word of the question's ``language`` is no name: "статьи" stays
+        (in Latin letters, "stati" is one edit from "state")."""
         from anyascii import anyascii
 
         speller = self.speller
 
         def documents_word(match: re.Match[str]) -> str:
             word = match.group()
-            if script_of(word[0]) not in _ALPHABETS:
+            if script_of(word[0]) not in _ALPHABETS or (
+                language and is_common_word(word, language)
+            ):
                 return word
             latin = "".join(_LETTERS.findall(anyascii(word))).casefold()
             found = latin if latin in speller.counts else speller.suggest(latin)

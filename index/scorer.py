@@ -151,7 +151,10 @@ def one_document_threshold(data: dict[str, Any]) -> tuple[float | None, int]:
     """A scorer file's threshold for an index of one document, if it has one, and how many
     documents the indexes of its main threshold held."""
     value = data.get("threshold_one_document")
-    return (None if value is None else float(value)), int(data.get("threshold_documents", 0))
+    documents = int(data.get("threshold_documents", 0))
+    if value is not None and documents <= 1:
+        raise ValueError("a one-document threshold needs the documents of the other (> 1)")
+    return (None if value is None else float(value)), documents
 
 
 def models_from_json(data: dict[str, Any]) -> tuple[LinearModel, LinearModel, LinearModel, float]:

@@ -381,7 +381,7 @@ def _load_words(path: Path, count: int, dimension: int) -> Vocabulary | None:
         if len(words) != count or vectors.shape != (count, dimension):
             raise ValueError("the word vectors do not match the words")
         return Vocabulary(tuple(words), vectors, len(lists["documents"]))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
         log.warning(
             "the index's multilingual words cannot be read (%s): questions in other languages "
             "are not put into the documents' words until `verbatim index build` embeds them",

@@ -96,10 +96,12 @@ def common_words(language: str) -> list[str]:
 
 def words_of(text: str) -> list[str]:
     """The question's words; runs of Chinese characters cut into words (``jieba``). Japanese
-    (kana, alone or among Chinese characters) has no segmenter here: its runs are left out."""
+    has no segmenter here: in a text with kana, its kana and kanji runs are left out (the
+    Chinese segmenter would cut "北朝鮮" into "北朝", "鮮")."""
+    japanese = bool(_KANA.search(text))
     out: list[str] = []
     for word in WORD.findall(text):
-        if _KANA.search(word):
+        if _KANA.search(word) or (japanese and _HAN.search(word)):
             continue
         if _HAN.search(word):
             out += [w for w in _segmenter().lcut_for_search(word) if WORD.fullmatch(w)]
@@ -177,6 +179,12 @@ def _common_set(language: str) -> frozenset[str]:
     return frozenset(common_words(language))
 
 
+def is_common_word(word: str, language: str) -> bool:
+    """Is ``word`` one of ``language``'s ``COMMON_WORDS`` most common words (its list is
+    loaded at the first call for that language)?"""
+    return word.casefold() in _common_set(language)
+
+
 class WordTranslator:
     """Puts a question's words into the documents' words (module docstring). ``knows`` tells
     whether the documents have a word (their lexical index does)."""
@@ -245,7 +253,7 @@ class WordTranslator:
         sims = np.asarray(self.vocabulary.vectors) @ np.stack([vectors[w] for w in asked]).T
         for i, word in enumerate(asked):
             folded = word.casefold()  # (the language's word list is loaded only when needed)
-            if folded in self._row and folded in _common_set(language):
+            if folded in self._row and is_common_word(folded, language):
                 sims[:, i] = -1.0
         best = np.argmax(sims, axis=0)
         return [

@@ -15,8 +15,10 @@ from index.config import ChunkingSettings, Settings
 from index.embedding import HashingEmbedder, Vectors
 from index.engine import Engine
 from index.errors import IndexLoadError
-from index.languages import LanguageIdentifier, other_script_share
+from index.languages import LanguageIdentifier, other_script_share, shared_identifier
 from index.multilingual import USE_MODEL, languages_of
+from index.routing import LanguageRouter
+from index.spelling import Speller
 from index.store import current_version_path, load_version
 from tests.conftest import CountingEmbedder
 
@@ -138,41 +140,6 @@ def test_multilingual_vectors_that_do_not_match_are_refused_at_load(
         load_version(index)
 
 
-@pytest.mark.parametrize(
-    ("name", "wrong"),
-    [
-        ("multilingual_word_vectors.npy", (3, 128)),
-        ("multilingual_words.json", '{"documents": [1]}'),
-        ("multilingual_words.json", "{"),
-    ],
-)
-def test_unreadable_word_vectors_lose_only_themselves_and_the_next_build_embeds_them(
-    corpus: Path,
-    tmp_path: Path,
-    chunking: ChunkingSettings,
-    caplog: pytest.LogCaptureFixture,
-    name: str,
-    wrong: tuple[int, int] | str,
-) -> None:
-    index = tmp_path / "index"
-    main = CountingEmbedder()
-    build_index(corpus, index, main, chunking, multilingual=TranslatingEmbedder())
-    path = current_version_path(index)
-    assert path is not None
-    if isinstance(wrong, str):
-        (path / name).write_text(wrong, "utf-8")
-    else:
-        np.save(path / name, np.zeros(wrong, dtype=np.float32))
-    stored = load_version(index)  # English questions and the space itself still serve
-    assert stored.multilingual is not None and stored.multilingual.vocabulary is None
-    assert "multilingual words cannot be read" in caplog.text
-    embedded, ml = len(main.texts), TranslatingEmbedder()
-    summary = build_index(corpus, index, main, chunking, multilingual=ml)
-    assert summary.remade == "multilingual words" and len(main.texts) == embedded
-    assert load_version(index).multilingual.vocabulary is not None  # type: ignore[union-attr]
-    assert len(ml.texts) == len(load_version(index).multilingual.vocabulary.words)  # type: ignore[union-attr]
-
-
 @pytest.fixture
 def answerer(corpus: Path, tmp_path: Path, chunking: ChunkingSettings) -> Answerer:
     index = tmp_path / "index"
@@ -281,6 +248,17 @@ def test_a_name_only_follow_up_keeps_the_conversations_language(answerer: Answer
     answer = answerer.answer("А Eyjafjallajökull?", ["Когда извергался вулкан Hekla?"], force=True)
     assert answer.language == "ru"
     assert answerer.answer("And Eyjafjallajökull?", ["When did Hekla erupt?"]).language is None
+
+
+def test_a_common_word_of_the_questions_language_is_not_taken_for_a_name(
+    answerer: Answerer,
+) -> None:
+    router = LanguageRouter(
+        answerer.stored, Speller({"state": 5, "koryolink": 3}), None, shared_identifier()
+    )
+    # "статьи" in Latin letters is "stati", one edit from "state": but it is common Russian
+    assert router.in_documents_spelling("Кто автор статьи?", "ru") == "Кто автор статьи?"
+    assert router.in_documents_spelling("когда основали корёлинк", "ru").endswith("Koryolink")
 
 
 def test_a_name_in_the_questions_alphabet_is_searched_as_the_documents_spell_it(

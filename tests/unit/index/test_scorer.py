@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 from index.errors import ConfigError
 from index.features import QUESTION_FEATURES, SENTENCE_FEATURES
 from index.lexical import tokenize
-from index.scorer import MULTILINGUAL_SCORER_FILE, SCORER_FILE, load_scorer
+from index.scorer import MULTILINGUAL_SCORER_FILE, SCORER_FILE, LinearModel, load_scorer
 from index.text_features import answer_type, text_features
 
 
@@ -122,3 +123,28 @@ def test_the_decline_threshold_follows_the_corpus_size_between_one_document_and_
     # the English scorer has one threshold for every corpus
     english = load_scorer()
     assert english.one_document is None and english.threshold_for(1) == english.threshold
+
+
+def test_the_decision_reads_the_corpus_size_from_the_question_features() -> None:
+    scorer = load_scorer(MULTILINGUAL_SCORER_FILE)
+    assert scorer.one_document is not None
+    between = (scorer.one_document + scorer.threshold) / 2  # answered on one document only
+    logit = float(np.log(between / (1 - between)))
+    names = scorer.answerable.names
+    zeros = np.zeros(len(names), dtype=np.float32)
+    constant = LinearModel(names, zeros, np.ones(len(names), np.float32), zeros, logit)
+    deciding = replace(scorer, answerable=constant)
+    question = np.zeros(len(QUESTION_FEATURES), dtype=np.float32)
+    documents = QUESTION_FEATURES.index("corpus_documents")
+    for count, answered in ((1, True), (2, True), (scorer.many_documents, False)):
+        question[documents] = np.log10(count)
+        assert deciding.answers(question, follow_up=False) is answered, count
+
+
+def test_a_one_document_threshold_without_its_corpus_size_is_refused(tmp_path: Path) -> None:
+    data = json.loads(MULTILINGUAL_SCORER_FILE.read_text(encoding="utf-8"))
+    del data["models"]["threshold_documents"]
+    damaged = tmp_path / "scorer.json"
+    damaged.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ConfigError, match="one-document threshold"):
+        load_scorer(damaged)

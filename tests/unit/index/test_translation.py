@@ -15,6 +15,7 @@ from index.answering import Answerer
 from index.build import build_index
 from index.config import ChunkingSettings
 from index.embedding import NamedEmbedder, Vectors
+from index.languages import separate_scripts
 from index.spaces import FusedSpace, VectorSpace
 from index.store import current_version_path, load_version
 from index.translation import (
@@ -110,7 +111,7 @@ def test_a_word_close_to_nothing_is_left_out() -> None:
     assert translator.read("irgendwas", "de").text == ""
 
 
-def test_words_are_embedded_once_and_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_words_are_embedded_once_and_remembered() -> None:
     translator = _translator(["founded", "costs"], ["when"])
     encoder = translator.encoder
     assert isinstance(encoder, LookupEncoder)
@@ -151,9 +152,13 @@ def test_chinese_is_cut_into_words_and_the_words_inside_them() -> None:
 
 
 def test_japanese_is_left_out_of_the_reading() -> None:
-    # no segmenter for it here: cut by the Chinese one, its kana became nonsense words
+    # no segmenter for it here: cut by the Chinese one, its kana became nonsense words and
+    # its kanji wrong words ("北朝鮮" -> "北朝", "鮮")
     assert words_of("いつネットワークが作られましたか") == []
-    assert words_of("Koryolink いつ設立されましたか") == ["Koryolink"]
+    # as the answerer reads it: scripts cut apart first (languages.separate_scripts)
+    question = separate_scripts("Koryolinkの北朝鮮の会社はいつ設立されましたか")
+    assert words_of(question) == ["Koryolink"]
+    assert words_of(separate_scripts("北朝鲜的Koryolink")) != ["Koryolink"]  # Chinese is cut
 
 
 def test_the_documents_words_are_letters_only_without_function_words_most_frequent_first() -> None:
@@ -240,3 +245,39 @@ def test_a_space_from_before_the_word_vectors_gets_them_with_nothing_else_re_emb
     assert len(main.texts) == embedded
     vocabulary = load_version(index).multilingual.vocabulary  # type: ignore[union-attr]
     assert vocabulary is not None and sorted(ml.texts) == sorted(vocabulary.words)
+
+
+@pytest.mark.parametrize(
+    ("name", "wrong"),
+    [
+        ("multilingual_word_vectors.npy", (3, 128)),
+        ("multilingual_words.json", '{"documents": [1]}'),
+        ("multilingual_words.json", "{"),
+        ("multilingual_word_vectors.npy", ""),  # empty: numpy raises EOFError
+    ],
+)
+def test_unreadable_word_vectors_lose_only_themselves_and_the_next_build_embeds_them(
+    corpus: Path,
+    tmp_path: Path,
+    chunking: ChunkingSettings,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    wrong: tuple[int, int] | str,
+) -> None:
+    index = tmp_path / "index"
+    main = CountingEmbedder()
+    build_index(corpus, index, main, chunking, multilingual=TranslatingEmbedder())
+    path = current_version_path(index)
+    assert path is not None
+    if isinstance(wrong, str):
+        (path / name).write_text(wrong, "utf-8")
+    else:
+        np.save(path / name, np.zeros(wrong, dtype=np.float32))
+    stored = load_version(index)  # English questions and the space itself still serve
+    assert stored.multilingual is not None and stored.multilingual.vocabulary is None
+    assert "multilingual words cannot be read" in caplog.text
+    embedded, ml = len(main.texts), TranslatingEmbedder()
+    summary = build_index(corpus, index, main, chunking, multilingual=ml)
+    assert summary.remade == "multilingual words" and len(main.texts) == embedded
+    assert load_version(index).multilingual.vocabulary is not None  # type: ignore[union-attr]
+    assert len(ml.texts) == len(load_version(index).multilingual.vocabulary.words)  # type: ignore[union-attr]
