@@ -221,11 +221,7 @@ def test_a_fused_space_mixes_the_two_cosines_by_its_weight(weight: float) -> Non
 def test_a_space_from_before_the_word_vectors_gets_them_with_nothing_else_re_embedded(
     corpus: Path, tmp_path: Path, chunking: ChunkingSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    index = tmp_path / "index"
-    main = CountingEmbedder()
-    build_index(corpus, index, main, chunking, multilingual=TranslatingEmbedder())
-    path = current_version_path(index)
-    assert path is not None
+    index, main, path = _built(corpus, tmp_path, chunking)
     manifest = json.loads((path / "manifest.json").read_text("utf-8"))
     del manifest["multilingual"]["words"]  # as a version written before them
     (path / "manifest.json").write_text(json.dumps(manifest), "utf-8")
@@ -238,13 +234,7 @@ def test_a_space_from_before_the_word_vectors_gets_them_with_nothing_else_re_emb
     forced = answerer.answer("Когда извергался вулкан Eyjafjallajökull?", force=True)
     assert "Eyjafjallajökull" in forced.passages[0].text  # still searched, without them
 
-    embedded, ml = len(main.texts), TranslatingEmbedder()
-    summary = build_index(corpus, index, main, chunking, multilingual=ml)
-    assert summary.written and summary.remade == "multilingual words"
-    assert "the documents' words embedded in the multilingual space" in summary.line()
-    assert len(main.texts) == embedded
-    vocabulary = load_version(index).multilingual.vocabulary  # type: ignore[union-attr]
-    assert vocabulary is not None and sorted(ml.texts) == sorted(vocabulary.words)
+    _rebuild_embeds_only_the_words(corpus, index, main, chunking)
 
 
 @pytest.mark.parametrize(
@@ -264,11 +254,7 @@ def test_unreadable_word_vectors_lose_only_themselves_and_the_next_build_embeds_
     name: str,
     wrong: tuple[int, int] | str,
 ) -> None:
-    index = tmp_path / "index"
-    main = CountingEmbedder()
-    build_index(corpus, index, main, chunking, multilingual=TranslatingEmbedder())
-    path = current_version_path(index)
-    assert path is not None
+    index, main, path = _built(corpus, tmp_path, chunking)
     if isinstance(wrong, str):
         (path / name).write_text(wrong, "utf-8")
     else:
@@ -276,8 +262,27 @@ def test_unreadable_word_vectors_lose_only_themselves_and_the_next_build_embeds_
     stored = load_version(index)  # English questions and the space itself still serve
     assert stored.multilingual is not None and stored.multilingual.vocabulary is None
     assert "multilingual words cannot be read" in caplog.text
+    _rebuild_embeds_only_the_words(corpus, index, main, chunking)
+
+
+def _built(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> tuple[Path, CountingEmbedder, Path]:
+    """An index with the multilingual space: its folder, main embedder and version folder."""
+    index, main = tmp_path / "index", CountingEmbedder()
+    build_index(corpus, index, main, chunking, multilingual=TranslatingEmbedder())
+    path = current_version_path(index)
+    assert path is not None
+    return index, main, path
+
+
+def _rebuild_embeds_only_the_words(
+    corpus: Path, index: Path, main: CountingEmbedder, chunking: ChunkingSettings
+) -> None:
     embedded, ml = len(main.texts), TranslatingEmbedder()
     summary = build_index(corpus, index, main, chunking, multilingual=ml)
-    assert summary.remade == "multilingual words" and len(main.texts) == embedded
-    assert load_version(index).multilingual.vocabulary is not None  # type: ignore[union-attr]
-    assert len(ml.texts) == len(load_version(index).multilingual.vocabulary.words)  # type: ignore[union-attr]
+    assert summary.written and summary.remade == "multilingual words"
+    assert "the documents' words embedded in the multilingual space" in summary.line()
+    assert len(main.texts) == embedded
+    vocabulary = load_version(index).multilingual.vocabulary  # type: ignore[union-attr]
+    assert vocabulary is not None and sorted(ml.texts) == sorted(vocabulary.words)
