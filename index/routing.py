@@ -22,6 +22,13 @@ _ALPHABETS = {"CYRILLIC", "GREEK"}
 #: "france" and "won" are (4.6-4.9); German "ist" (3.4) and "und" (3.9), Spanish "que" (3.8)
 #: are not, so their questions go to the language identifier.
 COMMON_ENGLISH_ZIPF = 4.0
+#: A Latin-script question of at least ``MIN_WORDS`` words, fewer than ``MAX_ENGLISH_SHARE`` of
+#: them English or the documents', is in the language the identifier thinks ``LIKELY`` (hand
+#: set, not fitted; languages.SURE is the bar for any other question). Shorter ones ("wat is
+#: koryolnk?": Dutch to the identifier) keep the English path and its speller.
+MIN_WORDS = 4
+MAX_ENGLISH_SHARE = 1 / 3
+LIKELY = 0.5
 
 
 class LanguageRouter:
@@ -54,6 +61,8 @@ class LanguageRouter:
         if self.multilingual is None or self._plainly_english(text):
             return None
         language = self.languages.foreign_language(text, self.stored.language)
+        if language is None:
+            language = self._of_foreign_words(text)
         served = languages_of(self.multilingual.name)
         return language if language and (served is None or language in served) else None
 
@@ -81,6 +90,26 @@ class LanguageRouter:
             return found.capitalize() if found else word
 
         return _LETTERS.sub(documents_word, text)
+
+    def _of_foreign_words(self, text: str) -> str | None:
+        """The identifier's guess, when it is less than ``SURE`` but most of the question's
+        words are neither common English nor the documents': "¿De qué empresa importa equipos
+        Corea del Norte?" (Spanish, 0.85 sure) is not an English question; "wich compnay
+        equipmnt is north korea imprting?" (3 of 7) is."""
+        if self.stored.language != "en":
+            return None
+        words = [w.casefold() for w in _LETTERS.findall(text)]
+        if len(words) < MIN_WORDS:
+            return None
+        # (not the speller's corrections: Spanish "norte", "corea" are one edit from English)
+        english = sum(
+            is_stopword(w) or w in self.speller.counts or zipf(w) >= COMMON_ENGLISH_ZIPF
+            for w in words
+        )
+        if english >= len(words) * MAX_ENGLISH_SHARE:
+            return None
+        guess = self.languages.guess(text)
+        return guess.language if guess.language != "en" and guess.probability >= LIKELY else None
 
     def _plainly_english(self, text: str) -> bool:
         """An English question over English documents, told without the identifier: Latin

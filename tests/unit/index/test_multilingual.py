@@ -210,6 +210,18 @@ def test_language_identification_routes_by_script_and_certainty() -> None:
     assert not languages.is_foreign("How do you say Pyongyang (Пхеньян) in English?", "en")
 
 
+def test_a_latin_question_of_mostly_foreign_words_is_foreign_below_the_usual_certainty(
+    answerer: Answerer,
+) -> None:
+    spanish = "¿De qué empresa importa equipos Corea del Norte?"  # the identifier: 0.85 sure
+    assert not LanguageIdentifier().is_foreign(spanish, "en")
+    assert answerer.foreign_language(spanish) == "es"
+    assert answerer.foreign_language("¿Qué dispositivos se importan?") == "es"
+    # misspelt English keeps the English path and its speller, short or long
+    assert answerer.foreign_language("wich compnay equipmnt is north korea imprting?") is None
+    assert answerer.foreign_language("wat is koryolnk?") is None  # "Dutch" to the identifier
+
+
 def test_the_engine_builds_and_serves_the_space_when_the_settings_say_so(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
