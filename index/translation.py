@@ -67,6 +67,11 @@ _SEEN_WORDS = 50_000
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
+#: An elided article or pronoun before an apostrophe and a word: "l'", "d'", "qu'", "dell'" (not
+#: English "Korea's", "don't", "I'm": no such part before it, or no word after it)
+_ELISION = re.compile(
+    r"(?:[^\W\d_]{1,2}|qu|dell|dall|nell|sull|all)['’](?=[^\W\d_]{3})", re.IGNORECASE
+)
 _jieba_lock = threading.Lock()
 
 
@@ -103,6 +108,9 @@ def words_of(text: str) -> list[str]:
     for word in WORD.findall(text):
         if _KANA.search(word) or (japanese and _HAN.search(word)):
             continue
+        elided = _ELISION.match(word)
+        if elided:  # French and Italian "l'auteur", "d'opérateurs", "dell'articolo"
+            word = word[elided.end() :]
         if _HAN.search(word):
             out += [w for w in _segmenter().lcut_for_search(word) if WORD.fullmatch(w)]
         else:

@@ -151,6 +151,12 @@ def test_chinese_is_cut_into_words_and_the_words_inside_them() -> None:
     assert words_of("Wie viele Zeilen hat NTSC?") == ["Wie", "viele", "Zeilen", "hat", "NTSC"]
 
 
+def test_an_elided_article_is_cut_off_its_word() -> None:
+    assert words_of("Qui est l'auteur de l'article ?") == ["Qui", "est", "auteur", "de", "article"]
+    assert words_of("Chi ha scritto dell'articolo?") == ["Chi", "ha", "scritto", "articolo"]
+    assert words_of("Korea's 3G: don't, I'm, it's") == ["Korea's", "3G", "don't", "I'm", "it's"]
+
+
 def test_japanese_is_left_out_of_the_reading() -> None:
     # no segmenter for it here: cut by the Chinese one, its kana became nonsense words and
     # its kanji wrong words ("北朝鮮" -> "北朝", "鮮")
