@@ -290,9 +290,9 @@ class Answerer:
     ) -> Answer:
         ml = language is not None
         if topic is not None and is_follow_up(text):
-            resolved, ranked = self._rank(text, topic, language)
+            resolved, ranked, reading = self._rank(text, topic, language)
             contextual = self._decide(
-                text, resolved, ranked, k, force, follow_up=True, language=language
+                text, resolved, ranked, k, force, follow_up=True, language=language, reading=reading
             )
             if contextual.answered:
                 return contextual
@@ -305,8 +305,10 @@ class Answerer:
             if alone.answered and self._quotes_first_of(alone, ranked):
                 return alone
             return contextual
-        resolved, ranked = self._rank(text, None, language)
-        answer = self._decide(text, resolved, ranked, k, force, follow_up=False, language=language)
+        resolved, ranked, reading = self._rank(text, None, language)
+        answer = self._decide(
+            text, resolved, ranked, k, force, follow_up=False, language=language, reading=reading
+        )
         if topic is not None and not answer.answered and self._may_be_elliptical(text, ml):
             # An unmarked question that the documents do not answer on its own may still be
             # elliptical ("From which company?"): try it in the light of the previous turn. A
@@ -426,18 +428,26 @@ class Answerer:
     def _answer(
         self, text: str, topic: str | None, k: int, force: bool, language: str | None
     ) -> Answer:
-        resolved, ranked = self._rank(text, topic, language)
+        resolved, ranked, reading = self._rank(text, topic, language)
         follow_up = topic is not None
         return self._decide(
-            text, resolved, ranked, k, force, follow_up=follow_up, language=language
+            text,
+            resolved,
+            ranked,
+            k,
+            force,
+            follow_up=follow_up,
+            language=language,
+            reading=reading,
         )
 
     def _rank(
         self, text: str, topic: str | None, language: str | None = None
-    ) -> tuple[str, Ranked]:
-        """The question as resolved against its topic, and its ranked candidates (``language``:
+    ) -> tuple[str, Ranked, Reading | None]:
+        """The question as resolved against its topic, its ranked candidates (``language``:
         read in the multilingual space; its words that the documents share, names and numbers,
-        and the documents' words it was put into are still lexical evidence)."""
+        and the documents' words it was put into are still lexical evidence), and on that path
+        the question as it was put into the documents' words."""
         ml = language is not None
         if not ml:
             # Misspelt words are searched as the documents' words they stand for
@@ -460,7 +470,7 @@ class Answerer:
         if topic and topic_reading is not None:
             topic_words = " ".join([separate_scripts(topic), *topic_reading.lexical])
         tokens = tokenize(words) * 2 + tokenize(topic_words) if topic_words else tokenize(words)
-        return resolved, self.retriever.rank(
+        ranked = self.retriever.rank(
             found.query,
             tokens,
             question=text,
@@ -468,6 +478,7 @@ class Answerer:
             space=self._space(ml),
             ranker=self._scorer(ml).ranker,
         )
+        return resolved, ranked, reading
 
     def _in_documents_spelling(self, topic: str | None, language: str | None) -> str | None:
         return (
@@ -513,8 +524,10 @@ class Answerer:
         *,
         follow_up: bool,
         language: str | None = None,
+        reading: Reading | None = None,
     ) -> Answer:
-        """Quote the best candidates, or decline when the scorer finds no answer here."""
+        """Quote the best candidates, or decline when the scorer finds no answer here.
+        ``reading``: the question put into the documents' words (the multilingual path)."""
         ml = language is not None
         if not len(ranked.rows):
             return Answer(text, False, (), resolved)
@@ -529,11 +542,8 @@ class Answerer:
         else:
             confident = scorer.answers(features, follow_up=follow_up)
         # "Who wrote it?", "Who reported it?": the byline or attribution answers (index.provenance)
-        kind = None
-        if ml and self.translator is not None:  # "Кто автор статьи?" -> "who author articles"
-            searched = self.router.in_documents_spelling(text, language or "")  # as _rank reads it
-            reading = self.translator.read(separate_scripts(searched), language or "")
-            kind = asks_about_origin_in_words(reading.text)
+        # "Кто автор статьи?" -> "who author articles"
+        kind = asks_about_origin_in_words(reading.text) if reading is not None else None
         origin = origin_answer(
             text,
             ranked,

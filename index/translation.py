@@ -212,8 +212,9 @@ class WordTranslator:
     def words_to_embed(self, text: str, language: str) -> list[str]:
         """The words whose vectors reading ``text`` still needs, for a caller that embeds the
         words of several questions in one call."""
+        asked = self._asked(words_of(text))  # (segmenting outside the lock)
         with self._lock:
-            return [w for w in self._asked(text) if (language, w) not in self._seen]
+            return [w for w in asked if (language, w) not in self._seen]
 
     def read(
         self, text: str, language: str, vectors: Mapping[str, FloatArray] | None = None
@@ -221,7 +222,7 @@ class WordTranslator:
         """``text`` (in ``language``) in the documents' words; ``vectors`` may hold the
         vectors of its ``words_to_embed``."""
         words = words_of(text)
-        asked = list(dict.fromkeys(w for w in words if self._foreign(w)))
+        asked = self._asked(words)
         with self._lock:
             put = {w: self._seen[(language, w)] for w in asked if (language, w) in self._seen}
         new = [w for w in asked if w not in put]
@@ -244,8 +245,9 @@ class WordTranslator:
     def _foreign(self, word: str) -> bool:
         return word.isalpha() and not self.knows(word)
 
-    def _asked(self, text: str) -> list[str]:
-        return list(dict.fromkeys(w for w in words_of(text) if self._foreign(w)))
+    def _asked(self, words: list[str]) -> list[str]:
+        """The words to put into the documents' words, each once."""
+        return list(dict.fromkeys(w for w in words if self._foreign(w)))
 
     def _nearest(
         self, asked: list[str], vectors: Mapping[str, FloatArray], language: str
