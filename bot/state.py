@@ -3,7 +3,7 @@ bot processes can share: each chat's recent questions (follow-ups), what each an
 buttons need (``Asked``), and each user's vote on each answer.
 
 Two back-ends, the same SQL: an embedded SQLite file next to the index by default
-(``state.sqlite``, WAL mode, set once at creation), or PostgreSQL when ``VERBATIM_STATE_URL``
+(``state.sqlite``, WAL mode), or PostgreSQL when ``VERBATIM_STATE_URL``
 says so (``postgresql://user:password@host:port/db``; the password never appears in a log or an
 error). Upserts are ``INSERT … ON CONFLICT … DO UPDATE``. Every call blocks: the bot makes them
 off the event loop (``AnswerService``). Not python-telegram-bot's pickle persistence, which
@@ -31,6 +31,8 @@ from index.answering import HISTORY_TURNS
 from index.errors import ConfigError
 
 STATE_FILE = "state.sqlite"
+#: the PostgreSQL advisory lock held while the tables are created (any fixed number)
+_SCHEMA_LOCK = 0x7665726261  # "verba"
 #: answers whose buttons are kept (the oldest go first)
 MAX_ANSWERS = 20_000
 
@@ -98,6 +100,21 @@ class Asked:
         )
 
 
+def _wal(conn: sqlite3.Connection, patience: float = 10.0) -> None:
+    """Put the file in WAL mode (it sticks to the file; then this is a no-op). The switch does
+    not wait for another connection's lock as statements do, so wait here: processes that
+    start together on a new file would otherwise fail with "database is locked"."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class State:
     """The store (see the module's docstring). Thread-safe: one connection, one lock."""
 
@@ -119,17 +136,33 @@ class State:
         else:
             path = Path(url.removeprefix("sqlite:///")) if url else index_dir / STATE_FILE
             path.parent.mkdir(parents=True, exist_ok=True)
-            new = not path.exists()
             self._conn = sqlite3.connect(
                 path, check_same_thread=False, isolation_level=None, timeout=10
             )
-            if new:
-                self._conn.execute("PRAGMA journal_mode=WAL")  # once: it sticks to the file
+            _wal(self._conn)
             self._param = "?"
             self.where = str(path)
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        """The tables, created once however many processes start at the same moment: in one
+        transaction that holds the store's lock (PostgreSQL's ``CREATE TABLE IF NOT EXISTS`` is
+        not safe against a concurrent one: the second fails on a duplicate type name)."""
         with self._cursor() as cur:
-            for statement in _SCHEMA:
-                cur.execute(statement)
+            if self._param == "?":
+                cur.execute("BEGIN IMMEDIATE")  # waits (timeout) for another process's write
+                try:
+                    for statement in _SCHEMA:
+                        cur.execute(statement)
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                cur.execute("COMMIT")
+            else:
+                with self._conn.transaction():
+                    cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                    for statement in _SCHEMA:
+                        cur.execute(statement)
 
     def close(self) -> None:
         with self._lock:

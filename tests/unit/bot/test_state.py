@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -90,6 +91,31 @@ def test_sqlite_is_in_wal_mode_next_to_the_index(tmp_path: Path) -> None:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=needs_postgres)])
+def test_processes_starting_at_once_on_a_new_store_all_start(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Eight connections created at the same moment on a store without tables (as bot processes
+    started together): every one starts, none fails on another's half-made table."""
+    url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
+    if url:
+        first = State(url, tmp_path)
+        first._run("DROP TABLE IF EXISTS history, answers, votes, flood, flood_warned")
+        first.close()
+    barrier = threading.Barrier(8)
+
+    def start(_: int) -> State:
+        barrier.wait()
+        return State(url, tmp_path)
+
+    with ThreadPoolExecutor(8) as pool:
+        stores = list(pool.map(start, range(8)))
+    stores[0].add_question(5, "When?")
+    assert all(store.history(5) == ["When?"] for store in stores)
+    for store in stores:
+        store.close()
+
+
 def test_a_bad_state_url_is_a_clear_error_without_the_password(tmp_path: Path) -> None:
     with pytest.raises(StateError, match="must start with"):
         State("mysql://x", tmp_path)
@@ -148,6 +174,8 @@ def test_a_follow_up_through_a_second_bot_process_resolves_against_the_first(
             for bot in bots:
                 bot.terminate()
             logs = [bot.communicate(timeout=30)[0] for bot in bots]
+            for n, log in enumerate(logs):  # shown by pytest if the test fails
+                print(f"--- bot process {n + 1} ---\n{log[-3000:]}")
     assert all(PASSWORD not in log for log in logs)
     where = "PostgreSQL" if url else "state.sqlite"
     assert all(where in log for log in logs), logs[0][-2000:]
