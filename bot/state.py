@@ -139,10 +139,14 @@ class State:
             self._conn = sqlite3.connect(
                 path, check_same_thread=False, isolation_level=None, timeout=10
             )
-            _wal(self._conn)
             self._param = "?"
             self.where = str(path)
-        self._create_tables()
+        try:
+            self._create_tables()
+        except Exception as exc:  # sqlite3.Error, psycopg.Error: the store is unusable
+            reason = _redact(exc, url) if url else str(exc)
+            self._conn.close()
+            raise StateError(f"cannot create the bot's tables in {self.where} ({reason})") from None
 
     def _create_tables(self) -> None:
         """The tables, created once however many processes start at the same moment: in one
@@ -150,6 +154,7 @@ class State:
         not safe against a concurrent one: the second fails on a duplicate type name)."""
         with self._cursor() as cur:
             if self._param == "?":
+                _wal(self._conn)
                 cur.execute("BEGIN IMMEDIATE")  # waits (timeout) for another process's write
                 try:
                     for statement in _SCHEMA:

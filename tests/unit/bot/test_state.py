@@ -123,6 +123,9 @@ def test_a_bad_state_url_is_a_clear_error_without_the_password(tmp_path: Path) -
     with pytest.raises(StateError, match="cannot connect to VERBATIM_STATE_URL") as info:
         State(url, tmp_path)
     assert "hunter2-secret" not in str(info.value)
+    (tmp_path / "state.sqlite").write_bytes(b"not a database, " * 100)
+    with pytest.raises(StateError, match=r"cannot create the bot's tables in .*state.sqlite"):
+        State(None, tmp_path)
 
 
 # -- two bot processes on one store ---------------------------------------------------------------
