@@ -12,6 +12,9 @@ one process owns and writes whole.
 The flood window (how many messages each user sent lately, and whether they were told to
 slow down) is kept here too, so a user who floods two processes is counted once. The per-user
 question queue stays in each process: it is that process's own tasks.
+
+One module (about 330 lines): every statement the bot runs against the store is here, beside
+the schema it relies on and the two back-ends' differences.
 """
 
 from __future__ import annotations
