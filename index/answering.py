@@ -543,7 +543,10 @@ class Answerer:
             confident = scorer.answers(features, follow_up=follow_up)
         # "Who wrote it?", "Who reported it?": the byline or attribution answers (index.provenance)
         # "Кто автор статьи?" -> "who author articles"
-        kind = asks_about_origin_in_words(reading.text) if reading is not None else None
+        # (its words spelt like English ones count here: French "article" names the text)
+        kind = (
+            asks_about_origin_in_words(reading.text, reading.alike) if reading is not None else None
+        )
         origin = origin_answer(
             text,
             ranked,

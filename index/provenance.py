@@ -98,12 +98,16 @@ def asks_about_origin(question: str) -> str | None:
     return None
 
 
-def asks_about_origin_in_words(words: str) -> str | None:
+def asks_about_origin_in_words(words: str, alike: Sequence[str] = ()) -> str | None:
     """ "author", "title" or None, for a question in another language put into English words:
     "who author articles" and "whose written el article" ask for the author, "what header le
     articles" for the title; "who author law" names no text, and a question with more than
-    ``_OTHER_WORDS`` other content words asks something else."""
+    ``_OTHER_WORDS`` other content words asks something else. ``alike``: its words left out
+    of ``words`` for being spelt like English ones; those that name the text or its origin
+    count (French "article"), the others ("est", "de") do not."""
+    named = _TEXT_WORDS.union(*_KIND_WORDS.values())
     found = [w.casefold() for w in WORD.findall(words)]
+    found += [w.casefold() for w in alike if w.casefold() in named]
     if not _TEXT_WORDS.intersection(found):
         return None
     for kind, marks in _KIND_WORDS.items():

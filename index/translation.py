@@ -174,6 +174,9 @@ class Reading:
     shared: tuple[str, ...]  # its own words that the documents have: names, numbers
     translations: tuple[str, ...]  # what its other words were put into, in order
     lexical: tuple[str, ...]  # the translations the documents have: lexical evidence
+    #: its words left out because they are spelt like an English word and are common in its
+    #: own language: false friends ("die", "hat") and true cognates ("article") alike
+    alike: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -240,6 +243,7 @@ class WordTranslator:
             tuple(w for w in words if not self._foreign(w)),
             translations,
             tuple(t for t in translations if self.knows(t)),
+            tuple(w.casefold() for w in asked if not put[w] and self._alike(w, language)),
         )
 
     def _foreign(self, word: str) -> bool:
@@ -248,6 +252,12 @@ class WordTranslator:
     def _asked(self, words: list[str]) -> list[str]:
         """The words to put into the documents' words, each once."""
         return list(dict.fromkeys(w for w in words if self._foreign(w)))
+
+    def _alike(self, word: str, language: str) -> bool:
+        """Spelt like a word of the vocabulary, and common in ``language`` (whose word list is
+        loaded only when needed)."""
+        folded = word.casefold()
+        return folded in self._row and is_common_word(folded, language)
 
     def _nearest(
         self, asked: list[str], vectors: Mapping[str, FloatArray], language: str
@@ -262,8 +272,7 @@ class WordTranslator:
         # one pass over the vocabulary's vectors, a column per asked word
         sims = np.asarray(self.vocabulary.vectors) @ np.stack([vectors[w] for w in asked]).T
         for i, word in enumerate(asked):
-            folded = word.casefold()  # (the language's word list is loaded only when needed)
-            if folded in self._row and is_common_word(folded, language):
+            if self._alike(word, language):
                 sims[:, i] = -1.0
         best = np.argmax(sims, axis=0)
         return [

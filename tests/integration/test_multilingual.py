@@ -59,6 +59,10 @@ def test_questions_in_other_languages_are_answered_with_the_english_quote(
         ("¿Quién escribió el artículo?", "I'm Vasyl Kolomiiets"),
         ("这篇文章的作者是谁？", "I'm Vasyl Kolomiiets"),
         ("Какой заголовок у статьи?", "North Korea Upgrades Mobile Networks"),
+        # French "article" is spelt like the English word: left out of the words the question
+        # is put into (as "die", "hat" are), it still names the text
+        ("Qui est l'auteur de l'article ?", "I'm Vasyl Kolomiiets"),
+        ("Quel est le titre de l'article ?", "North Korea Upgrades Mobile Networks"),
     ],
 )
 def test_questions_about_the_text_itself_in_other_languages(
@@ -67,6 +71,7 @@ def test_questions_about_the_text_itself_in_other_languages(
     answer = engine.answer(question)
     assert answer.answered and answer.passages[0].highlight.startswith(quoted)
     assert not engine.answer("Кто автор закона о связи?").answered
+    assert not engine.answer("Qui est l'auteur de la loi ?").answered
 
 
 def test_a_question_is_put_into_the_documents_words(engine: Engine) -> None:

@@ -59,6 +59,15 @@ def test_questions_put_into_english_words_are_recognised(words: str, kind: str |
     assert asks_about_origin_in_words(words) == kind
 
 
+def test_words_spelt_like_english_ones_count_only_when_they_name_the_text() -> None:
+    # "Qui est l'auteur de l'article ?": "article", "est", "de" were left out as spelt like
+    # English words; "article" names the text, "est" and "de" are not other content words
+    assert asks_about_origin_in_words("who author") is None
+    assert asks_about_origin_in_words("who author", ["est", "de", "article"]) == "author"
+    assert asks_about_origin_in_words("what title", ["est", "le", "de", "article"]) == "title"
+    assert asks_about_origin_in_words("who author", ["est", "de", "loi"]) is None
+
+
 @pytest.mark.parametrize(
     ("sentence", "byline"),
     [
