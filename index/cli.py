@@ -342,7 +342,7 @@ def _cmd_build(settings: Settings, *, full: bool) -> int:
 
 
 def _cmd_info(settings: Settings, *, as_json: bool) -> int:
-    from index.store import Manifest, current_version_path
+    from index.store import Manifest, current_version_path, load_words
 
     path = current_version_path(settings.index_dir)
     if path is None:
@@ -356,15 +356,21 @@ def _cmd_info(settings: Settings, *, as_json: bool) -> int:
     print(f"index:     {path}")
     print(f"model:     {m.model} ({m.dimension} dimensions, {m.backend} backend)")
     ml = m.multilingual
+    if "words" in ml:
+        # what a loaded index would have: the files may be unreadable (a warning says why)
+        readable = load_words(path, int(ml["words"]), int(ml.get("dimension", 0))) is not None
+        words = (
+            f"{ml['words']:,} words to put their words into"
+            if readable
+            else "not put into the documents' words (their word files cannot be read: "
+            "rebuild to embed them again)"
+        )
+    else:
+        words = "not put into the documents' words (rebuild to add them)"
     print(
         f"languages: documents in {m.language or 'en'}; other languages "
         + (
-            f"searched with {ml.get('model')} ({ml.get('dimension')} dimensions), "
-            + (
-                f"{ml['words']:,} words to put their words into"
-                if "words" in ml
-                else "not put into the documents' words (rebuild to add them)"
-            )
+            f"searched with {ml.get('model')} ({ml.get('dimension')} dimensions), {words}"
             if ml
             else "not served (VERBATIM_MULTILINGUAL=false when it was built)"
         )

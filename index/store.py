@@ -337,7 +337,7 @@ def load_version(
             reading = _ML_CHUNKS
             ml_chunks = np.asarray(np.load(path / reading, mmap_mode="r", allow_pickle=False))
             vocabulary = (
-                _load_words(path, int(manifest.multilingual["words"]), ml_sentences.shape[1])
+                load_words(path, int(manifest.multilingual["words"]), ml_sentences.shape[1])
                 if "words" in manifest.multilingual
                 else None
             )
@@ -368,7 +368,7 @@ def load_version(
     return stored
 
 
-def _load_words(path: Path, count: int, dimension: int) -> Vocabulary | None:
+def load_words(path: Path, count: int, dimension: int) -> Vocabulary | None:
     """The version's words and their vectors in the multilingual space; None, with a warning,
     when they cannot be read: they only help questions in other languages, which are still
     searched without them, and the next build embeds them again (nothing else)."""

@@ -54,6 +54,13 @@ def test_build_info_and_incremental_summary(env: dict[str, str]) -> None:
     info = run(["index", "info"], multilingual)
     assert "other languages searched with hashing-fake-ml (256 dimensions)," in info.stdout
     assert "words to put their words into" in info.stdout
+    # word files that cannot be read: info says so, as a loaded index would have them
+    for words in Path(env["VERBATIM_INDEX_DIR"]).glob("versions/*/multilingual_words.json"):
+        words.write_text("{", "utf-8")
+    info = run(["index", "info"], multilingual)
+    assert info.returncode == 0
+    assert "words to put their words into" not in info.stdout
+    assert "their word files cannot be read: rebuild to embed them again" in info.stdout
 
 
 def test_ask_builds_when_needed_and_prints_json(env: dict[str, str]) -> None:
