@@ -36,8 +36,9 @@ from index.languages import (
     LanguageIdentifier,
     separate_scripts,
     shared_identifier,
+    word_count,
 )
-from index.lexical import tokenize
+from index.lexical import is_stopword, tokenize
 from index.provenance import asks_about_origin_in_words, is_byline, origin_answer
 from index.retrieval import Dense, FloatArray, Ranked, Retriever
 from index.routing import LanguageRouter
@@ -84,6 +85,11 @@ _ANAPHORA = re.compile(
 )
 _MAX_FOLLOW_UP_CONTENT_TOKENS = 4
 _MAX_ELLIPTICAL_WORDS = 4
+_QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b|\?", re.IGNORECASE)
+#: A whole (longer) question declined alone is read in the light of the previous turn only
+#: when its confidence alone (the calibrated probability that its first quote is right) is at
+#: least this: hand-set, "more likely right than not, with a margin".
+WHOLE_QUESTION_CONFIDENCE = 0.75
 #: How many earlier questions of a conversation a follow-up is read with.
 HISTORY_TURNS = 3
 
@@ -309,17 +315,23 @@ class Answerer:
         answer = self._decide(
             text, resolved, ranked, k, force, follow_up=False, language=language, reading=reading
         )
-        if topic is not None and not answer.answered and self._may_be_elliptical(text, ml):
+        if topic is not None and not answer.answered and self._may_be_elliptical(text, ml, reading):
             # An unmarked question that the documents do not answer on its own may still be
             # elliptical ("From which company?"): try it in the light of the previous turn. A
-            # longer, whole question is read so only where that points to the passage it finds
-            # alone ("When did the replacement start?" after a question on the imports); else
-            # the previous topic would win ("When did the modernization start?" after "And
-            # Kang Song NET?" quoted the operators).
+            # longer, whole question is read so only where it alone already points to the
+            # very sentence the context quotes, and probably rightly (its confidence), and
+            # the context only tips the decline rule ("When did the replacement start?" after
+            # a question on the imports); else the previous topic would win ("When did the
+            # modernization start?" after "And Kang Song NET?" quoted the operators; "Who is
+            # the president of South Korea?" after a question on the networks quoted the
+            # South Korean publication).
             contextual = self._answer(text, topic, k, force, language)
             if contextual.answered and (
-                len(text.split()) <= _MAX_ELLIPTICAL_WORDS
-                or self._quotes_first_of(contextual, ranked)
+                word_count(text) <= _MAX_ELLIPTICAL_WORDS
+                or (
+                    self._highlights_first_of(contextual, ranked)
+                    and (answer.confidence or 0.0) >= WHOLE_QUESTION_CONFIDENCE
+                )
             ):
                 return contextual
         return answer
@@ -401,6 +413,14 @@ class Answerer:
             return self.multilingual_space
         return self.retriever.main
 
+    def _highlights_first_of(self, answer: Answer, ranked: Ranked) -> bool:
+        """Is ``answer``'s first highlight ``ranked``'s best candidate sentence?"""
+        if not answer.passages or not len(ranked.rows):
+            return False
+        best = self._window(ranked.hits(1)[0], is_answer=True)
+        first = answer.passages[0]
+        return _same_place(first, best) and first.highlight == best.highlight
+
     def _quotes_first_of(self, answer: Answer, ranked: Ranked) -> bool:
         """Does ``answer``'s first passage quote the place of ``ranked``'s best candidate?"""
         return (
@@ -409,21 +429,33 @@ class Answerer:
             and _same_place(answer.passages[0], self._window(ranked.hits(1)[0]))
         )
 
-    def _may_be_elliptical(self, text: str, ml: bool = False) -> bool:
+    def _may_be_elliptical(
+        self, text: str, ml: bool = False, reading: Reading | None = None
+    ) -> bool:
         """Could an unmarked question lean on the previous turn? Not when it names something
         the documents never mention ("What is the capital of France?"), nor when it has
         content words and none of them occurs in them ("Who wrote the article?" after a
-        question about an operator): then it is a new topic, which the documents lack. In
-        another language the documents' words say nothing: a short question may be."""
-        words = text.split()
+        question about an operator): then it is a new topic, which the documents lack; nor
+        when it is no question at all ("a", "ok"). In another language, a short question may
+        be (counted in words, not spaces: "東京の人口は何人ですか？" is a whole question), unless
+        it was put into content words the documents lack ("东京有多少人口？": Tokyo,
+        population)."""
         if ml:
-            return len(words) <= _MAX_ELLIPTICAL_WORDS
+            if word_count(text) > _MAX_ELLIPTICAL_WORDS:
+                return False
+            if reading is None:
+                return True
+            content = [t for t in reading.translations if not is_stopword(t)]
+            return not content or bool(reading.shared or reading.lexical)
+        words = text.split()
         names = [w for w in words[1:] if w[:1].isupper()]
         known = self.retriever.sentence_bm25.knows
         if any(not known(t) for name in names for t in tokenize(name)):
             return False
         content = tokenize(text)
-        return not content or any(known(t) for t in content)
+        if not content:  # "Which ones?", "Why?" lean on the last turn; "a", "ok" ask nothing
+            return bool(_QUESTION_WORD.search(text))
+        return any(known(t) for t in content)
 
     def _answer(
         self, text: str, topic: str | None, k: int, force: bool, language: str | None

@@ -13,6 +13,7 @@ place ("and Kang Song NET?", "Koryolink?") stays on the corpus's own path.
 
 from __future__ import annotations
 
+import math
 import threading
 import unicodedata
 from collections import Counter
@@ -65,6 +66,17 @@ def separate_scripts(text: str) -> str:
         out.append(ch)
         previous = script or ("" if not ch.isalnum() else previous)
     return "".join(out)
+
+
+def word_count(text: str) -> int:
+    """About how many words ``text`` has: its space-separated words, a run of Chinese,
+    Japanese or Korean letters counting one word for every two (their words are one to three
+    letters long, and Chinese and Japanese put no spaces between them)."""
+    count = 0
+    for word in separate_scripts(text).split():
+        letters = sum(1 for ch in word if ch.isalpha() and script_of(ch) in _IDEOGRAPHIC)
+        count += max(1, math.ceil(letters / 2)) if letters else 1
+    return count
 
 
 def other_script_share(text: str, script: str) -> float:

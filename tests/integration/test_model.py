@@ -196,6 +196,28 @@ def test_new_topic_is_not_dragged_back(article_engine: Engine) -> None:
     assert "Pyongyang" in answer.passages[0].highlight
 
 
+@pytest.mark.parametrize(
+    ("history", "question"),
+    [
+        # declined alone; in the light of the last turn they quoted its topic (a helper
+        # driving the bot found them)
+        (
+            ["What network standard does North Korea use now?"],
+            "Who is the president of South Korea?",
+        ),
+        (["What will Huawei equipment be used for?"], "Which cities get the upgrade first?"),
+        (["When was Koryolink established?"], "a"),
+    ],
+)
+def test_a_whole_new_question_does_not_quote_the_last_topic(
+    article_engine: Engine, history: list[str], question: str
+) -> None:
+    alone = article_engine.answer(question)
+    answer = article_engine.answer(question, history)
+    assert not alone.answered
+    assert not answer.answered, answer.passages[:1]
+
+
 def test_an_answer_is_not_padded_with_weak_passages(article_engine: Engine) -> None:
     answer = article_engine.answer("When was Koryolink established?", k=3)
     assert "2008" in answer.passages[0].highlight

@@ -129,6 +129,25 @@ def test_follow_ups_in_other_languages_read_the_previous_question(
     assert answer.language is not None  # the conversation's language, even for a name
 
 
+@pytest.mark.parametrize(
+    ("history", "question"),
+    [
+        # whole questions with no spaces between their words: not fragments of the last one
+        ("Koryolinkはいつ設立されましたか？", "東京の人口は何人ですか？"),
+        ("Koryolinkはいつ設立されましたか？", "今日の天気はどうですか？"),
+        ("When was Koryolink established?", "今日の天気はどうですか？"),
+        ("Koryolink는 언제 설립되었나요?", "김치 만드는 방법을 알려주세요"),
+        # short, but put into words the article lacks (Tokyo, population)
+        ("Koryolink是什么时候成立的？", "东京有多少人口？"),
+    ],
+)
+def test_a_new_question_in_another_language_is_not_read_in_the_last_ones_light(
+    engine: Engine, history: str, question: str
+) -> None:
+    """Found by a helper driving the bot: each of these quoted the previous answer."""
+    assert not engine.answer(question, [history]).answered
+
+
 def test_a_follow_up_the_article_does_not_answer_is_declined(engine: Engine) -> None:
     assert not engine.answer("А в Париже?", ["Какая погода в Берлине?"]).answered
     off_topic = engine.answer("И кто президент Франции?", ["Когда была основана Koryolink?"])
