@@ -98,7 +98,7 @@ async def on_callback(update: Update, context: Context) -> None:
         return
     message = query.message
     service = context.service
-    record = await _recall(context, qid, message, arg)
+    record = await _recall(context, qid, message, arg, query.data or "")
     if record is None or not isinstance(message, Message) or not _bound(record, message):
         await _answer_press(
             context,
@@ -191,14 +191,21 @@ def _bound(record: Asked, message: Message) -> bool:
     return not record.messages or message.message_id in record.messages
 
 
-async def _recall(context: Context, qid: str, message: object, arg: str) -> Asked | None:
+async def _recall(context: Context, qid: str, message: object, arg: str, data: str) -> Asked | None:
     service = context.service
     asked = await service.off_loop(service.state.recall, qid)
     if asked is not None:
         return asked
     # An answer from before the store (or pruned from it): the answer replied to the
-    # question, which is still there.
-    if isinstance(message, Message) and message.reply_to_message is not None:
+    # question, which is still there. Not when it replied to one of the bot's own messages
+    # (the closest passage replies to the decline: its text is no question), nor for a button
+    # the message does not carry.
+    if (
+        isinstance(message, Message)
+        and message.reply_to_message is not None
+        and not _from_a_bot(message.reply_to_message)
+        and _carries(message, data)
+    ):
         text = message.reply_to_message.text or ""
         if context.bot.username:
             text = re.sub(re.escape("@" + context.bot.username), " ", text, flags=re.IGNORECASE)
@@ -209,3 +216,15 @@ async def _recall(context: Context, qid: str, message: object, arg: str) -> Aske
             await service.off_loop(service.state.remember, qid, asked)
             return asked
     return None
+
+
+def _from_a_bot(message: Message) -> bool:
+    return message.from_user is not None and message.from_user.is_bot
+
+
+def _carries(message: Message, data: str) -> bool:
+    """Is a button with ``data`` under ``message``?"""
+    markup = message.reply_markup
+    return markup is not None and any(
+        button.callback_data == data for row in markup.inline_keyboard for button in row
+    )

@@ -327,6 +327,34 @@ async def test_a_button_the_store_lost_falls_back_and_forged_data_is_refused(
     assert any("expired" in t for t in texts)
 
 
+async def test_a_lost_button_under_the_closest_passage_is_expired_not_a_question(
+    bot: RunningBot,
+) -> None:
+    """The closest passage replies to the decline, not to the question: once the store has
+    lost the answer, its buttons must not ask the decline's text as a question (a helper
+    found More quoting other passages and a vote recorded for "I could not find that…"); and
+    a button the message does not carry does not fall back either."""
+    import sqlite3
+
+    declined = await ask_private(bot, READER, "Which cities get the upgrade first?")
+    (button,) = declined["reply_markup"]["inline_keyboard"][0]
+    bot.api.press(declined, user(READER), button["callback_data"])
+    closest = (await bot.replies(READER, 2))[1]
+    with sqlite3.connect(bot.settings.index_dir / "state.sqlite") as db:
+        db.execute("DELETE FROM answers")
+    more, up = (b["callback_data"] for b in closest["reply_markup"]["inline_keyboard"][0][:2])
+    bot.api.press(closest, user(READER), more)
+    bot.api.press(closest, user(READER), up)
+    await bot.calls("answerCallbackQuery", 3)
+    answer = await ask_private(bot, READER, "When was Koryolink established?")
+    bot.api.press(answer, user(READER), "more:000000000000:1")  # not one of its buttons
+    answers = await bot.calls("answerCallbackQuery", 4)
+    assert all("expired" in str(a.params.get("text")) for a in answers[1:]), answers
+    await bot.idle()
+    assert len(bot.api.sent(READER)) == 3  # the decline, the closest passage, the answer
+    assert not (bot.settings.index_dir / "feedback.jsonl").exists()
+
+
 # -- groups --------------------------------------------------------------------------------------
 
 
