@@ -28,6 +28,10 @@ log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the 
 # -- commands ------------------------------------------------------------------------------------
 
 
+UNKNOWN_COMMAND = N_(
+    "I do not know the command {command}. /help lists what I can do; to ask something, just "
+    "write your question."
+)
 GREETING = N_(
     "Hello! I answer questions about a set of documents by <b>quoting them word for word</b>, "
     "with the source. I never make anything up: if the documents do not say, I tell you."
@@ -158,7 +162,4 @@ async def on_unknown_command(update: Update, context: Context) -> None:
         return
     if not await _admit(update, context):
         return
-    await message.reply_text(
-        f"I do not know the command {command[:40]}. /help lists what I can do; to ask "
-        "something, just write your question."
-    )
+    await message.reply_text(texts(update)(UNKNOWN_COMMAND, command=command[:40]))

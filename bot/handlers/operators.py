@@ -14,14 +14,20 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.handlers.common import _admit, _answer_press, _is_admin, admitted
+from bot.handlers.common import _admit, _answer_press, _is_admin, admitted, texts
 from bot.handlers.context import Context, PendingUpload
+from bot.i18n import N_
 from bot.render import MESSAGE_LIMIT, cut_utf16
 from bot.service import AnswerService
 from index.documents import SUPPORTED_NAMES, SUPPORTED_SUFFIXES
 from index.errors import DocumentError
 
 log = logging.getLogger("bot.handlers")  # one name for all handlers, as in the logs
+
+OPERATORS_ONLY_UPLOAD = N_(
+    "Thanks, but only the bot's operators can add documents. Nothing was stored."
+)
+OPERATORS_ONLY = N_("Sorry, only the bot's operators can add documents.")
 
 # -- operators -----------------------------------------------------------------------------------
 
@@ -58,9 +64,7 @@ async def on_document(update: Update, context: Context) -> None:
     if not await _admit(update, context):
         return
     if not _is_admin(update, context):
-        await message.reply_text(
-            "Thanks, but only the bot's operators can add documents. Nothing was stored."
-        )
+        await message.reply_text(texts(update)(OPERATORS_ONLY_UPLOAD))
         return
     settings = context.settings
     service = context.service
@@ -200,7 +204,7 @@ async def on_reindex(update: Update, context: Context, message: Message) -> None
 async def on_add(update: Update, context: Context, message: Message) -> None:
     """/add URL [URL ...]: add web pages or PDFs by their links (operators only)."""
     if not _is_admin(update, context):
-        await message.reply_text("Sorry, only the bot's operators can add documents.")
+        await message.reply_text(texts(update)(OPERATORS_ONLY))
         return
     urls = links_in(context.args or [])
     if not urls:

@@ -79,6 +79,8 @@ async def test_the_bots_own_words_follow_the_users_language(bot: RunningBot) -> 
     assert reset["text"] == "Erledigt — ich habe unser Gespräch vergessen."
     too_long = await ask(bot, GERMAN, "Warum " * 1000)
     assert too_long["text"].startswith("Die Frage ist zu lang (5.999 Zeichen; die Grenze liegt")
+    unknown = await ask(bot, RUSSIAN, "/frobnicate")
+    assert unknown["text"].startswith("Я не знаю команды /frobnicate. /help покажет")
 
     # a language without a catalog (Brazilian Portuguese), and no language at all: English
     for uid in (BRAZILIAN, ENGLISH):

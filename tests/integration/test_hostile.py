@@ -621,7 +621,10 @@ async def test_a_press_whose_reply_fails_is_answered_once_and_apologised_for_in_
         assert len(texts) == 2 and texts[1].startswith("Sorry")
 
 
-def bot_message(chat: dict[str, Any], question: str | None = None) -> dict[str, Any]:
+def bot_message(
+    chat: dict[str, Any], question: str | None = None, button: str | None = None
+) -> dict[str, Any]:
+    """A message of the bot's, replying to ``question``, with a ``button`` (its data)."""
     message: dict[str, Any] = {
         "message_id": 9001,
         "date": NOW,
@@ -629,6 +632,8 @@ def bot_message(chat: dict[str, Any], question: str | None = None) -> dict[str, 
         "from": bot_user(),
         "text": "A quote",
     }
+    if button is not None:
+        message["reply_markup"] = {"inline_keyboard": [[{"text": "More", "callback_data": button}]]}
     if question is not None:
         message["reply_to_message"] = {
             "message_id": 9000,
@@ -684,10 +689,20 @@ CALLBACK_CASES = [
     ),
     pytest.param(
         Press(
-            {"data": f"more:{FORGED_QID}:999", "message": bot_message(private(READER), QUESTION)},
+            {
+                "data": f"more:{FORGED_QID}:999",
+                "message": bot_message(private(READER), QUESTION, f"more:{FORGED_QID}:999"),
+            },
             r"no more passages",
         ),
         id="forged-huge-offset",
+    ),
+    pytest.param(
+        Press(
+            {"data": f"more:{FORGED_QID}:1", "message": bot_message(private(READER), QUESTION)},
+            r"expired",
+        ),
+        id="button-not-on-the-message",
     ),
     pytest.param(
         Press(

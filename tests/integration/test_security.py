@@ -535,6 +535,9 @@ def vote(chat: dict[str, Any], uid: int) -> Any:
         "from": {"id": 4242, "is_bot": True, "first_name": "Verbatim"},
         "text": "A quote",
         "reply_to_message": question,
+        "reply_markup": {
+            "inline_keyboard": [[{"text": "👍", "callback_data": "vote:0123456789ab:up"}]]
+        },
     }
     return lambda api: api.callback(user(uid), data="vote:0123456789ab:up", message=answer)
 
