@@ -22,7 +22,7 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -169,18 +169,25 @@ def _same_place(a: Passage, b: Passage) -> bool:
     return a.source == b.source and a.start < b.end and b.start < a.end
 
 
-def _queries(embedder: Embedder, keys: Sequence[tuple[str | None, str | None]]) -> FloatArray:
-    """One query vector per (question, topic) in ``embedder``'s space, each text encoded once:
-    the question's, plus ``TOPIC_WEIGHT`` times its topic's, normalised. An empty or missing
-    question (nothing of it in the documents' words) is zeros, or its topic's alone."""
+def _queries(
+    embedder: Embedder,
+    keys: Sequence[tuple[str | None, str | None]],
+    encoded: Mapping[str, FloatArray] | None = None,
+) -> FloatArray:
+    """One query vector per (question, topic) in ``embedder``'s space, each text encoded once
+    (``encoded``: texts whose vectors are at hand): the question's, plus ``TOPIC_WEIGHT``
+    times its topic's, normalised. An empty or missing question (nothing of it in the
+    documents' words) is zeros, or its topic's alone."""
     texts = list(dict.fromkeys(t for key in keys for t in key if t))
-    encoded = embedder.encode(texts) if texts else np.zeros((0, embedder.dimension), np.float32)
-    row = {t: i for i, t in enumerate(texts)}
+    vectors = dict(encoded or {})
+    missing = [t for t in texts if t not in vectors]
+    if missing:
+        vectors.update(zip(missing, embedder.encode(missing), strict=True))
     out = np.zeros((len(keys), embedder.dimension), dtype=np.float32)
     for i, (text, topic) in enumerate(keys):
-        vector = encoded[row[text]] if text else out[i]
+        vector = vectors[text] if text else out[i]
         if topic:
-            vector = vector + TOPIC_WEIGHT * encoded[row[topic]]
+            vector = vector + TOPIC_WEIGHT * vectors[topic]
             vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
         out[i] = vector
     return out
@@ -353,12 +360,16 @@ class Answerer:
             readings: list[tuple[Reading | None, Reading | None]] = [(None, None)] * len(keys)
             if isinstance(space, FusedSpace):
                 encoder = self.multilingual or self.embedder
-                readings = self._readings(keys)
+                readings, encoded = self._readings(keys)
                 english = [
                     (self._english(pair[0], key[0]), self._english(pair[1], key[1]))
                     for pair, key in zip(readings, keys, strict=True)
                 ]
-                queries = np.hstack([_queries(encoder, texts), _queries(self.embedder, english)])
+                if self.translator is None or self.translator.encoder is not encoder:
+                    encoded = {}  # (another encoder's vectors)
+                queries = np.hstack(
+                    [_queries(encoder, texts, encoded), _queries(self.embedder, english)]
+                )
             else:
                 queries = _queries(self.embedder, texts)
             dense = self.retriever.dense(queries, space)
@@ -366,13 +377,16 @@ class Answerer:
                 out[i] = _Dense(queries[j], dense[j], readings[j])
         return out
 
-    def _readings(self, keys: list[_DenseKey]) -> list[tuple[Reading | None, Reading | None]]:
-        """Each key's question and topic put into the documents' words; the words not read
-        before are embedded in one call of their own (beside a question, each word would be
-        padded to its length)."""
+    def _readings(
+        self, keys: list[_DenseKey]
+    ) -> tuple[list[tuple[Reading | None, Reading | None]], dict[str, FloatArray]]:
+        """Each key's question and topic put into the documents' words, and the multilingual
+        encoder's vectors of the questions and topics: one call embeds them with the words
+        not read before (each text is encoded on its own, unpadded; two calls cost about
+        1.5x one)."""
         translator = self.translator
         if translator is None:
-            return [(None, None)] * len(keys)
+            return [(None, None)] * len(keys), {}
         # (text, its language) of each key's question and topic
         asked: list[tuple[tuple[str, str], tuple[str, str] | None]] = [
             (
@@ -385,14 +399,15 @@ class Answerer:
         words = list(
             dict.fromkeys(w for t, lang in pairs for w in translator.words_to_embed(t, lang))
         )
-        encoder = translator.encoder
-        vectors = dict(zip(words, encoder.encode(words), strict=True)) if words else {}
-        return [
-            tuple(  # type: ignore[misc]
-                translator.read(*pair, vectors) if pair is not None else None for pair in key
-            )
-            for key in asked
-        ]
+        questions = [t for text, topic, _ in keys for t in (text, topic) if t]
+        texts = list(dict.fromkeys([*questions, *words]))
+        vectors = dict(zip(texts, translator.encoder.encode(texts), strict=True))
+
+        def read(pair: tuple[str, str] | None) -> Reading | None:
+            return translator.read(*pair, vectors) if pair is not None else None
+
+        readings = [(read(question), read(topic)) for question, topic in asked]
+        return readings, {t: vectors[t] for t in questions}
 
     def _english(self, reading: Reading | None, text: str | None) -> str | None:
         """What the main model reads of a question on the multilingual path: its reading in

