@@ -83,7 +83,13 @@ _ANAPHORA = re.compile(
     r"there|the same|the other|the latter|the former|one)\b",
     re.IGNORECASE,
 )
+_EXISTENTIAL = re.compile(
+    r"\b(?:(?:is|are|was|were|will|would|could|can|has|have|had)\s+there|"
+    r"there\s+(?:is|are|was|were|will|would|could|can|has|have|had|'s|’s))\b",
+    re.IGNORECASE,
+)
 _MAX_FOLLOW_UP_CONTENT_TOKENS = 4
+_OWN_PLACE = re.compile(r"\b(?:in|at|on|across|inside|within|near)\s+(?:the\s+)?[A-Z]")
 _MAX_ELLIPTICAL_WORDS = 4
 _QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b|\?", re.IGNORECASE)
 #: A whole (longer) question declined alone is read in the light of the previous turn only
@@ -152,7 +158,15 @@ def is_follow_up(question: str) -> bool:
     if _FOLLOW_UP_START.match(question) or _FOLLOW_UP_START_OTHER.match(question):
         return True
     content = tokenize(question)
-    return len(content) <= _MAX_FOLLOW_UP_CONTENT_TOKENS and bool(_ANAPHORA.search(question))
+    if len(content) > _MAX_FOLLOW_UP_CONTENT_TOKENS:
+        return False
+    # "there" in "are there", "there is" says something exists: in a question that names
+    # where ("How many mobile operators are there in North Korea?") it points nowhere;
+    # otherwise the last turn may say where ("Was there a discount?" after a question on
+    # prices)
+    if _OWN_PLACE.search(question):
+        question = _EXISTENTIAL.sub(" ", question)
+    return bool(_ANAPHORA.search(question))
 
 
 def topic_of(history: Sequence[str]) -> str | None:

@@ -218,6 +218,25 @@ def test_a_whole_new_question_does_not_quote_the_last_topic(
     assert not answer.answered, answer.passages[:1]
 
 
+@pytest.mark.parametrize(
+    "history",
+    [
+        [],
+        ["Which cities get the upgrade first?", "What equipment is North Korea importing?"],
+    ],
+)
+def test_a_question_that_says_there_are_is_read_alone(
+    article_engine: Engine, history: list[str]
+) -> None:
+    """ "are there" says something exists, it does not point back: after two other questions
+    the answer is the one it gets alone (it quoted the 4G paragraph)."""
+    question = "How many mobile operators are there in North Korea?"
+    answer, alone = article_engine.answer(question, history), article_engine.answer(question)
+    assert answer.resolved_question == question
+    assert answer.passages[:1] == alone.passages[:1]
+    assert "two mobile operators" in answer.passages[0].text
+
+
 def test_an_answer_is_not_padded_with_weak_passages(article_engine: Engine) -> None:
     answer = article_engine.answer("When was Koryolink established?", k=3)
     assert "2008" in answer.passages[0].highlight

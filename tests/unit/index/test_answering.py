@@ -70,6 +70,13 @@ def test_question_is_cleaned() -> None:
         ("Who founded it?", True),
         ("When was Koryolink established?", False),
         ("Which cities will get 4G networks first in North Korea?", False),
+        # "there" that says something exists, in a question that names where, points nowhere
+        # (a helper found this question quoting the previous topic's passage); without a
+        # place of its own, or as a place, it still leans on the last turn
+        ("How many mobile operators are there in North Korea?", False),
+        ("Is there a 4G network in Pyongyang?", False),
+        ("Was there a discount?", True),
+        ("Who lives there?", True),
     ],
 )
 def test_follow_up_detection(question: str, expected: bool) -> None:
