@@ -15,7 +15,7 @@ from index.answering import Answerer
 from index.build import build_index
 from index.config import ChunkingSettings
 from index.embedding import NamedEmbedder, Vectors
-from index.languages import separate_scripts, word_count
+from index.languages import separate_scripts
 from index.spaces import FusedSpace, VectorSpace
 from index.store import current_version_path, load_version
 from index.translation import (
@@ -167,21 +167,6 @@ def test_japanese_is_left_out_of_the_reading() -> None:
     question = separate_scripts("Koryolinkの北朝鮮の会社はいつ設立されましたか")
     assert words_of(question) == ["Koryolink"]
     assert words_of(separate_scripts("北朝鲜的Koryolink")) != ["Koryolink"]  # Chinese is cut
-
-
-@pytest.mark.parametrize(
-    ("text", "words"),
-    [
-        ("And Kang Song NET?", 4),
-        ("Kang Song NETは？", 4),  # a name and one kana
-        ("東京の人口は何人ですか？", 7),  # no spaces: one word per two letters of each run
-        ("김치 만드는 방법을 알려주세요", 8),
-        ("那 Kang Song NET 呢？", 5),
-        ("???", 1),
-    ],
-)
-def test_words_are_counted_in_scripts_without_spaces_too(text: str, words: int) -> None:
-    assert word_count(text) == words
 
 
 def test_the_documents_words_are_letters_only_without_function_words_most_frequent_first() -> None:
