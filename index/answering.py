@@ -60,6 +60,9 @@ SECONDARY_LOGIT_GAP = math.log(4.0)
 #: A follow-up in another language is answered when the confidence (the calibrated probability
 #: that its first quote holds the answer) is at least this.
 FOLLOW_UP_CONFIDENCE = 0.5
+#: A question in another language is declined when that confidence is below this, whatever
+#: the decline rule says (chosen on MLQA German and Chinese: see the README).
+MULTILINGUAL_MIN_CONFIDENCE = 0.1
 #: How much of the previous question a follow-up's query vector carries.
 TOPIC_WEIGHT = 0.6
 
@@ -602,6 +605,10 @@ class Answerer:
             confident = confidence >= FOLLOW_UP_CONFIDENCE
         else:
             confident = scorer.answers(features, follow_up=follow_up)
+            # On one short document the path's decline threshold is low (its evidence is
+            # weaker there); a quote whose calibrated chance of being right is this low is
+            # declined all the same
+            confident = confident and not (ml and confidence < MULTILINGUAL_MIN_CONFIDENCE)
         # "Who wrote it?", "Who reported it?": the byline or attribution answers (index.provenance)
         # "Кто автор статьи?" -> "who author articles"
         # (its words spelt like English ones count here: French "article" names the text)

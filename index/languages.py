@@ -61,6 +61,8 @@ def separate_scripts(text: str) -> str:
     previous = ""
     for ch in text:
         script = script_of(ch) if ch.isalpha() else ""
+        if script == "KATAKANA-HIRAGANA":  # the long-vowel mark "ー" belongs to its word
+            script = previous
         if script and previous and script != previous:
             out.append(" ")
         out.append(ch)

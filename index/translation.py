@@ -67,6 +67,12 @@ _SEEN_WORDS = 50_000
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
+_HIRAGANA = re.compile(r"[\u3040-\u309f]+")
+#: In Japanese text: a run of kanji, of katakana (with its long-vowel mark), or of letters
+_JAPANESE_WORD = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]+|[\u30a0-\u30ff]+|[\u3040-\u309f]+"
+    r"|[^\W\d_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]+"
+)
 #: An elided article or pronoun before an apostrophe and a word: "l'", "d'", "qu'", "dell'" (not
 #: English "Korea's", "don't", "I'm": no such part before it, or no word after it)
 _ELISION = re.compile(
@@ -101,12 +107,14 @@ def common_words(language: str) -> list[str]:
 
 def words_of(text: str) -> list[str]:
     """The question's words; runs of Chinese characters cut into words (``jieba``). Japanese
-    has no segmenter here: in a text with kana, its kana and kanji runs are left out (the
-    Chinese segmenter would cut "北朝鮮" into "北朝", "鮮")."""
-    japanese = bool(_KANA.search(text))
+    has no segmenter here, and the Chinese one would cut "北朝鮮" into "北朝", "鮮": in a text
+    with kana, each run of kanji and each run of katakana is a word ("記事の著者は誰ですか" ->
+    "記事", "著者", "誰"), and the hiragana between them (particles, endings) are left out."""
+    if _KANA.search(text):
+        return [w for w in _JAPANESE_WORD.findall(text) if not _HIRAGANA.fullmatch(w)]
     out: list[str] = []
     for word in WORD.findall(text):
-        if _KANA.search(word) or (japanese and _HAN.search(word)):
+        if _KANA.search(word):
             continue
         elided = _ELISION.match(word)
         if elided:  # French and Italian "l'auteur", "d'opérateurs", "dell'articolo"

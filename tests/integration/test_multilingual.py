@@ -40,6 +40,9 @@ def engine(
         # no word shared with the article: found through the words put into its words
         ("朝鲜从哪家公司进口设备？", "zh", "equipment from Huawei"),
         ("Von welcher Firma kauft Nordkorea Ausrüstung?", "de", "equipment from Huawei"),
+        # Japanese: its words are its kanji and katakana runs
+        ("Koryolinkはいつ設立されましたか？", "ja", FOUNDED),
+        ("どの都市が最初に近代化されますか？", "ja", "major cities"),
     ],
 )
 def test_questions_in_other_languages_are_answered_with_the_english_quote(
@@ -63,6 +66,8 @@ def test_questions_in_other_languages_are_answered_with_the_english_quote(
         # is put into (as "die", "hat" are), it still names the text
         ("Qui est l'auteur de l'article ?", "I'm Vasyl Kolomiiets"),
         ("Quel est le titre de l'article ?", "North Korea Upgrades Mobile Networks"),
+        ("記事の著者は誰ですか？", "I'm Vasyl Kolomiiets"),
+        ("記事のタイトルは何ですか？", "North Korea Upgrades Mobile Networks"),
     ],
 )
 def test_questions_about_the_text_itself_in_other_languages(

@@ -1,5 +1,8 @@
 """The multilingual space (issue 14) with fakes: stored with the version, built
-incrementally, searched for questions in other languages; language routing."""
+incrementally, searched for questions in other languages; language routing.
+
+One module (about 300 lines): every test here shares the fake encoders and the built index
+of its fixtures."""
 
 from __future__ import annotations
 
@@ -159,6 +162,28 @@ def test_a_question_in_another_language_is_answered_from_the_multilingual_space(
     # The same index without the multilingual encoder: the main path alone
     alone = Answerer(answerer.stored, answerer.embedder)
     assert not alone.is_foreign(question)
+
+
+def test_a_question_in_another_language_is_declined_below_the_confidence_floor(
+    answerer: Answerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the decline rule says, a quote whose calibrated chance is below the floor is
+    not given (the floor is read at each answer; the English path has none)."""
+    import index.answering
+
+    question = "Когда извергался вулкан Eyjafjallajökull?"
+    monkeypatch.setattr(index.answering, "MULTILINGUAL_MIN_CONFIDENCE", 0.0)
+    before = answerer.answer(question)
+    assert before.answered and before.confidence is not None
+    monkeypatch.setattr(index.answering, "MULTILINGUAL_MIN_CONFIDENCE", before.confidence + 1e-6)
+    after = answerer.answer(question)
+    assert not after.answered and after.confidence == before.confidence
+    english = "When did Eyjafjallajökull erupt?"
+    monkeypatch.setattr(index.answering, "MULTILINGUAL_MIN_CONFIDENCE", 1.1)
+    assert (
+        answerer.answer(english).answered
+        == Answerer(answerer.stored, answerer.embedder).answer(english).answered
+    )
 
 
 def test_english_questions_keep_the_main_path(answerer: Answerer) -> None:

@@ -159,13 +159,16 @@ def test_an_elided_article_is_cut_off_its_word() -> None:
     assert words_of("Korea's 3G: don't, I'm, it's") == ["Korea's", "3G", "don't", "I'm", "it's"]
 
 
-def test_japanese_is_left_out_of_the_reading() -> None:
-    # no segmenter for it here: cut by the Chinese one, its kana became nonsense words and
-    # its kanji wrong words ("北朝鮮" -> "北朝", "鮮")
-    assert words_of("いつネットワークが作られましたか") == []
-    # as the answerer reads it: scripts cut apart first (languages.separate_scripts)
+def test_japanese_words_are_its_kanji_and_katakana_runs() -> None:
+    # no segmenter for it here, and the Chinese one cut its kana into nonsense words and its
+    # kanji into wrong words ("北朝鮮" -> "北朝", "鮮"): each run of kanji or katakana is a word,
+    # the hiragana between them (particles, endings) are left out
+    assert words_of("記事の著者は誰ですか？") == ["記事", "著者", "誰"]
+    # as the answerer reads it: scripts cut apart first (languages.separate_scripts), the
+    # long-vowel mark staying in its word
     question = separate_scripts("Koryolinkの北朝鮮の会社はいつ設立されましたか")
-    assert words_of(question) == ["Koryolink"]
+    assert words_of(question) == ["Koryolink", "北朝鮮", "会社", "設立"]
+    assert words_of(separate_scripts("いつネットワークが作られましたか")) == ["ネットワーク", "作"]
     assert words_of(separate_scripts("北朝鲜的Koryolink")) != ["Koryolink"]  # Chinese is cut
 
 
