@@ -25,7 +25,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,7 +163,8 @@ class State:
                     for statement in _SCHEMA:
                         cur.execute(statement)
                 except BaseException:
-                    cur.execute("ROLLBACK")
+                    with suppress(sqlite3.Error):  # (SQLite may have rolled back itself)
+                        cur.execute("ROLLBACK")
                     raise
                 cur.execute("COMMIT")
             else:

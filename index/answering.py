@@ -92,7 +92,13 @@ _EXISTENTIAL = re.compile(
     re.IGNORECASE,
 )
 _MAX_FOLLOW_UP_CONTENT_TOKENS = 4
-_OWN_PLACE = re.compile(r"\b(?:in|at|on|across|inside|within|near)\s+(?:the\s+)?[A-Z]")
+#: a place named after a preposition ("in North Korea"; "on Monday" passes for one too)
+_OWN_PLACE = re.compile(
+    r"\b(?i:in|at|on|across|inside|within|near)\s+(?:(?i:the)\s+)?[A-Z][\w’'-]*"
+    r"(?:\s+[A-Z][\w’'-]*)*"
+)
+#: content words besides the place that name what exists ("mobile operators")
+_NAMES_WHAT_EXISTS = 1
 _MAX_ELLIPTICAL_WORDS = 4
 _QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b|\?", re.IGNORECASE)
 #: A whole (longer) question declined alone is read in the light of the previous turn only
@@ -164,10 +170,11 @@ def is_follow_up(question: str) -> bool:
     if len(content) > _MAX_FOLLOW_UP_CONTENT_TOKENS:
         return False
     # "there" in "are there", "there is" says something exists: in a question that names
-    # where ("How many mobile operators are there in North Korea?") it points nowhere;
-    # otherwise the last turn may say where ("Was there a discount?" after a question on
-    # prices)
-    if _OWN_PLACE.search(question):
+    # what and where ("How many mobile operators are there in North Korea?") it points
+    # nowhere; otherwise the last turn may say what or where ("Was there a discount?" after
+    # a question on prices, "How many are there in Pyongyang?")
+    place = _OWN_PLACE.search(question)
+    if place and len(tokenize(_OWN_PLACE.sub(" ", question))) >= _NAMES_WHAT_EXISTS:
         question = _EXISTENTIAL.sub(" ", question)
     return bool(_ANAPHORA.search(question))
 
@@ -353,7 +360,7 @@ class Answerer:
             if contextual.answered and (
                 word_count(text) <= _MAX_ELLIPTICAL_WORDS
                 or (
-                    self._highlights_first_of(contextual, ranked)
+                    self._quotes_first_of(contextual, ranked, same_highlight=True)
                     and (answer.confidence or 0.0) >= WHOLE_QUESTION_CONFIDENCE
                 )
             ):
@@ -445,20 +452,17 @@ class Answerer:
             return self.multilingual_space
         return self.retriever.main
 
-    def _highlights_first_of(self, answer: Answer, ranked: Ranked) -> bool:
-        """Is ``answer``'s first highlight ``ranked``'s best candidate sentence?"""
+    def _quotes_first_of(
+        self, answer: Answer, ranked: Ranked, *, same_highlight: bool = False
+    ) -> bool:
+        """Does ``answer``'s first passage quote the place of ``ranked``'s best candidate
+        (with ``same_highlight``: and highlight the same sentence)? The best candidate's
+        window is made as ``_passages`` makes an answer's."""
         if not answer.passages or not len(ranked.rows):
             return False
-        best = self._window(ranked.hits(1)[0], is_answer=True)
-        first = answer.passages[0]
-        return _same_place(first, best) and first.highlight == best.highlight
-
-    def _quotes_first_of(self, answer: Answer, ranked: Ranked) -> bool:
-        """Does ``answer``'s first passage quote the place of ``ranked``'s best candidate?"""
-        return (
-            bool(answer.passages)
-            and len(ranked.rows) > 0
-            and _same_place(answer.passages[0], self._window(ranked.hits(1)[0]))
+        best, first = self._window(ranked.hits(1)[0]), answer.passages[0]
+        return _same_place(first, best) and (
+            not same_highlight or first.highlight == best.highlight
         )
 
     def _may_be_elliptical(

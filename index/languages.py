@@ -70,14 +70,19 @@ def separate_scripts(text: str) -> str:
     return "".join(out)
 
 
+#: Scripts written without spaces between words, and about how many letters a word has.
+_UNSPACED = {"CJK": 2, "HIRAGANA": 2, "KATAKANA": 2, "THAI": 4}
+
+
 def word_count(text: str) -> int:
-    """About how many words ``text`` has: its space-separated words, a run of Chinese,
-    Japanese or Korean letters counting one word for every two (their words are one to three
-    letters long, and Chinese and Japanese put no spaces between them)."""
+    """About how many words ``text`` has: its space-separated words, where a run of a script
+    written without spaces (Chinese, Japanese, Thai) counts one word for every two letters
+    (four in Thai). Korean puts spaces between its words: each counts one."""
     count = 0
     for word in separate_scripts(text).split():
-        letters = sum(1 for ch in word if ch.isalpha() and script_of(ch) in _IDEOGRAPHIC)
-        count += max(1, math.ceil(letters / 2)) if letters else 1
+        scripts = [script_of(ch) for ch in word if ch.isalpha()]
+        per_word = _UNSPACED.get(scripts[0], 0) if scripts else 0
+        count += max(1, math.ceil(len(scripts) / per_word)) if per_word else 1
     return count
 
 

@@ -67,10 +67,11 @@ _SEEN_WORDS = 50_000
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
-_HIRAGANA = re.compile(r"[\u3040-\u309f]+")
+_HIRAGANA = re.compile(r"[\u3040-\u309f\u30fc]+")  # with the long-vowel mark after it
 #: In Japanese text: a run of kanji, of katakana (with its long-vowel mark), or of letters
 _JAPANESE_WORD = re.compile(
-    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]+|[\u30a0-\u30ff]+|[\u3040-\u309f]+"
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]+|[\u30a0-\u30fb\u30fd-\u30ff][\u30a0-\u30ff]*"
+    r"|[\u3040-\u309f\u30fc]+"
     r"|[^\W\d_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]+"
 )
 #: An elided article or pronoun before an apostrophe and a word: "l'", "d'", "qu'", "dell'" (not

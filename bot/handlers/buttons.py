@@ -203,7 +203,7 @@ async def _recall(context: Context, qid: str, message: object, arg: str, data: s
     if (
         isinstance(message, Message)
         and message.reply_to_message is not None
-        and not _from_a_bot(message.reply_to_message)
+        and not _from_this_bot(message.reply_to_message, context)
         and _carries(message, data)
     ):
         text = message.reply_to_message.text or ""
@@ -218,8 +218,9 @@ async def _recall(context: Context, qid: str, message: object, arg: str, data: s
     return None
 
 
-def _from_a_bot(message: Message) -> bool:
-    return message.from_user is not None and message.from_user.is_bot
+def _from_this_bot(message: Message, context: Context) -> bool:
+    """(An anonymous group admin's question comes from a bot account too: it is a question.)"""
+    return message.from_user is not None and message.from_user.id == context.bot.id
 
 
 def _carries(message: Message, data: str) -> bool:

@@ -75,7 +75,9 @@ def test_question_is_cleaned() -> None:
         # place of its own, or as a place, it still leans on the last turn
         ("How many mobile operators are there in North Korea?", False),
         ("Is there a 4G network in Pyongyang?", False),
+        ("In North Korea, how many operators are there?", False),
         ("Was there a discount?", True),
+        ("How many are there in Pyongyang?", True),  # names where, not what
         ("Who lives there?", True),
     ],
 )

@@ -178,12 +178,8 @@ def test_a_question_in_another_language_is_declined_below_the_confidence_floor(
     monkeypatch.setattr(index.answering, "MULTILINGUAL_MIN_CONFIDENCE", before.confidence + 1e-6)
     after = answerer.answer(question)
     assert not after.answered and after.confidence == before.confidence
-    english = "When did Eyjafjallajökull erupt?"
     monkeypatch.setattr(index.answering, "MULTILINGUAL_MIN_CONFIDENCE", 1.1)
-    assert (
-        answerer.answer(english).answered
-        == Answerer(answerer.stored, answerer.embedder).answer(english).answered
-    )
+    assert answerer.answer("When did Eyjafjallajökull erupt?").answered  # English: no floor
 
 
 def test_english_questions_keep_the_main_path(answerer: Answerer) -> None:

@@ -169,6 +169,7 @@ def test_japanese_words_are_its_kanji_and_katakana_runs() -> None:
     question = separate_scripts("Koryolinkの北朝鮮の会社はいつ設立されましたか")
     assert words_of(question) == ["Koryolink", "北朝鮮", "会社", "設立"]
     assert words_of(separate_scripts("いつネットワークが作られましたか")) == ["ネットワーク", "作"]
+    assert words_of("すごーい") == []  # a long-vowel mark after hiragana is no word
     assert words_of(separate_scripts("北朝鲜的Koryolink")) != ["Koryolink"]  # Chinese is cut
 
 
