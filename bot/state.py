@@ -155,23 +155,27 @@ class State:
         """The tables, created once however many processes start at the same moment: in one
         transaction that holds the store's lock (PostgreSQL's ``CREATE TABLE IF NOT EXISTS`` is
         not safe against a concurrent one: the second fails on a duplicate type name)."""
-        with self._cursor() as cur:
-            if self._param == "?":
-                _wal(self._conn)
-                cur.execute("BEGIN IMMEDIATE")  # waits (timeout) for another process's write
-                try:
-                    for statement in _SCHEMA:
-                        cur.execute(statement)
-                except BaseException:
-                    with suppress(sqlite3.Error):  # (SQLite may have rolled back itself)
-                        cur.execute("ROLLBACK")
-                    raise
-                cur.execute("COMMIT")
-            else:
-                with self._conn.transaction():
-                    cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                    for statement in _SCHEMA:
-                        cur.execute(statement)
+        with self._cursor() as cur, self._holding_the_store(cur):
+            for statement in _SCHEMA:
+                cur.execute(statement)
+
+    @contextmanager
+    def _holding_the_store(self, cur: Any) -> Iterator[None]:
+        """One transaction that no other process's schema work can interleave with."""
+        if self._param != "?":
+            with self._conn.transaction():
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                yield
+            return
+        _wal(self._conn)
+        cur.execute("BEGIN IMMEDIATE")  # waits (timeout) for another process's write
+        try:
+            yield
+        except BaseException:
+            with suppress(sqlite3.Error):  # (SQLite may have rolled back itself)
+                cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:

@@ -389,8 +389,6 @@ class Answerer:
                     (self._english(pair[0], key[0]), self._english(pair[1], key[1]))
                     for pair, key in zip(readings, keys, strict=True)
                 ]
-                if self.translator is None or self.translator.encoder is not encoder:
-                    encoded = {}  # (another encoder's vectors)
                 queries = np.hstack(
                     [_queries(encoder, texts, encoded), _queries(self.embedder, english)]
                 )

@@ -81,6 +81,8 @@ _KIND_WORDS = {
     ),
     "title": frozenset("title titles headline headlines header heading".split()),
 }
+#: Words that name the text or its origin.
+_NAMING_WORDS = _TEXT_WORDS.union(*_KIND_WORDS.values())
 #: At most this many other content words ("who hat den articles written": "hat", "den").
 _OTHER_WORDS = 2
 #: How far down the ranked candidates a byline is looked for.
@@ -105,9 +107,8 @@ def asks_about_origin_in_words(words: str, alike: Sequence[str] = ()) -> str | N
     ``_OTHER_WORDS`` other content words asks something else. ``alike``: its words left out
     of ``words`` for being spelt like English ones; those that name the text or its origin
     count (French "article"), the others ("est", "de") do not."""
-    named = _TEXT_WORDS.union(*_KIND_WORDS.values())
     found = [w.casefold() for w in WORD.findall(words)]
-    found += [w.casefold() for w in alike if w.casefold() in named]
+    found += [w.casefold() for w in alike if w.casefold() in _NAMING_WORDS]
     if not _TEXT_WORDS.intersection(found):
         return None
     for kind, marks in _KIND_WORDS.items():

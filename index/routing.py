@@ -102,10 +102,7 @@ class LanguageRouter:
         if len(words) < MIN_WORDS:
             return None
         # (not the speller's corrections: Spanish "norte", "corea" are one edit from English)
-        english = sum(
-            is_stopword(w) or w in self.speller.counts or zipf(w) >= COMMON_ENGLISH_ZIPF
-            for w in words
-        )
+        english = sum(map(self._english_or_documents, words))
         if english >= len(words) * MAX_ENGLISH_SHARE:
             return None
         guess = self.languages.guess(text)
@@ -120,7 +117,9 @@ class LanguageRouter:
         words = (w.casefold() for w in _LETTERS.findall(text))
         # function words and the documents' words first: most English questions are told
         # without loading the word frequencies (about 35 MB)
-        return all(
-            is_stopword(w) or w in self.speller.counts or zipf(w) >= COMMON_ENGLISH_ZIPF
-            for w in words
-        )
+        return all(map(self._english_or_documents, words))
+
+    def _english_or_documents(self, word: str) -> bool:
+        """A function word, one of the documents' words, or a common English one (checked in
+        that order: the word frequencies are loaded only when needed). ``word`` is folded."""
+        return is_stopword(word) or word in self.speller.counts or zipf(word) >= COMMON_ENGLISH_ZIPF

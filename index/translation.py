@@ -68,11 +68,12 @@ _SEEN_WORDS = 50_000
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HIRAGANA = re.compile(r"[\u3040-\u309f\u30fc]+")  # with the long-vowel mark after it
-#: In Japanese text: a run of kanji, of katakana (with its long-vowel mark), or of letters
+_KANJI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005"  # (and the repetition mark)
+#: In Japanese text: a run of kanji, of katakana (with its long-vowel mark), of hiragana, or
+#: of other letters
 _JAPANESE_WORD = re.compile(
-    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]+|[\u30a0-\u30fb\u30fd-\u30ff][\u30a0-\u30ff]*"
-    r"|[\u3040-\u309f\u30fc]+"
-    r"|[^\W\d_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]+"
+    rf"[{_KANJI}]+|[\u30a0-\u30fb\u30fd-\u30ff][\u30a0-\u30ff]*|{_HIRAGANA.pattern}"
+    rf"|[^\W\d_\u3040-\u30ff{_KANJI}]+"
 )
 #: An elided article or pronoun before an apostrophe and a word: "l'", "d'", "qu'", "dell'" (not
 #: English "Korea's", "don't", "I'm": no such part before it, or no word after it)
