@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from index import sentence_index
-from index.chunking import chunk_document, sentences_for
+from index.chunking import chunk_document, chunking_record, sentences_for
 from index.config import ChunkingSettings
 from index.documents import (
     SUPPORTED_NAMES,
@@ -218,9 +218,11 @@ def _previous(
     if not same_vectors(m.backend, embedder.backend) or (m.model, m.dimension, m.chunking) != (
         embedder.name,
         embedder.dimension,
-        chunking.model_dump(),
+        chunking_record(chunking),
     ):
-        log.info("model, backend or chunking settings changed: rebuilding everything")
+        log.info(
+            "model, backend, chunking settings or sentence splitter changed: rebuilding everything"
+        )
         return None
     if m.chunk_vectors != CHUNK_VECTORS:
         log.info("the index's chunk vectors were made another way: rebuilding everything")
@@ -432,7 +434,7 @@ def _write(
         model=embedder.name,
         backend=embedder.backend,
         dimension=dim,
-        chunking=chunking.model_dump(),
+        chunking=chunking_record(chunking),
         chunk_vectors=CHUNK_VECTORS,
         documents={
             p.doc.source: {

@@ -2,10 +2,14 @@
 
 Sentences are found by a small rule-based splitter (terminal punctuation followed by a capital,
 digit or quote, with common abbreviations and initials protected) that keeps exact offsets;
-paragraph breaks always end a sentence. Chunks are runs of whole sentences packed up to
-``chunk_size`` characters; consecutive chunks share their last sentence, and more trailing
-sentences while they fit in ``chunk_overlap`` characters. A sentence longer than
-``chunk_size`` is cut at word boundaries.
+paragraph breaks always end a sentence. Text from the web, reviews and extracted pages often
+loses the space after a full stop ("the most common tests.If only a few drops..."): such a
+glued boundary ends a sentence too when a word ends it and a plain capitalised word follows
+(not "Console.WriteLine", "St.Petersburg", "U.S.A." or "example.com").
+
+Chunks are runs of whole sentences packed up to ``chunk_size`` characters; consecutive chunks
+share their last sentence, and more trailing sentences while they fit in ``chunk_overlap``
+characters. A sentence longer than ``chunk_size`` is cut at word boundaries.
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ import re
 
 from index.config import ChunkingSettings
 from index.types import Chunk, Document, Span
+
+#: Bump when the splitter below cuts sentences otherwise: an index records it with its
+#: chunking, and an update re-splits every document (2: boundaries without a space).
+SPLITTER_VERSION = 2
 
 _ABBREVIATIONS = frozenset(
     [
@@ -84,6 +92,20 @@ _NUMBER_ABBREVIATIONS = frozenset("no nos vol fig figs pp p art ch sec op".split
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
 _NEXT_STARTS_SENTENCE = re.compile(r"[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ]")
 _PARAGRAPH = re.compile(r"[^\n]+")
+# A boundary without the space: terminal punctuation (and closing quotes or brackets) glued to
+# a plain capitalised word ("tests.If only", "(2010 census).From 1921", "great!The"), after
+# a lower-case word of two letters or more, a number, or a closing bracket or quote.
+_GLUED = re.compile(
+    r"(?:(?<=[a-z]{2})|(?<=\d)|(?<=[)\]\"”’]))[.!?…]+[\"”’)\]]*"
+    r"(?=[A-Z][a-z]+(?:[’'][a-z]+)?(?:[\s,;:!?\"”’)\]]|\.(?:\s|$)|$))"
+)
+# ... but not inside a token that is a path, an address or a dotted name ("www.site.Com").
+_GLUED_TOKEN_START = re.compile(r"[\s(\[\"“‘]")
+
+
+def chunking_record(settings: ChunkingSettings) -> dict[str, int]:
+    """How an index's documents were cut, as its manifest records it."""
+    return {**settings.model_dump(), "splitter": SPLITTER_VERSION}
 
 
 def split_sentences(text: str) -> list[Span]:
@@ -92,16 +114,37 @@ def split_sentences(text: str) -> list[Span]:
     for p_index, para in enumerate(_PARAGRAPH.finditer(text)):
         p_start, p_text = para.start(), para.group()
         cursor = 0
-        for match in _BOUNDARY.finditer(p_text):
-            end = match.end()
-            if end >= len(p_text) or not _NEXT_STARTS_SENTENCE.match(p_text, end):
-                continue
-            if _is_abbreviation(p_text, match.start()):
-                continue
+        for end in _boundaries(p_text):
             _add(spans, p_text, p_start, cursor, end, p_index)
             cursor = end
         _add(spans, p_text, p_start, cursor, len(p_text), p_index)
     return spans
+
+
+def _boundaries(text: str) -> list[int]:
+    """Where the paragraph's sentences end (offsets after their punctuation and spaces)."""
+    ends = []
+    for match in _BOUNDARY.finditer(text):
+        end = match.end()
+        if end >= len(text) or not _NEXT_STARTS_SENTENCE.match(text, end):
+            continue
+        if _is_abbreviation(text, match.start()):
+            continue
+        ends.append(end)
+    ends.extend(m.end() for m in _GLUED.finditer(text) if _glued_ends_sentence(text, m.start()))
+    return sorted(ends)
+
+
+def _glued_ends_sentence(text: str, punctuation: int) -> bool:
+    """Does the word before a glued full stop end a sentence, rather than being part of an
+    abbreviation ("e.g.The"), an address, a path or a dotted name?"""
+    start = punctuation
+    while start > 0 and not _GLUED_TOKEN_START.match(text[start - 1]):
+        start -= 1
+    word = text[start:punctuation].rstrip('"”’)]')
+    if any(ch in word for ch in "./\\@_=:#&") or not word:
+        return False
+    return not _is_abbreviation(text[: start + len(word)] + ".", start + len(word))
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from index.build import build_index
+from index.chunking import SPLITTER_VERSION
 from index.config import ChunkingSettings
 from index.embedding import Vectors
 from index.errors import CorpusError, IndexLoadError
@@ -22,7 +23,7 @@ def test_build_writes_manifest_and_loads(
     stored = load_version(index)
     m = stored.manifest
     assert m.model == "hashing-fake" and m.dimension == 256
-    assert m.chunking == {"chunk_size": 300, "chunk_overlap": 60}
+    assert m.chunking == {"chunk_size": 300, "chunk_overlap": 60, "splitter": SPLITTER_VERSION}
     assert set(m.documents) == {
         "north-korea-upgrades-mobile-networks-with-huawei.txt",
         "volcanoes.md",
@@ -136,6 +137,27 @@ def test_an_index_with_directly_encoded_chunk_vectors_is_rebuilt_not_mixed(
     assert load_version(index).manifest.chunk_vectors == "sentence-mean"
     again = CountingEmbedder()
     assert build_index(corpus, index, again, chunking).unchanged == 2 and again.texts == []
+
+
+def test_an_index_split_by_an_older_splitter_is_split_again(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> None:
+    """A version whose sentences were cut by another splitter (the manifest's chunking says
+    which) is rebuilt whole: its unchanged documents would otherwise keep the old cuts."""
+    index = tmp_path / "index"
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    version = current_version_path(index)
+    assert version is not None
+    manifest_path = version / "manifest.json"
+    data = json.loads(manifest_path.read_text())
+    assert data["chunking"].pop("splitter") == SPLITTER_VERSION  # written before it existed
+    manifest_path.write_text(json.dumps(data))
+
+    counting = CountingEmbedder()
+    summary = build_index(corpus, index, counting, chunking)
+    assert summary.written and summary.unchanged == 0
+    assert any("Koryolink" in t for t in counting.texts)
+    assert load_version(index).manifest.chunking["splitter"] == SPLITTER_VERSION
 
 
 def test_bad_files_are_reported_and_do_not_stop_the_build(

@@ -67,3 +67,34 @@ def test_long_sentence_is_cut_at_words() -> None:
 def test_bad_chunk_settings_are_rejected(size: int, overlap: int) -> None:
     with pytest.raises(ConfigError, match="VERBATIM_CHUNK"):
         chunking_settings(size, overlap)
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        (  # web and review text that lost the space after the full stop
+            "Blood tests are the most common tests.If only a few drops are needed, prick.",
+            ["Blood tests are the most common tests.", "If only a few drops are needed, prick."],
+        ),
+        (
+            "It has 307,930 people (2010 census).From 1921 it was free. Great!The end.",
+            [
+                "It has 307,930 people (2010 census).",
+                "From 1921 it was free.",
+                "Great!",
+                "The end.",
+            ],
+        ),
+        ("In 2008.The network began.", ["In 2008.", "The network began."]),
+        (  # dotted names, addresses, abbreviations and initials are not boundaries
+            "Use Console.WriteLine and Math.Max(a) here. See www.example.Com or St.Petersburg "
+            "e.g.The U.S.A. is big.",
+            [
+                "Use Console.WriteLine and Math.Max(a) here.",
+                "See www.example.Com or St.Petersburg e.g.The U.S.A. is big.",
+            ],
+        ),
+    ],
+)
+def test_a_boundary_without_its_space_ends_a_sentence(text: str, pieces: list[str]) -> None:
+    assert [text[s.start : s.end] for s in split_sentences(text)] == pieces
