@@ -289,10 +289,12 @@ class Answerer:
         self.max_question_chars = max_question_chars
 
     def warm_up(self) -> None:
-        """Load the models of questions in other languages now (``LanguageRouter.warm_up``)."""
+        """Load the models of questions in other languages now (``LanguageRouter.warm_up``),
+        and make the word translation's search of the vocabulary."""
         self.router.warm_up()
         if self.translator is not None:
             warm_up_translation()
+            self.translator.search()
 
     def foreign_language(self, text: str) -> str | None:
         """The language of a question to be searched in the multilingual space, else None."""

@@ -91,11 +91,14 @@ class FusedSpace:
         return self._mix(self.first.chunks(rows, a), self.second.chunks(rows, b))
 
     def nearest_chunks(self, queries: FloatArray, k: int) -> npt.NDArray[np.int64]:
-        """Each space's ``k`` nearest chunks, ordered by the fused similarity."""
-        a, b = self._split(queries)
-        found = np.concatenate(
-            [self.first.nearest_chunks(a, k), self.second.nearest_chunks(b, k)], axis=1
-        )
+        """The first space's ``k`` nearest chunks, ordered by the fused similarity. The
+        second's own nearest are not searched: on the multilingual path its query is the
+        question put word for word into the documents' words, whose chunks the lexical
+        evidence brings in too. Searching them cost 1.6 ms of a 14.9 ms cross-lingual answer
+        (13,690 chunks); leaving them out moved no ``make eval`` figure by more than one
+        question (with the same scorer, before it was trained again on this path)."""
+        a, _ = self._split(queries)
+        found = self.first.nearest_chunks(a, k)
         out = np.full((len(queries), k), -1, dtype=np.int64)
         for i, ids in enumerate(found):
             ids = np.unique(ids[ids >= 0])

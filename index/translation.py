@@ -49,6 +49,7 @@ import numpy.typing as npt
 
 from index.embedding import Embedder
 from index.lexical import WORD, is_stopword
+from index.nearest import BoundedNearest
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -218,6 +219,7 @@ class WordTranslator:
         self.knows = knows
         self._row = {w: i for i, w in enumerate(vocabulary.words)}
         self._lock = threading.Lock()
+        self._search: BoundedNearest | None = None  # made at the first use (``warm_up``)
         #: each (language, word) asked before and what it was put into ("" = nothing close
         #: enough): most of a question's words (function words, the topic's) were asked before
         self._seen: dict[tuple[str, str], str] = {}
@@ -279,12 +281,16 @@ class WordTranslator:
         words = self.vocabulary.words
         if not words:
             return ["" for _ in asked]
-        # one pass over the vocabulary's vectors, a column per asked word
-        sims = np.asarray(self.vocabulary.vectors) @ np.stack([vectors[w] for w in asked]).T
-        for i, word in enumerate(asked):
-            if self._alike(word, language):
-                sims[:, i] = -1.0
-        best = np.argmax(sims, axis=0)
-        return [
-            words[int(j)] if float(sims[j, i]) >= MIN_SIMILARITY else "" for i, j in enumerate(best)
-        ]
+        found = self.search().nearest(
+            np.stack([vectors[w] for w in asked]),
+            MIN_SIMILARITY,
+            [self._alike(word, language) for word in asked],
+        )
+        return [words[row] if row is not None else "" for row in found]
+
+    def search(self) -> BoundedNearest:
+        """The vocabulary's vectors, ready for the nearest-word search (made once)."""
+        with self._lock:
+            if self._search is None:
+                self._search = BoundedNearest.of(self.vocabulary.vectors)
+            return self._search
