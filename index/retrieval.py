@@ -125,7 +125,7 @@ class Retriever:
         ml = stored.multilingual
         #: the multilingual space, when the version has one
         self.multilingual = (
-            VectorSpace("multilingual", ml.sentence_vectors, ml.chunk_vectors)
+            VectorSpace("multilingual", ml.sentence_vectors, ml.chunk_vectors, ml.chunk_index)
             if ml is not None
             else None
         )

@@ -17,7 +17,7 @@ FloatArray = npt.NDArray[np.float32]
 class VectorSpace:
     """One embedding of the index's sentences and chunks: the main model's (searched with the
     version's FAISS index), or the multilingual encoder's (``index.multilingual``; its chunks
-    searched exactly)."""
+    searched exactly, or beyond ``ann.AnnSettings.exact_max`` chunks through its own index)."""
 
     name: str
     sentence_vectors: FloatArray

@@ -14,12 +14,17 @@ Layout of ``VERBATIM_INDEX_DIR``::
     versions/<version>/multilingual_chunk_vectors.npy      see index.multilingual)
     versions/<version>/multilingual_words.json          (with it: the documents' words and
     versions/<version>/multilingual_word_vectors.npy     their vectors, index.translation)
+    versions/<version>/multilingual_chunks.faiss        (with it, beyond ``exact_max`` chunks:
+                                                         its chunks' IVF-SQ8 index)
 
 ``chunks.faiss`` is exact (``IndexFlatIP``) for small corpora and an approximate IVF-SQ8 index
 for large ones (``index.ann`` says why); the manifest's ``ann`` field names the type and the
 search parameters (nprobe), which ``load_version`` applies on every load. Manifests from before
-that field mean a flat index. The FAISS file and the vector ``.npy`` files are memory-mapped
-read-only, so bot processes serving the same version share those pages.
+that field mean a flat index. The multilingual space's chunks are searched exactly (numpy) up
+to the same size and through an index of the same kind beyond it, named in the manifest's
+``multilingual.ann`` (a version written before it is searched exactly). The FAISS files and
+the vector ``.npy`` files are memory-mapped read-only, so bot processes serving the same
+version share those pages.
 
 Nothing is pickled: JSON lines, ``.npy`` written with ``allow_pickle=False`` and FAISS's own
 format. A build writes a new version directory and only then swaps ``current``: a build that
@@ -70,6 +75,7 @@ _ML_SENTENCES = "multilingual_sentence_vectors.npy"
 _ML_CHUNKS = "multilingual_chunk_vectors.npy"
 _ML_WORDS = "multilingual_words.json"
 _ML_WORD_VECTORS = "multilingual_word_vectors.npy"
+_ML_CHUNK_INDEX = "multilingual_chunks.faiss"
 _FILES = (
     "documents.jsonl",
     "chunks.jsonl",
@@ -137,6 +143,9 @@ class MultilingualVectors:
     chunk_vectors: npt.NDArray[np.float32]
     #: the documents' words and their vectors (None in a space built before them)
     vocabulary: Vocabulary | None = None
+    #: its chunks' approximate index beyond ``ann.AnnSettings.exact_max`` chunks (None:
+    #: searched exactly)
+    chunk_index: Any = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +251,15 @@ def write_version(
         chunk_index, spec = ann.build(vectors, ann_settings, progress=progress)
         ann.write_index(chunk_index, tmp / "chunks.faiss")
         del chunk_index
+        ml_spec = dict(manifest.multilingual)
+        if multilingual is not None:
+            ml_spec.pop("ann", None)
+            ml_vectors = np.asarray(multilingual.chunk_vectors, dtype=np.float32)
+            if ann.choose(len(ml_vectors), ann_settings or ann.AnnSettings()).kind != ann.FLAT:
+                ml_index, ml_ann = ann.build(ml_vectors, ann_settings, progress=progress)
+                ann.write_index(ml_index, tmp / _ML_CHUNK_INDEX)
+                del ml_index
+                ml_spec["ann"] = ml_ann.to_dict()
         if extras is not None:
             written = set(tmp.iterdir())
             extras(tmp)
@@ -249,7 +267,14 @@ def write_version(
                 _fsync_tree(added)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         name = f"{stamp}-{uuid.uuid4().hex[:8]}"
-        final_manifest = Manifest(**{**asdict(manifest), "version": name, "ann": spec.to_dict()})
+        final_manifest = Manifest(
+            **{
+                **asdict(manifest),
+                "version": name,
+                "ann": spec.to_dict(),
+                "multilingual": ml_spec,
+            }
+        )
         _write_text(tmp / MANIFEST, final_manifest.to_json())
         _fsync_dir(tmp)
         final = versions / name
@@ -341,8 +366,18 @@ def load_version(
                 if "words" in manifest.multilingual
                 else None
             )
+            ml_index = None
+            if "ann" in manifest.multilingual:
+                reading = _ML_CHUNK_INDEX
+                ml_index = ann.read_index(
+                    path / reading, ann.IndexSpec.from_dict(manifest.multilingual["ann"])
+                )
             multilingual = MultilingualVectors(
-                str(manifest.multilingual.get("model", "")), ml_sentences, ml_chunks, vocabulary
+                str(manifest.multilingual.get("model", "")),
+                ml_sentences,
+                ml_chunks,
+                vocabulary,
+                ml_index,
             )
     except FileNotFoundError as exc:
         raise IndexLoadError(
@@ -409,6 +444,11 @@ def _check_consistent(stored: StoredIndex) -> None:
         shapes = (ml.sentence_vectors.shape, ml.chunk_vectors.shape)
         if shapes != ((len(stored.sentences), dimension), (len(chunks), dimension)):
             problems.append("the multilingual vectors do not match the sentences and chunks")
+        if ml.chunk_index is not None and (ml.chunk_index.ntotal, ml.chunk_index.d) != (
+            len(chunks),
+            dimension,
+        ):
+            problems.append(f"{_ML_CHUNK_INDEX} does not match the chunks")
     if problems:
         raise IndexLoadError(
             f"index in {stored.path} is inconsistent ({'; '.join(problems)}): "

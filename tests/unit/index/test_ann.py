@@ -14,9 +14,14 @@ import numpy.typing as npt
 import pytest
 
 from index import ann
+from index.answering import Answerer
+from index.build import build_index
+from index.config import ChunkingSettings
 from index.engine import Engine
 from index.errors import IndexLoadError
 from index.store import MANIFEST, Manifest, current_version_path, load_version, write_version
+from tests.conftest import CountingEmbedder
+from tests.unit.index.test_multilingual import TranslatingEmbedder
 
 DIM = 32
 SMALL = ann.AnnSettings(exact_max=1_000)  # the approximate path from 1,001 vectors
@@ -195,3 +200,46 @@ def test_a_manifest_naming_another_index_type_is_a_clear_error(engine: Engine) -
     (path / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(IndexLoadError, match=r"chunks\.faiss.*verbatim index build"):
         load_version(engine.settings.index_dir)
+
+
+def test_a_large_multilingual_space_gets_its_own_chunk_index(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> None:
+    """Beyond ``exact_max`` chunks the multilingual chunks are searched through an IVF index of
+    their own (recorded in the manifest, read back with its parameters), not read whole for
+    every question; a version written without it is still searched exactly."""
+    index = tmp_path / "index"
+    main, ml = CountingEmbedder(), TranslatingEmbedder()
+    build_index(corpus, index, main, chunking, multilingual=ml)
+    stored = load_version(index)
+    assert stored.multilingual is not None and stored.multilingual.chunk_index is None
+    assert "ann" not in stored.manifest.multilingual  # small: exact, as before
+    tiny = ann.AnnSettings(exact_max=0, train_per_list=2, min_probes=2)
+    path = write_version(
+        index,
+        stored.manifest,
+        stored.documents,
+        stored.chunks,
+        stored.sentences,
+        np.asarray(stored.chunk_vectors),
+        np.asarray(stored.sentence_vectors),
+        ann_settings=tiny,
+        progress=False,
+        multilingual=stored.multilingual,
+    )
+    spec = ann.choose(len(stored.chunks), tiny)
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["multilingual"]["ann"] == spec.to_dict()
+    again = load_version(index)
+    assert again.multilingual is not None and again.multilingual.chunk_index is not None
+    ivf = faiss.extract_index_ivf(again.multilingual.chunk_index)
+    assert (ivf.nlist, ivf.nprobe, ivf.ntotal) == (spec.nlist, spec.nprobe, len(again.chunks))
+    answerer = Answerer(again, main, multilingual=ml)
+    space = answerer.retriever.multilingual
+    assert space is not None and space.faiss_index is again.multilingual.chunk_index
+    answer = answerer.answer("Когда извергался вулкан Eyjafjallajökull?", force=True)
+    assert "erupted in 2010" in answer.passages[0].highlight
+    # A damaged one is a clear error naming the file
+    (path / "multilingual_chunks.faiss").write_bytes(b"not an index")
+    with pytest.raises(IndexLoadError, match=r"multilingual_chunks\.faiss.*verbatim index build"):
+        load_version(index)
