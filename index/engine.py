@@ -129,12 +129,15 @@ class Engine:
                 log.exception("new index could not be loaded; still serving %s", self._loaded_path)
                 self._loaded_path = path  # do not retry the same broken version in a loop
                 return False
-            self._answerer = Answerer(
+            answerer = Answerer(
                 stored,
                 self.embedder,
                 max_question_chars=self.settings.max_question_chars,
                 multilingual=self.multilingual,
             )
+            if self._answerer is not None:  # a new version while serving: ready before use
+                answerer.prepare()
+            self._answerer = answerer
             self._loaded_path = stored.path
             log.info("index loaded: %s (%d chunks)", stored.path.name, len(stored.chunks))
             return True

@@ -30,8 +30,10 @@ RANK = 96
 SAMPLE = 4096
 #: Below this many rows (or dimensions), the full pass is as cheap: no copy is made.
 SMALL = 2048
-#: The bound is widened by this much against float rounding.
-_SLACK = 1e-4
+#: The bound is widened by this much (times the query's and the longest row's lengths)
+#: against float rounding: a row's length outside the basis, sqrt(|v|² − |Pᵀv|²), loses most
+#: of its digits when it is small (float32 sums of 512 products: ~1e-6 under the root).
+_SLACK = 2e-3
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class BoundedNearest:
     basis: FloatArray | None
     projected: FloatArray
     residual: FloatArray  # each row's length outside the basis
+    longest: float = 1.0  # the longest row's length (the slack scales with it)
 
     @classmethod
     def of(cls, vectors: FloatArray) -> BoundedNearest:
@@ -54,7 +57,8 @@ class BoundedNearest:
         _, directions = np.linalg.eigh(sample.T @ sample)  # ascending eigenvalues
         basis = np.ascontiguousarray(directions[:, ::-1][:, :RANK], dtype=np.float32)
         projected = np.ascontiguousarray(vectors @ basis)
-        return cls(vectors, basis, projected, _outside(vectors, projected))
+        longest = float(np.sqrt(np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64).max()))
+        return cls(vectors, basis, projected, _outside(vectors, projected), longest)
 
     def nearest(
         self, queries: FloatArray, floor: float, barred: Sequence[bool] = ()
@@ -75,8 +79,10 @@ class BoundedNearest:
             return out
         low = queries[wanted] @ self.basis
         bound = self.projected @ low.T + np.outer(self.residual, _outside(queries[wanted], low))
+        lengths = np.linalg.norm(queries[wanted].astype(np.float64), axis=1)
+        slack = _SLACK * lengths * self.longest
         for column, i in enumerate(wanted):
-            rows = np.flatnonzero(bound[:, column] >= floor - _SLACK)
+            rows = np.flatnonzero(bound[:, column] >= floor - slack[column])
             if not len(rows):
                 continue
             sims = self.vectors[rows] @ queries[i]
@@ -87,6 +93,6 @@ class BoundedNearest:
 
 def _outside(vectors: FloatArray, projected: FloatArray) -> FloatArray:
     """Each row's length outside the basis: sqrt(|v|² − |Pᵀv|²)."""
-    inside = np.einsum("ij,ij->i", projected, projected)
-    total = np.einsum("ij,ij->i", vectors, vectors)
+    inside = np.einsum("ij,ij->i", projected, projected, dtype=np.float64)
+    total = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
     return np.asarray(np.sqrt(np.maximum(total - inside, 0.0)), dtype=np.float32)

@@ -220,6 +220,7 @@ class WordTranslator:
         self._row = {w: i for i, w in enumerate(vocabulary.words)}
         self._lock = threading.Lock()
         self._search: BoundedNearest | None = None  # made at the first use (``warm_up``)
+        self._making = threading.Lock()  # (not ``_lock``: reading goes on meanwhile)
         #: each (language, word) asked before and what it was put into ("" = nothing close
         #: enough): most of a question's words (function words, the topic's) were asked before
         self._seen: dict[tuple[str, str], str] = {}
@@ -290,7 +291,7 @@ class WordTranslator:
 
     def search(self) -> BoundedNearest:
         """The vocabulary's vectors, ready for the nearest-word search (made once)."""
-        with self._lock:
+        with self._making:
             if self._search is None:
                 self._search = BoundedNearest.of(self.vocabulary.vectors)
             return self._search

@@ -144,11 +144,11 @@ def test_bad_specs_are_rejected(kind: Any, nlist: int, nprobe: int) -> None:
         ann.IndexSpec(kind, nlist, nprobe)
 
 
-def _rewrite(engine: Engine, settings: ann.AnnSettings) -> Path:
-    """Write the engine's current version again, with its chunk index built by ``settings``."""
-    stored = load_version(engine.settings.index_dir)
+def _rewrite(index: Path, settings: ann.AnnSettings) -> Path:
+    """Write the current version again, with its chunk indexes built by ``settings``."""
+    stored = load_version(index)
     return write_version(
-        engine.settings.index_dir,
+        index,
         stored.manifest,
         stored.documents,
         stored.chunks,
@@ -157,6 +157,7 @@ def _rewrite(engine: Engine, settings: ann.AnnSettings) -> Path:
         np.asarray(stored.sentence_vectors),
         ann_settings=settings,
         progress=False,
+        multilingual=stored.multilingual,
     )
 
 
@@ -165,7 +166,7 @@ def test_the_store_records_the_index_and_applies_its_parameters(engine: Engine) 
     assert stored.manifest.ann == {"type": "Flat", "metric": "inner_product"}
     n = len(stored.chunks)
     tiny = ann.AnnSettings(exact_max=0, train_per_list=2, min_probes=2)
-    path = _rewrite(engine, tiny)
+    path = _rewrite(engine.settings.index_dir, tiny)
     manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     spec = ann.choose(n, tiny)
     assert spec.kind == ann.IVF_SQ8
@@ -215,18 +216,7 @@ def test_a_large_multilingual_space_gets_its_own_chunk_index(
     assert stored.multilingual is not None and stored.multilingual.chunk_index is None
     assert "ann" not in stored.manifest.multilingual  # small: exact, as before
     tiny = ann.AnnSettings(exact_max=0, train_per_list=2, min_probes=2)
-    path = write_version(
-        index,
-        stored.manifest,
-        stored.documents,
-        stored.chunks,
-        stored.sentences,
-        np.asarray(stored.chunk_vectors),
-        np.asarray(stored.sentence_vectors),
-        ann_settings=tiny,
-        progress=False,
-        multilingual=stored.multilingual,
-    )
+    path = _rewrite(index, tiny)
     spec = ann.choose(len(stored.chunks), tiny)
     manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["multilingual"]["ann"] == spec.to_dict()

@@ -86,6 +86,16 @@ def test_bad_chunk_settings_are_rejected(size: int, overlap: int) -> None:
             ],
         ),
         ("In 2008.The network began.", ["In 2008.", "The network began."]),
+        (  # names in code: the word after the dot does not open sentences
+            "Call fmt.Println to print, os.Exit to stop, time.Now for the clock (models.Model).",
+            ["Call fmt.Println to print, os.Exit to stop, time.Now for the clock (models.Model)."],
+        ),
+        (  # a token far longer than a word (a hash, a path, code) ends no sentence; nor, read
+            # in time linear in its length, does a long run of dotted pieces
+            "x" * 60 + "aa.The end. " + "aa.Bb," * 3000,
+            ["x" * 60 + "aa.The end. " + "aa.Bb," * 3000],
+        ),
+        ("I bought it for my son.He's happy.", ["I bought it for my son.", "He's happy."]),
         (  # dotted names, addresses, abbreviations and initials are not boundaries
             "Use Console.WriteLine and Math.Max(a) here. See www.example.Com or St.Petersburg "
             "e.g.The U.S.A. is big.",

@@ -257,6 +257,10 @@ def test_the_engine_builds_and_serves_the_space_when_the_settings_say_so(
     engine.build()
     assert engine.answerer.multilingual is not None
     assert load_version(on.index_dir).manifest.multilingual["model"] == "hashing-fake-ml"
+    # a new version while serving is made ready (the word search) before it is switched in
+    (on.corpus_dir / "more.txt").write_text("Geysers erupt in Iceland.\n", encoding="utf-8")
+    engine.build()
+    assert engine.answerer.translator is not None and engine.answerer.translator._search
     off = Engine.open(on.model_copy(update={"multilingual": False}))
     assert off.multilingual is None and off.answerer.multilingual is None
 

@@ -50,3 +50,26 @@ def test_a_tie_goes_to_the_first_row_as_in_the_full_pass() -> None:
     vectors = _unit(rng.standard_normal((SMALL + 500, 512)))
     vectors[SMALL + 100] = vectors[17]  # the same word vector twice
     assert BoundedNearest.of(vectors).nearest(vectors[[17]], 0.9) == [17]
+
+
+def test_rows_just_outside_the_basis_are_still_found() -> None:
+    """A row's length outside the basis is tiny here, where float32 loses most digits of it:
+    the slack must cover that (a review found such rows missed with a slack of 1e-4)."""
+    rng = np.random.default_rng(9)
+    vectors = _unit(rng.standard_normal((9000, 512)))  # row 1 is not in the basis's sample
+    basis = BoundedNearest.of(vectors).basis
+    assert basis is not None
+    b = basis.astype(np.float64)
+    eps = 2.8e-4
+    for _ in range(10):
+        inside = b @ rng.standard_normal(b.shape[1])
+        inside /= np.linalg.norm(inside)
+        outside = rng.standard_normal(512)
+        outside -= b @ (b.T @ outside)
+        outside /= np.linalg.norm(outside)
+        vectors[1] = np.sqrt(1 - eps**2) * inside + eps * outside
+        # a query at cosine 0.70005 with row 1: just above the floor
+        angle = np.arccos(0.70005) + np.arctan2(eps, np.sqrt(1 - eps**2))
+        queries = _unit((np.cos(angle) * inside + np.sin(angle) * outside)[None, :])
+        assert _full_pass(vectors, queries, 0.7) == [1]
+        assert BoundedNearest.of(vectors).nearest(queries, 0.7) == [1]
