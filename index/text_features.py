@@ -50,7 +50,9 @@ _TIME_S = re.compile(
     re.I,
 )
 _QUANTITY_S = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    # a number, but not one inside a name: "3G", "4K", "MP3", "COVID-19", "F-16"
+    r"(?<![^\W\d_])(?<![^\W\d_]-)(?<!\d)\d+(?:[.,]\d+)*(?![^\W\d_](?![^\W\d_]))|"
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
     r"forty|fifty|hundred|thousand|million|billion|dozen|half|percent|several|few)\b",
     re.I,
 )

@@ -235,6 +235,8 @@ def test_a_question_that_says_there_are_is_read_alone(
     assert answer.resolved_question == question
     assert answer.passages[:1] == alone.passages[:1]
     assert "two mobile operators" in answer.passages[0].text
+    # and the bold sentence is that one, not "North Korea operates on 3G networks"
+    assert "two mobile operators" in answer.passages[0].highlight
 
 
 def test_an_answer_is_not_padded_with_weak_passages(article_engine: Engine) -> None:

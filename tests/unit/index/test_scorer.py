@@ -75,6 +75,20 @@ def test_answer_types() -> None:
     assert answer_type("Is the equipment new?") is None
 
 
+def test_a_number_inside_a_name_is_no_quantity() -> None:
+    """A "how many" question is not answered by "3G" or "MP3": a digit in a name is no count."""
+    f = _features(
+        "How many mobile operators are there?",
+        [
+            "North Korea operates on 3G networks.",
+            "It plays MP3 files, flies F-16s, tracks COVID-19 and builds the A320.",
+            "There are two mobile operators.",
+            "The 12-15 km route cost $5,000, 10% less, in 2015.",
+        ],
+    )
+    assert f["answer_type"] == [0.0, 0.0, 1.0, 1.0]
+
+
 def _features(question: str, sentences: list[str]) -> dict[str, list[float]]:
     f = text_features(question, tokenize(question), sentences)
     return {k: [float(x) for x in v] for k, v in vars(f).items()}
