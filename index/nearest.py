@@ -54,10 +54,13 @@ class BoundedNearest:
         if n < SMALL or dimension <= 2 * RANK:
             return cls(vectors, None, empty, np.zeros(n, dtype=np.float32))
         sample = np.asarray(vectors[:: max(1, n // SAMPLE)], dtype=np.float64)
+        sample = sample[np.isfinite(sample).all(axis=1)]  # (a damaged row is never a match)
         _, directions = np.linalg.eigh(sample.T @ sample)  # ascending eigenvalues
         basis = np.ascontiguousarray(directions[:, ::-1][:, :RANK], dtype=np.float32)
         projected = np.ascontiguousarray(vectors @ basis)
-        longest = float(np.sqrt(np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64).max()))
+        lengths = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
+        lengths = lengths[np.isfinite(lengths)]
+        longest = float(np.sqrt(lengths.max())) if len(lengths) else 1.0
         return cls(vectors, basis, projected, _outside(vectors, projected), longest)
 
     def nearest(

@@ -73,3 +73,14 @@ def test_rows_just_outside_the_basis_are_still_found() -> None:
         queries = _unit((np.cos(angle) * inside + np.sin(angle) * outside)[None, :])
         assert _full_pass(vectors, queries, 0.7) == [1]
         assert BoundedNearest.of(vectors).nearest(queries, 0.7) == [1]
+
+
+def test_a_damaged_row_matches_nothing_and_spoils_no_other() -> None:
+    rng = np.random.default_rng(2)
+    vectors = _unit(rng.standard_normal((SMALL + 1000, 512)))
+    vectors[0] = np.nan  # in the basis's sample
+    vectors[1] = np.inf
+    with np.errstate(invalid="ignore"):
+        search = BoundedNearest.of(vectors)
+        assert search.basis is not None and np.isfinite(search.basis).all()
+        assert search.nearest(vectors[[5, 7]], 0.9) == [5, 7]
