@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -16,6 +19,17 @@ from index.process import prepare_process
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "corpus" / "north-korea-upgrades-mobile-networks-with-huawei.txt"
 SQUAD = ROOT.parent / "shared" / "eval" / "squad2-dev-subset.json"
+_T = TypeVar("_T")
+
+
+def edit_manifest(version: Path, edit: Callable[[dict[str, Any]], _T]) -> _T:
+    """Rewrite a version's manifest.json through ``edit`` (as an older release, or damage,
+    would have left it); returns what ``edit`` returns."""
+    path = version / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    out = edit(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return out
 
 
 def pytest_configure(config: pytest.Config) -> None:

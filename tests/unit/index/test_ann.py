@@ -20,7 +20,7 @@ from index.config import ChunkingSettings
 from index.engine import Engine
 from index.errors import IndexLoadError
 from index.store import MANIFEST, Manifest, current_version_path, load_version, write_version
-from tests.conftest import CountingEmbedder
+from tests.conftest import CountingEmbedder, edit_manifest
 from tests.unit.index.test_multilingual import TranslatingEmbedder
 
 DIM = 32
@@ -184,9 +184,7 @@ def test_the_store_records_the_index_and_applies_its_parameters(engine: Engine) 
 def test_a_manifest_from_before_the_field_still_loads(engine: Engine) -> None:
     path = current_version_path(engine.settings.index_dir)
     assert path is not None
-    data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    del data["ann"]
-    (path / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+    edit_manifest(path, lambda m: m.pop("ann"))
     stored = load_version(engine.settings.index_dir)
     assert stored.manifest.ann == {}
     assert isinstance(stored.faiss_index, faiss.IndexFlatIP)
@@ -196,9 +194,7 @@ def test_a_manifest_from_before_the_field_still_loads(engine: Engine) -> None:
 def test_a_manifest_naming_another_index_type_is_a_clear_error(engine: Engine) -> None:
     path = current_version_path(engine.settings.index_dir)
     assert path is not None
-    data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    data["ann"] = ann.IndexSpec(ann.IVF_SQ8, 4, 2).to_dict()
-    (path / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+    edit_manifest(path, lambda m: m.update(ann=ann.IndexSpec(ann.IVF_SQ8, 4, 2).to_dict()))
     with pytest.raises(IndexLoadError, match=r"chunks\.faiss.*verbatim index build"):
         load_version(engine.settings.index_dir)
 

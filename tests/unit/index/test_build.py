@@ -1,5 +1,5 @@
-import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,8 +10,8 @@ from index.config import ChunkingSettings
 from index.embedding import Vectors
 from index.errors import CorpusError, IndexLoadError
 from index.sentence_index import signature
-from index.store import MANIFEST, current_version_path, load_version
-from tests.conftest import CountingEmbedder, make_pdf
+from index.store import current_version_path, load_version
+from tests.conftest import CountingEmbedder, edit_manifest, make_pdf
 
 
 def test_build_writes_manifest_and_loads(
@@ -45,10 +45,13 @@ def test_a_version_made_with_another_tokenizer_is_written_again_without_reembedd
     index = tmp_path / "index"
     build_index(corpus, index, CountingEmbedder(), chunking)
     first = load_version(index)
-    manifest = json.loads((first.path / MANIFEST).read_text())
-    assert manifest["extra"]["lexical"] == signature()
-    manifest["extra"]["lexical"] = "1/PyStemmer-0/000000000000"  # as an older release wrote
-    (first.path / MANIFEST).write_text(json.dumps(manifest))
+
+    def older_lexical(manifest: dict[str, Any]) -> str:
+        lexical: str = manifest["extra"]["lexical"]
+        manifest["extra"]["lexical"] = "1/PyStemmer-0/000000000000"  # as an older release wrote
+        return lexical
+
+    assert edit_manifest(first.path, older_lexical) == signature()
     again = CountingEmbedder()
     summary = build_index(corpus, index, again, chunking)
     assert summary.written and again.texts == []  # a new version, nothing re-embedded
@@ -124,10 +127,7 @@ def test_an_index_with_directly_encoded_chunk_vectors_is_rebuilt_not_mixed(
     build_index(corpus, index, CountingEmbedder(), chunking)
     version = current_version_path(index)
     assert version is not None
-    manifest_path = version / "manifest.json"
-    data = json.loads(manifest_path.read_text())
-    assert data.pop("chunk_vectors") == "sentence-mean"
-    manifest_path.write_text(json.dumps(data))
+    assert edit_manifest(version, lambda m: m.pop("chunk_vectors")) == "sentence-mean"
     assert load_version(index).manifest.chunk_vectors == "encoded"
 
     counting = CountingEmbedder()
@@ -148,10 +148,8 @@ def test_an_index_split_by_an_older_splitter_is_split_again(
     build_index(corpus, index, CountingEmbedder(), chunking)
     version = current_version_path(index)
     assert version is not None
-    manifest_path = version / "manifest.json"
-    data = json.loads(manifest_path.read_text())
-    assert data["chunking"].pop("splitter") == SPLITTER_VERSION  # written before it existed
-    manifest_path.write_text(json.dumps(data))
+    # written before the splitter was recorded
+    assert edit_manifest(version, lambda m: m["chunking"].pop("splitter")) == SPLITTER_VERSION
 
     counting = CountingEmbedder()
     summary = build_index(corpus, index, counting, chunking)

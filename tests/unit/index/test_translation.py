@@ -4,7 +4,6 @@ reads (retrieval.FusedSpace)."""
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from index.translation import (
     embed_vocabulary,
     words_of,
 )
-from tests.conftest import CountingEmbedder
+from tests.conftest import CountingEmbedder, edit_manifest
 from tests.unit.index.test_multilingual import TranslatingEmbedder
 
 _DIM = 16
@@ -234,9 +233,7 @@ def test_a_space_from_before_the_word_vectors_gets_them_with_nothing_else_re_emb
     corpus: Path, tmp_path: Path, chunking: ChunkingSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
     index, main, path = _built(corpus, tmp_path, chunking)
-    manifest = json.loads((path / "manifest.json").read_text("utf-8"))
-    del manifest["multilingual"]["words"]  # as a version written before them
-    (path / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    edit_manifest(path, lambda m: m["multilingual"].pop("words"))  # as written before them
     for old in path.glob("multilingual_word*"):
         old.unlink()
     stored = load_version(index)
