@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from index.documents import (
     sha256_bytes,
 )
 from index.embedding import Embedder, Vectors, same_vectors
-from index.errors import CorpusError, DocumentError, IndexLoadError
+from index.errors import ConfigError, CorpusError, DocumentError, IndexLoadError
 from index.languages import shared_identifier
 from index.scorer import MULTILINGUAL_SCORER_FILE, scorer_version
 from index.store import (
@@ -69,6 +70,8 @@ class BuildSummary:
     #: documents of the index in use embedded again though unchanged (``--full``, another
     #: model, backend or chunking)
     reembedded: int = 0
+    #: the backend that embedded the documents when not the index's own (``documents_embedder``)
+    embedded_with: str = ""
 
     def line(self) -> str:
         text = (
@@ -80,6 +83,8 @@ class BuildSummary:
         if self.failed:
             text += f", {len(self.failed)} failed"
         text += f"; {self.documents} documents, {self.chunks} chunks; {self.seconds:.1f} s"
+        if self.embedded_with:
+            text += f" (sentences embedded with {self.embedded_with})"
         if not self.written:
             text += " (index already up to date)"
         elif self.remade and not (self.added or self.changed or self.removed):
@@ -87,6 +92,8 @@ class BuildSummary:
                 done = "the multilingual space embedded, the documents' vectors kept"
             elif "multilingual words" in self.remade:
                 done = "the documents' words embedded in the multilingual space, nothing else"
+            elif self.reembedded:
+                done = "the documents cut otherwise embedded again"
             else:
                 done = "nothing re-embedded"
             text += f" (new version: its {self.remade} were made otherwise; {done})"
@@ -114,12 +121,17 @@ def build_index(
     full: bool = False,
     progress: bool = False,
     multilingual: Embedder | None = None,
+    documents_embedder: Callable[[int], Embedder] | None = None,
 ) -> BuildSummary:
     """Build (or update) the index of ``corpus_dir``; with ``multilingual``, its sentences and
-    chunks are also embedded in that encoder's space (questions in other languages)."""
+    chunks are also embedded in that encoder's space (questions in other languages).
+    ``documents_embedder``: given how many sentences are to be embedded, what embeds them
+    (``embedder`` itself, or one whose vectors agree with its: ``same_vectors``)."""
     started = time.perf_counter()
     with build_lock(index_dir):
         previous = None if full else _previous(index_dir, embedder, chunking)
+        # only the sentence splitter changed: documents it cuts as before keep their vectors
+        resplit = previous is not None and previous.manifest.chunking != chunking_record(chunking)
         old_parts = _parts_by_source(previous, multilingual) if previous else {}
         parts: list[_DocParts] = []
         failed: list[str] = []
@@ -140,6 +152,13 @@ def build_index(
                     parts.append(old)
                 continue
             if old is not None and old.doc.content_hash == sha256_bytes(raw):
+                if resplit and not _same_cut(old, chunking):
+                    # the new splitter cuts this document otherwise: its sentences again
+                    sentences = sentences_for(old.doc, chunking.chunk_size)
+                    chunks = chunk_document(old.doc, chunking, sentences)
+                    parts.append(_DocParts(old.doc, sentences, chunks))
+                    reembedded += 1
+                    continue
                 parts.append(old)
                 unchanged += 1
                 continue
@@ -166,6 +185,8 @@ def build_index(
                 f"no readable document in {corpus_dir} (supported: {SUPPORTED_NAMES})"
             )
         stale = _stale(previous, multilingual) if previous is not None else ""
+        if resplit:
+            stale = " and ".join(x for x in (stale, "sentences") if x)
         if stale:
             log.info("the index's %s changed: writing a new version (main vectors kept)", stale)
         if previous is not None and not (added or changed or removed or stale):
@@ -182,7 +203,7 @@ def build_index(
                 written=False,
                 path=previous.path,
             )
-        _embed_missing(parts, embedder, progress)
+        embedded_with = _embed_missing(parts, embedder, progress, documents_embedder)
         words = None
         if multilingual is not None:
             _embed_multilingual(parts, multilingual, progress)
@@ -202,6 +223,7 @@ def build_index(
             path=path,
             remade=stale,
             reembedded=reembedded,
+            embedded_with=embedded_with,
         )
 
 
@@ -215,19 +237,29 @@ def _previous(
             log.warning("current index cannot be reused, rebuilding everything: %s", exc)
         return None
     m = previous.manifest
-    if not same_vectors(m.backend, embedder.backend) or (m.model, m.dimension, m.chunking) != (
+    cut = {k: v for k, v in m.chunking.items() if k != "splitter"}
+    if not same_vectors(m.backend, embedder.backend) or (m.model, m.dimension, cut) != (
         embedder.name,
         embedder.dimension,
-        chunking_record(chunking),
+        chunking.model_dump(),
     ):
-        log.info(
-            "model, backend, chunking settings or sentence splitter changed: rebuilding everything"
-        )
+        log.info("model, backend or chunking settings changed: rebuilding everything")
         return None
+    if m.chunking != chunking_record(chunking):
+        log.info("the sentence splitter changed: documents it cuts otherwise are embedded again")
     if m.chunk_vectors != CHUNK_VECTORS:
         log.info("the index's chunk vectors were made another way: rebuilding everything")
         return None
     return previous
+
+
+def _same_cut(old: _DocParts, chunking: ChunkingSettings) -> bool:
+    """Does this splitter cut the document into the sentences and chunks it had?"""
+    sentences = sentences_for(old.doc, chunking.chunk_size)
+    if sentences != old.sentences:
+        return False
+    chunks = chunk_document(old.doc, chunking, sentences)
+    return [(c.start, c.end) for c in chunks] == [(c.start, c.end) for c in old.chunks]
 
 
 def _derived(multilingual: Embedder | None) -> dict[str, str]:
@@ -284,14 +316,31 @@ def _parts_by_source(stored: StoredIndex, multilingual: Embedder | None) -> dict
     return out
 
 
-def _embed_missing(parts: list[_DocParts], embedder: Embedder, progress: bool) -> None:
+def _embed_missing(
+    parts: list[_DocParts],
+    embedder: Embedder,
+    progress: bool,
+    documents_embedder: Callable[[int], Embedder] | None = None,
+) -> str:
     """Embed the sentences of new or changed documents, in length-sorted batches; a chunk's
-    vector is pooled from its sentences' (``pool_chunk_vectors``)."""
+    vector is pooled from its sentences' (``pool_chunk_vectors``). Returns the backend that
+    embedded them when it was not ``embedder``'s."""
     todo = [p for p in parts if p.chunk_vectors is None]
+    encoder = embedder
+    if documents_embedder is not None and todo:
+        encoder = documents_embedder(sum(len(p.sentences) for p in todo))
+        if (encoder.name, encoder.dimension) != (embedder.name, embedder.dimension) or (
+            not same_vectors(encoder.backend, embedder.backend)
+        ):
+            raise ConfigError(
+                f"the documents cannot be embedded with {encoder.name} on {encoder.backend}: "
+                f"its vectors do not agree with {embedder.name} on {embedder.backend}'s"
+            )
     for p, (sentence_vectors, chunk_vectors) in zip(
-        todo, _embed_parts(todo, embedder, progress), strict=True
+        todo, _embed_parts(todo, encoder, progress), strict=True
     ):
         p.sentence_vectors, p.chunk_vectors = sentence_vectors, chunk_vectors
+    return encoder.backend if encoder is not embedder else ""
 
 
 def _embed_multilingual(parts: list[_DocParts], encoder: Embedder, progress: bool) -> None:

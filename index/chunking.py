@@ -1,8 +1,11 @@
 """Sentence-aware chunking with overlap. Every span is an offset pair into the cleaned text.
 
-Sentences are found by a small rule-based splitter (terminal punctuation followed by a capital,
-digit or quote, with common abbreviations and initials protected) that keeps exact offsets;
-paragraph breaks always end a sentence. Text from the web, reviews and extracted pages often
+Sentences are found by a small rule-based splitter (terminal punctuation followed by a capital
+in any script, a letter of a script without capitals — Arabic, Hebrew, Devanagari, Chinese —,
+a digit or a quote, with common abbreviations, initials and German ordinal dates — "am 3.
+Oktober" — protected) that keeps exact offsets; paragraph breaks always end a sentence.
+Chinese and Japanese sentences end at their full-width marks ("。", "！", "？") with no space
+after them. Text from the web, reviews and extracted pages often
 loses the space after a full stop ("the most common tests.If only a few drops..."): such a
 glued boundary ends a sentence too when a word ends it and a word that opens sentences follows
 ("The", "If", "However": ``_OPENERS``), but not inside a name of code ("fmt.Println",
@@ -22,8 +25,9 @@ from index.config import ChunkingSettings
 from index.types import Chunk, Document, Span
 
 #: Bump when the splitter below cuts sentences otherwise: an index records it with its
-#: chunking, and an update re-splits every document (2, 3: boundaries without a space).
-SPLITTER_VERSION = 3
+#: chunking, and an update re-splits every document (2, 3: boundaries without a space; 4:
+#: capitals of every script, scripts without capitals, full-width marks, German ordinals).
+SPLITTER_VERSION = 4
 
 _ABBREVIATIONS = frozenset(
     [
@@ -89,9 +93,25 @@ _ABBREVIATIONS = frozenset(
 )
 # Abbreviations only when a number follows ("No. 5", "Fig. 2", "pp. 10").
 _NUMBER_ABBREVIATIONS = frozenset("no nos vol fig figs pp p art ch sec op".split())
-# A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
-_NEXT_STARTS_SENTENCE = re.compile(r"[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ]")
+# A candidate boundary: terminal punctuation (the Arabic question mark, the Devanagari
+# danda too), optional closing quotes/brackets ("»" and German's closing "“" too), whitespace.
+_BOUNDARY = re.compile(r"[.!?…؟।॥]+[\"'”’“»)\]]*\s+")
+# What may open the next sentence before its first letter.
+_OPENING_MARKS = frozenset("\"'“‘„«(¿¡[")
+# Scripts whose sentences end with the danda ("।"): a full stop before them abbreviates.
+_DANDA_SCRIPT = re.compile(r"[\"'“‘„«(¿¡\[]?[\u0900-\u09ff\u0a00-\u0a7f]")
+# Chinese and Japanese sentence ends: a full-width mark and its closing quotes or brackets,
+# no space needed ...
+_FULL_WIDTH_END = re.compile(r"[。！？｡]+[」』”’）)\]】〉》\"']*\s*")
+# ... unless a closing quote is followed by a particle that goes on ("「行こう！」と彼は言った").
+_HIRAGANA = re.compile(r"[\u3040-\u309f]")
+# A German ordinal date or century: "am 3. Oktober", "im 19. Jahrhundert" (the number and its
+# dot are one word; "in 2008. The" is a sentence end: years are not ordinals here).
+_ORDINAL_BEFORE = re.compile(r"(?:^|\s)\d{1,2}$")
+_ORDINAL_NOUNS = frozenset(
+    """januar jänner februar märz april mai juni juli august september oktober november
+    dezember jahrhundert jahrhunderts jahrtausend""".split()
+)
 _PARAGRAPH = re.compile(r"[^\n]+")
 # Words that open sentences and are not names in code ("Now", "New", "Next", "Model" are: a
 # glued "time.Now" is an identifier). Of the 2,943 glued boundaries in MLQA's paragraphs and
@@ -140,17 +160,43 @@ def _boundaries(text: str) -> list[int]:
     ends = []
     for match in _BOUNDARY.finditer(text):
         end = match.end()
-        if end >= len(text) or not _NEXT_STARTS_SENTENCE.match(text, end):
+        if end >= len(text) or not _starts_sentence(text, end):
             continue
-        if _is_abbreviation(text, match.start()):
+        if text[match.start()] == "." and _DANDA_SCRIPT.match(text, end):
+            continue  # "डॉ. आनंदीबाई": there a full stop abbreviates; the danda ends sentences
+        if _is_abbreviation(text, match.start()) or _is_ordinal(text, match.start(), end):
             continue
         ends.append(end)
+    for match in _FULL_WIDTH_END.finditer(text):
+        end = match.end()
+        closed = match.group().rstrip() != match.group().rstrip("」』”’）)]】〉》\"'")
+        if end < len(text) and not (closed and _HIRAGANA.match(text, end)):
+            ends.append(end)
     ends.extend(
         m.end()
         for m in _GLUED.finditer(text)
         if m["next"].casefold() in _OPENERS and _glued_ends_sentence(text, m.start())
     )
-    return sorted(ends)
+    return sorted(set(ends))
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    """Does what follows a boundary open a sentence: a capital (of any script), a letter of a
+    script without capitals, or a digit, after an opening quote or bracket if any?"""
+    if text[at] in _OPENING_MARKS:
+        at += 1
+    if at >= len(text):
+        return False
+    char = text[at]
+    return char.isdigit() or (char.isalpha() and not char.islower())
+
+
+def _is_ordinal(text: str, dot: int, end: int) -> bool:
+    """Is the dot at ``dot`` that of a German ordinal date or century ("3. Oktober")?"""
+    if text[dot] != "." or not _ORDINAL_BEFORE.search(text, 0, dot):
+        return False
+    word = re.match(r"\w+", text[end:])
+    return word is not None and word.group().casefold() in _ORDINAL_NOUNS
 
 
 def _glued_ends_sentence(text: str, punctuation: int) -> bool:

@@ -44,7 +44,12 @@ class Settings(BaseSettings):
     #: what runs the model: onnx (ONNX Runtime, float32: torch's vectors, faster, no torch
     #: at run time), torch (sentence-transformers) or onnx-int8 (ONNX Runtime, int8
     #: weights: faster still, not quite the same answers); see index.onnx_backend
-    backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
+    backend: Literal["torch", "torch-bf16", "onnx", "onnx-int8"] = "onnx"
+    #: what embeds the documents in a build: "auto" (torch-bf16 for a build of many sentences
+    #: on a CPU that multiplies bfloat16 in hardware, when VERBATIM_BACKEND's vectors agree
+    #: with it; else VERBATIM_BACKEND), "same" (always VERBATIM_BACKEND), or a backend whose
+    #: vectors agree with VERBATIM_BACKEND's (index.embedding.same_vectors)
+    build_backend: Literal["auto", "same", "torch", "torch-bf16", "onnx", "onnx-int8"] = "auto"
     #: where ONNX exports of the model are kept (made on first use)
     model_cache: Path = Path(".verbatim/models")
     #: a second vector space for questions in other languages than the documents' (built
@@ -66,6 +71,16 @@ class Settings(BaseSettings):
             raise ValueError("multilingual_model must not be empty")
         ChunkingSettings(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
         self._check_folders()
+        from index.embedding import same_vectors  # (it imports this module)
+
+        if self.build_backend not in ("auto", "same") and not same_vectors(
+            self.build_backend, self.backend
+        ):
+            raise ValueError(
+                f"VERBATIM_BUILD_BACKEND {self.build_backend} makes other vectors than "
+                f"VERBATIM_BACKEND {self.backend}, which encodes the questions: use one that "
+                "agrees with it, or same"
+            )
         return self
 
     def _check_folders(self) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from index.answering import Answerer
 from index.build import BuildSummary, build_index
 from index.config import Settings
-from index.embedding import Embedder, load_embedder
+from index.embedding import Embedder, cpu_multiplies_bf16, load_embedder, same_vectors
 from index.errors import IndexLoadError
 from index.multilingual import multilingual_of
 from index.store import StoredIndex, current_version_path, load_version
@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 #: Answers kept per index version (an answer is a few kB: a few MB at most).
 CACHE_SIZE = 2048
+#: VERBATIM_BUILD_BACKEND=auto embeds the documents with torch-bf16 from this many sentences
+#: on: importing torch and loading the model cost about 3 s, which embedding at ~690 sentences
+#: a second instead of ~395 (onnx) wins back from about 2,700 on (bench/build_speed.py --bf16)
+BF16_FROM_SENTENCES = 3000
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,30 @@ class Engine:
             full=full,
             progress=progress,
             multilingual=self.multilingual,
+            documents_embedder=self.documents_embedder,
         )
         self.refresh()
         return summary
+
+    def documents_embedder(self, sentences: int) -> Embedder:
+        """What embeds ``sentences`` sentences of a build (VERBATIM_BUILD_BACKEND): the
+        question's embedder, or one loaded for this build alone (not kept: the bot does not
+        hold a second model between builds)."""
+        choice, embedder = self.settings.build_backend, self.embedder
+        if choice == "auto":
+            bulk = (
+                sentences >= BF16_FROM_SENTENCES
+                and embedder.backend in ("torch", "onnx")  # not a test fake, not int8
+                and same_vectors("torch-bf16", embedder.backend)
+                and cpu_multiplies_bf16()
+            )
+            if not bulk:
+                return embedder
+            choice = "torch-bf16"
+        if choice in ("same", embedder.backend):
+            return embedder
+        log.info("embedding %d sentences with %s", sentences, choice)
+        return load_embedder(self.settings.model, choice, self.settings.model_cache)
 
     def refresh(self) -> bool:
         """Load the current version if it is not the one in use. True when it switched.

@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 #: ``onnx``: the float32 graph (the torch model's vectors to 1e-5); ``onnx-int8``: its
 #: weights quantised to int8 per channel, activations quantised at run time.
 ONNX_BACKENDS = ("onnx", "onnx-int8")
-EXPORT_VERSION = 1  # bump when the export below changes what it makes
+#: bump when the export below changes what it makes (2: the attention traced as plain
+#: operations, "eager", instead of PyTorch's fused SDPA: ONNX Runtime runs it faster)
+EXPORT_VERSION = 2
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -90,7 +92,12 @@ def _export(model_path: Path, out: Path, *, quantize: bool) -> None:
     from transformers import AutoModel
 
     pooling = _pooling(model_path)
-    transformer = AutoModel.from_pretrained(str(model_path), local_files_only=True).eval()
+    # "eager" attention traces as MatMul/Softmax, which ONNX Runtime's graph optimiser fuses
+    # and runs faster than the trace of torch's SDPA (chunks encoded 1.10x, sentences 1.04x,
+    # the same vectors to 1e-6: README, Backends)
+    transformer = AutoModel.from_pretrained(
+        str(model_path), local_files_only=True, attn_implementation="eager"
+    ).eval()
     takes_types = "token_type_ids" in inspect.signature(transformer.forward).parameters
     inputs = _INPUTS if takes_types else _INPUTS[:2]
 

@@ -153,3 +153,33 @@ async def test_the_bot_answers_on_the_default_backend(cache: Path, tmp_path: Pat
     version = current_version_path(settings.index_dir)
     assert version is not None
     assert Manifest.from_file(version / "manifest.json").backend == "onnx"
+
+
+def test_bf16_vectors_agree_with_torch_and_build_an_index_the_onnx_backend_reads(
+    cache: Path, tmp_path: Path, texts: list[str], real_embedder: SentenceTransformerEmbedder
+) -> None:
+    """torch-bf16 (VERBATIM_BUILD_BACKEND): the same vectors as torch to a cosine of 0.9999,
+    so the onnx questions read the documents it embedded, and an update embeds nothing."""
+    bf16 = load_embedder("all-MiniLM-L6-v2", "torch-bf16")
+    assert bf16.backend == "torch-bf16"
+    vectors, reference = bf16.encode(texts), real_embedder.encode(texts)
+    assert (vectors * reference).sum(axis=1).min() >= 0.9999
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(ARTICLE, tmp_path / "corpus" / ARTICLE.name)
+    settings = Settings(
+        corpus_dir=tmp_path / "corpus",
+        index_dir=tmp_path / "index",
+        model_cache=cache,
+        build_backend="torch-bf16",
+    )
+    engine = Engine.open(settings)
+    summary = engine.build()
+    assert summary.embedded_with == "torch-bf16" and summary.added == 1
+    version = current_version_path(settings.index_dir)
+    assert version is not None
+    assert Manifest.from_file(version / "manifest.json").backend == "onnx"
+    answer = engine.answer("When was Koryolink established?")
+    assert answer.answered and "2008" in answer.passages[0].highlight
+    onnx = Engine.open(settings.model_copy(update={"build_backend": "same"}))
+    assert onnx.build().unchanged == 1

@@ -4,6 +4,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import index.chunking as chunking_module
 from index.build import build_index
 from index.chunking import SPLITTER_VERSION
 from index.config import ChunkingSettings
@@ -140,22 +141,45 @@ def test_an_index_with_directly_encoded_chunk_vectors_is_rebuilt_not_mixed(
 
 
 def test_an_index_split_by_an_older_splitter_is_split_again(
-    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A version whose sentences were cut by another splitter (the manifest's chunking says
-    which) is rebuilt whole: its unchanged documents would otherwise keep the old cuts."""
+    which) is split again: the documents the new splitter cuts otherwise are embedded again,
+    the others keep their vectors, and the new version records the splitter."""
+    (corpus / "russian.txt").write_text(
+        "Северная Корея модернизирует сети. Оборудование поставляет Huawei.\n", "utf-8"
+    )
     index = tmp_path / "index"
+    # as splitter 3 did: only a Latin capital opened a sentence
+    monkeypatch.setattr(
+        chunking_module,
+        "_starts_sentence",
+        lambda text, at: text[at].isascii() and (text[at].isupper() or text[at].isdigit()),
+    )
     build_index(corpus, index, CountingEmbedder(), chunking)
+    monkeypatch.undo()
     version = current_version_path(index)
     assert version is not None
-    # written before the splitter was recorded
-    assert edit_manifest(version, lambda m: m["chunking"].pop("splitter")) == SPLITTER_VERSION
+    assert edit_manifest(version, lambda m: m["chunking"].update(splitter=3)) is None
 
     counting = CountingEmbedder()
     summary = build_index(corpus, index, counting, chunking)
-    assert summary.written and summary.unchanged == 0
-    assert any("Koryolink" in t for t in counting.texts)
+    assert summary.written and (summary.unchanged, summary.reembedded) == (2, 1)
+    assert sorted(counting.texts) == [
+        "Оборудование поставляет Huawei.",
+        "Северная Корея модернизирует сети.",
+    ]
+    assert "new version: its sentences were made otherwise" in summary.line()
     assert load_version(index).manifest.chunking["splitter"] == SPLITTER_VERSION
+    # written before the splitter was recorded: split again, nothing cut otherwise
+    version = current_version_path(index)
+    assert version is not None
+    edit_manifest(version, lambda m: m["chunking"].pop("splitter"))
+    again = CountingEmbedder()
+    summary = build_index(corpus, index, again, chunking)
+    assert summary.written and summary.unchanged == 3 and again.texts == []
+    assert "nothing re-embedded" in summary.line()
+    assert not build_index(corpus, index, again, chunking).written  # up to date now
 
 
 def test_bad_files_are_reported_and_do_not_stop_the_build(

@@ -108,3 +108,48 @@ def test_bad_chunk_settings_are_rejected(size: int, overlap: int) -> None:
 )
 def test_a_boundary_without_its_space_ends_a_sentence(text: str, pieces: list[str]) -> None:
     assert [text[s.start : s.end] for s in split_sentences(text)] == pieces
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        (  # capitals of other scripts open sentences as Latin ones do
+            "Северная Корея модернизирует сети. Оборудование поставляет Huawei. Это так.",
+            ["Северная Корея модернизирует сети.", "Оборудование поставляет Huawei.", "Это так."],
+        ),
+        ("Η Κορέα αναβαθμίζει. Οι πόλεις πρώτα.", ["Η Κορέα αναβαθμίζει.", "Οι πόλεις πρώτα."]),
+        (  # scripts without capitals, and the Arabic question mark
+            "هل هذا صحيح؟ نعم. شكرا.",
+            ["هل هذا صحيح؟", "نعم.", "شكرا."],
+        ),
+        (  # the danda ends Hindi sentences; a full stop there abbreviates
+            'यह सच है। हाँ। A book entitled "डॉ. आनंदीबाई जोशी" was written.',
+            ["यह सच है।", "हाँ।", 'A book entitled "डॉ. आनंदीबाई जोशी" was written.'],
+        ),
+        (  # full-width marks need no space after them
+            "朝鲜正在升级其移动网络。该设备来自华为！运营商有两家？是的。",
+            ["朝鲜正在升级其移动网络。", "该设备来自华为！", "运营商有两家？", "是的。"],
+        ),
+        (  # ... but a quote's mark followed by a particle goes on
+            "「行こう！」と彼は言った。次の文です。",
+            ["「行こう！」と彼は言った。", "次の文です。"],
+        ),
+        (  # German ordinal dates and centuries are not sentence ends; a year is
+            "Am 3. Oktober begann es. Im 19. Jahrhundert war es so. Er kam 2008. Dann ging er.",
+            [
+                "Am 3. Oktober begann es.",
+                "Im 19. Jahrhundert war es so.",
+                "Er kam 2008.",
+                "Dann ging er.",
+            ],
+        ),
+        ("Er sagte „Das ist gut.“ Dann ging er.", ["Er sagte „Das ist gut.“", "Dann ging er."]),
+        (  # lower case still goes on; English is cut as before
+            "In 1998. the end. Dr. Smith left at 5 p.m. yesterday. He was 3. Then 4.",
+            ["In 1998. the end.", "Dr. Smith left at 5 p.m. yesterday.", "He was 3.", "Then 4."],
+        ),
+    ],
+)
+def test_sentences_of_other_languages_end_where_they_should(text: str, pieces: list[str]) -> None:
+    spans = split_sentences(text)
+    assert [text[s.start : s.end] for s in spans] == pieces
