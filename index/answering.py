@@ -53,6 +53,9 @@ from index.types import Answer, Passage, Sentence, SentenceHit
 log = logging.getLogger(__name__)
 
 MAX_PASSAGE_CHARS = 600
+#: A passage shorter than this (a list item, a one-line paragraph) goes on into the
+#: neighbouring paragraphs, whole sentences, up to MAX_PASSAGE_CHARS: half of it
+MIN_PASSAGE_CHARS = MAX_PASSAGE_CHARS // 2
 DEFAULT_MAX_QUESTION_CHARS = 1000
 #: Further passages are quoted when the ranker's odds for them are at least a quarter of the
 #: first one's (logits within log 4 of it).
@@ -660,6 +663,36 @@ class Answerer:
             chosen.append(passage)
         return chosen
 
+    def _beyond_paragraph(
+        self, doc: int, lo: int, hi: int, start: int, end: int
+    ) -> tuple[int, int, int, int]:
+        """A short passage (``lo``..``hi``, ``start``..``end``) grown into the paragraphs
+        around it, same document, section and page, whole sentences, the next one first,
+        until it is MIN_PASSAGE_CHARS long or no neighbour fits under MAX_PASSAGE_CHARS. A
+        heading stops it: what is beyond is another section's."""
+        sents = self.stored.sentences
+        document = self.stored.documents[doc]
+        page = document.page_at(start)
+        open_sides = {1, -1}
+        side = 1
+        while end - start < MIN_PASSAGE_CHARS and open_sides:
+            if side in open_sides:
+                near = hi + 1 if side > 0 else lo - 1
+                other = sents[near] if 0 <= near < len(sents) else None
+                if (
+                    other is None
+                    or other.doc != doc
+                    or document.page_at(other.start) != page
+                    or is_heading(document.text[other.start : other.end])
+                    or max(end, other.end) - min(start, other.start) > MAX_PASSAGE_CHARS
+                ):
+                    open_sides.discard(side)
+                else:
+                    start, end = min(start, other.start), max(end, other.end)
+                    lo, hi = min(lo, near), max(hi, near)
+            side = -side
+        return lo, hi, start, end
+
     def _window(self, hit: SentenceHit, *, is_answer: bool = False) -> Passage:
         """Whole sentences around the hit, same paragraph, at most MAX_PASSAGE_CHARS.
         ``is_answer``: the hit is the answer even when it is a line alone (a title asked
@@ -717,6 +750,8 @@ class Answerer:
                     if not is_heading(doc.text[after.start : after.end]):
                         h_start, h_end = after.start, after.end
                         break
+        elif end - start < MIN_PASSAGE_CHARS:
+            lo, hi, start, end = self._beyond_paragraph(hit_sentence.doc, lo, hi, start, end)
         text = doc.text[start:end]
         if len(text) > MAX_PASSAGE_CHARS:  # one very long sentence: cut around the highlight
             end = start + MAX_PASSAGE_CHARS

@@ -88,12 +88,12 @@ class BuildSummary:
         if not self.written:
             text += " (index already up to date)"
         elif self.remade and not (self.added or self.changed or self.removed):
-            if "multilingual vectors" in self.remade:
+            if self.reembedded:  # the sentence splitter changed (and perhaps more)
+                done = "the documents cut otherwise embedded again, the others' vectors kept"
+            elif "multilingual vectors" in self.remade:
                 done = "the multilingual space embedded, the documents' vectors kept"
             elif "multilingual words" in self.remade:
                 done = "the documents' words embedded in the multilingual space, nothing else"
-            elif self.reembedded:
-                done = "the documents cut otherwise embedded again"
             else:
                 done = "nothing re-embedded"
             text += f" (new version: its {self.remade} were made otherwise; {done})"
@@ -144,30 +144,31 @@ def build_index(
             source = path.relative_to(corpus_dir).as_posix()
             seen.add(source)
             old = old_parts.get(source)
+            # what the index keeps of a document not read again (unchanged, or unreadable
+            # now): as it was, or cut again when the splitter changed and cuts it otherwise
+            kept = _cut_again(old, chunking) if old is not None and resplit else old
             try:
                 raw = path.read_bytes()
             except OSError as exc:
                 failed.append(f"{source}: cannot read file ({exc.strerror or exc})")
-                if old is not None:
-                    parts.append(old)
+                if kept is not None:
+                    parts.append(kept)
+                    reembedded += kept is not old
                 continue
-            if old is not None and old.doc.content_hash == sha256_bytes(raw):
-                if resplit and not _same_cut(old, chunking):
-                    # the new splitter cuts this document otherwise: its sentences again
-                    sentences = sentences_for(old.doc, chunking.chunk_size)
-                    chunks = chunk_document(old.doc, chunking, sentences)
-                    parts.append(_DocParts(old.doc, sentences, chunks))
+            if old is not None and kept is not None and old.doc.content_hash == sha256_bytes(raw):
+                parts.append(kept)
+                if kept is old:
+                    unchanged += 1
+                else:
                     reembedded += 1
-                    continue
-                parts.append(old)
-                unchanged += 1
                 continue
             try:
                 doc = read_document(path, corpus_dir, raw)
             except DocumentError as exc:
                 failed.append(str(exc))
-                if old is not None:
-                    parts.append(old)  # keep the last readable version rather than lose it
+                if kept is not None:
+                    parts.append(kept)  # keep the last readable version rather than lose it
+                    reembedded += kept is not old
                 continue
             sentences = sentences_for(doc, chunking.chunk_size)
             parts.append(_DocParts(doc, sentences, chunk_document(doc, chunking, sentences)))
@@ -253,13 +254,16 @@ def _previous(
     return previous
 
 
-def _same_cut(old: _DocParts, chunking: ChunkingSettings) -> bool:
-    """Does this splitter cut the document into the sentences and chunks it had?"""
+def _cut_again(old: _DocParts, chunking: ChunkingSettings) -> _DocParts:
+    """A document of the index in use as this splitter cuts it: ``old`` itself (its vectors
+    kept) when the sentences and chunks are the ones it had, else new parts to embed."""
     sentences = sentences_for(old.doc, chunking.chunk_size)
-    if sentences != old.sentences:
-        return False
     chunks = chunk_document(old.doc, chunking, sentences)
-    return [(c.start, c.end) for c in chunks] == [(c.start, c.end) for c in old.chunks]
+    if sentences == old.sentences and [(c.start, c.end) for c in chunks] == [
+        (c.start, c.end) for c in old.chunks
+    ]:
+        return old
+    return _DocParts(old.doc, sentences, chunks)
 
 
 def _derived(multilingual: Embedder | None) -> dict[str, str]:
@@ -340,7 +344,7 @@ def _embed_missing(
         todo, _embed_parts(todo, encoder, progress), strict=True
     ):
         p.sentence_vectors, p.chunk_vectors = sentence_vectors, chunk_vectors
-    return encoder.backend if encoder is not embedder else ""
+    return encoder.backend if encoder.backend != embedder.backend else ""
 
 
 def _embed_multilingual(parts: list[_DocParts], encoder: Embedder, progress: bool) -> None:

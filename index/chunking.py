@@ -14,6 +14,9 @@ glued boundary ends a sentence too when a word ends it and a word that opens sen
 Chunks are runs of whole sentences packed up to ``chunk_size`` characters; consecutive chunks
 share their last sentence, and more trailing sentences while they fit in ``chunk_overlap``
 characters. A sentence longer than ``chunk_size`` is cut at word boundaries.
+
+One module (about 330 lines): the splitter's rules read each other's findings (a boundary is
+checked against abbreviations, ordinals and glued words), and chunks are cut from its spans.
 """
 
 from __future__ import annotations
@@ -106,12 +109,20 @@ _FULL_WIDTH_END = re.compile(r"[。！？｡]+[」』”’）)\]】〉》\"']*\
 # ... unless a closing quote is followed by a particle that goes on ("「行こう！」と彼は言った").
 _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 # A German ordinal date or century: "am 3. Oktober", "im 19. Jahrhundert" (the number and its
-# dot are one word; "in 2008. The" is a sentence end: years are not ordinals here).
-_ORDINAL_BEFORE = re.compile(r"(?:^|\s)\d{1,2}$")
-_ORDINAL_NOUNS = frozenset(
-    """januar jänner februar märz april mai juni juli august september oktober november
-    dezember jahrhundert jahrhunderts jahrtausend""".split()
+# dot are one word; "in 2008. The" is a sentence end: years are not ordinals here). The
+# months spelt as in English ("He was 21. September brought rain") only after a German word
+# ("am 21. September", "bis 3. April").
+_ORDINAL_NUMBER = re.compile(r"(?<!\S)\d{1,2}$")
+_GERMAN_ONLY = frozenset(
+    """januar jänner februar märz mai juni juli oktober dezember jahrhundert jahrhunderts
+    jahrtausend jahrtausends""".split()
 )
+_AS_IN_ENGLISH = frozenset("april august september november".split())
+_GERMAN_BEFORE = re.compile(
+    r"(?:^|\s)(?:am|im|vom|zum|bis|seit|ab|den|dem|des|der|und|oder|zwischen)\s+\d{1,2}$",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\w+")
 _PARAGRAPH = re.compile(r"[^\n]+")
 # Words that open sentences and are not names in code ("Now", "New", "Next", "Model" are: a
 # glued "time.Now" is an identifier). Of the 2,943 glued boundaries in MLQA's paragraphs and
@@ -193,10 +204,16 @@ def _starts_sentence(text: str, at: int) -> bool:
 
 def _is_ordinal(text: str, dot: int, end: int) -> bool:
     """Is the dot at ``dot`` that of a German ordinal date or century ("3. Oktober")?"""
-    if text[dot] != "." or not _ORDINAL_BEFORE.search(text, 0, dot):
+    # (searches bounded to the few characters around the dot: a long line stays linear)
+    if text[dot] != "." or not _ORDINAL_NUMBER.search(text, max(0, dot - 2), dot):
         return False
-    word = re.match(r"\w+", text[end:])
-    return word is not None and word.group().casefold() in _ORDINAL_NOUNS
+    word = _WORD.match(text, end, end + 16)
+    if word is None:
+        return False
+    noun = word.group().casefold()
+    if noun in _GERMAN_ONLY:
+        return True
+    return noun in _AS_IN_ENGLISH and bool(_GERMAN_BEFORE.search(text, max(0, dot - 12), dot))
 
 
 def _glued_ends_sentence(text: str, punctuation: int) -> bool:

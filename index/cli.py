@@ -290,7 +290,7 @@ def _update_index(settings: Settings) -> None:
     """Build the index incrementally after the corpus changed, and print the summary."""
     from index.engine import Engine
 
-    print(Engine.open(settings).build(progress=sys.stderr.isatty()).line())
+    print(Engine.open(settings, builds_only=True).build(progress=sys.stderr.isatty()).line())
 
 
 def _cmd_documents(settings: Settings, *, as_json: bool) -> int:
@@ -335,7 +335,7 @@ def _cmd_remove(settings: Settings, names: Sequence[str]) -> int:
 def _cmd_build(settings: Settings, *, full: bool) -> int:
     from index.engine import Engine
 
-    engine = Engine.open(settings)
+    engine = Engine.open(settings, builds_only=True)
     summary = engine.build(full=full, progress=sys.stderr.isatty())  # each failure is logged
     print(summary.line())
     return 0

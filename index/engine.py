@@ -66,10 +66,19 @@ def indexed_documents(stored: StoredIndex) -> list[IndexedDocument]:
 
 class Engine:
     def __init__(
-        self, settings: Settings, embedder: Embedder, multilingual: Embedder | None = None
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        multilingual: Embedder | None = None,
+        *,
+        builds_only: bool = False,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
+        #: the process builds and exits (``verbatim index build``, ``add``, ``remove``): only
+        #: then may VERBATIM_BUILD_BACKEND=auto load a second model for the documents (in a
+        #: process that goes on answering, torch would stay imported: ~290 MB)
+        self.builds_only = builds_only
         #: the encoder of the multilingual space (questions in other languages), if any
         self.multilingual = multilingual
         self._answerer: Answerer | None = None
@@ -82,13 +91,16 @@ class Engine:
         self._cache_lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
+    def open(
+        cls, settings: Settings, embedder: Embedder | None = None, *, builds_only: bool = False
+    ) -> Engine:
         """The engine of these settings: the main model (unless given) and, with
         VERBATIM_MULTILINGUAL, the multilingual encoder."""
         return cls(
             settings,
             embedder or load_embedder(settings.model, settings.backend, settings.model_cache),
             multilingual_of(settings),
+            builds_only=builds_only,
         )
 
     # -- index lifecycle ---------------------------------------------------------------------
@@ -117,7 +129,8 @@ class Engine:
         choice, embedder = self.settings.build_backend, self.embedder
         if choice == "auto":
             bulk = (
-                sentences >= BF16_FROM_SENTENCES
+                self.builds_only
+                and sentences >= BF16_FROM_SENTENCES
                 and embedder.backend in ("torch", "onnx")  # not a test fake, not int8
                 and same_vectors("torch-bf16", embedder.backend)
                 and cpu_multiplies_bf16()

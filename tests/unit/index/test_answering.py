@@ -2,7 +2,13 @@ from pathlib import Path
 
 import pytest
 
-from index.answering import clean_question, is_follow_up, topic_of
+from index.answering import (
+    MAX_PASSAGE_CHARS,
+    MIN_PASSAGE_CHARS,
+    clean_question,
+    is_follow_up,
+    topic_of,
+)
 from index.config import Settings
 from index.engine import Engine
 from index.errors import QuestionError
@@ -181,3 +187,34 @@ def test_a_bot_mention_is_not_part_of_the_question() -> None:
     assert clean_question("Mail robot@example.org") == "Mail robot@example.org"
     with pytest.raises(QuestionError, match="empty"):
         clean_question("@verbatim_bot")
+
+
+def test_a_short_paragraph_is_quoted_with_the_paragraphs_around_it(tmp_path: Path) -> None:
+    """A one-line paragraph (a list item) is quoted with its neighbours up to half the limit;
+    a long one stays alone, and the highlight is the sentence found either way."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    long = " ".join(
+        f"Retention rule {i} keeps the backups of region {i} for a year." for i in range(8)
+    )
+    (corpus / "policy.txt").write_text(
+        "Privacy policy\n\n"
+        "We collect the following data when you register.\n\n"
+        "Your e-mail address.\n\n"
+        "Your telephone number, to send you login codes.\n\n"
+        f"{long}\n\n"
+        "Contact the data protection officer at the address below.\n",
+        encoding="utf-8",
+    )
+    engine = Engine.open(
+        Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), CountingEmbedder()
+    )
+    engine.build()
+    passage = engine.answer("Do you collect my e-mail address?", k=1, force=True).passages[0]
+    assert passage.highlight == "Your e-mail address."
+    assert "We collect the following data" in passage.text and "telephone number" in passage.text
+    assert MIN_PASSAGE_CHARS <= len(passage.text) <= MAX_PASSAGE_CHARS
+    doc = engine.answerer.stored.documents[0]
+    assert doc.text[passage.start : passage.end] == passage.text
+    far = engine.answer("How long are the backups of region 3 kept?", k=1, force=True).passages[0]
+    assert "Retention rule" in far.highlight and "\n" not in far.text  # long enough alone

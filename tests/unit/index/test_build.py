@@ -182,6 +182,30 @@ def test_an_index_split_by_an_older_splitter_is_split_again(
     assert not build_index(corpus, index, again, chunking).written  # up to date now
 
 
+def test_a_document_unreadable_when_the_splitter_changed_is_kept_cut_anew(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document that cannot be read at the build that re-splits keeps its last readable
+    text, cut by the new splitter (not the old cut for good)."""
+    russian = corpus / "russian.txt"
+    russian.write_text("Первое предложение. Второе предложение.\n", "utf-8")
+    index = tmp_path / "index"
+    monkeypatch.setattr(chunking_module, "_starts_sentence", lambda text, at: text[at].isascii())
+    build_index(corpus, index, CountingEmbedder(), chunking)
+    monkeypatch.undo()
+    version = current_version_path(index)
+    assert version is not None
+    edit_manifest(version, lambda m: m["chunking"].update(splitter=3))
+    russian.write_bytes(bytes(range(256)) * 20)  # now a binary file named .txt
+    summary = build_index(corpus, index, CountingEmbedder(), chunking)
+    assert len(summary.failed) == 1 and summary.reembedded == 1
+    stored = load_version(index)
+    row = next(i for i, d in enumerate(stored.documents) if d.source == "russian.txt")
+    text = stored.documents[row].text
+    spans = stored.sentences.spans(stored.sentences.of_document(row))
+    assert [text[s.start : s.end] for s in spans] == ["Первое предложение.", "Второе предложение."]
+
+
 def test_bad_files_are_reported_and_do_not_stop_the_build(
     corpus: Path, tmp_path: Path, chunking: ChunkingSettings
 ) -> None:

@@ -78,13 +78,15 @@ def test_auto_takes_bf16_for_a_large_build_on_a_cpu_made_for_it(
 ) -> None:
     monkeypatch.setattr(engine_module, "cpu_multiplies_bf16", lambda: hardware)
     settings = Settings(corpus_dir=tmp_path / "c", index_dir=tmp_path / "i")
-    engine = Engine(settings, FakeOnnx())
+    serving = Engine(settings, FakeOnnx())  # a process that goes on answering (the bot)
+    assert serving.documents_embedder(10 * BF16_FROM_SENTENCES) is serving.embedder
+    engine = Engine(settings, FakeOnnx(), builds_only=True)  # verbatim index build
     assert engine.documents_embedder(BF16_FROM_SENTENCES - 1) is engine.embedder  # too few
     chosen = engine.documents_embedder(BF16_FROM_SENTENCES)
     assert (chosen.backend, loads) == (("torch-bf16", ["torch-bf16"]) if hardware else ("onnx", []))
     # int8 questions: bf16 vectors would not agree with them; a test fake stays itself
     for embedder in (FakeOnnx("onnx-int8"), HashingEmbedder()):
-        engine = Engine(settings, embedder)
+        engine = Engine(settings, embedder, builds_only=True)
         assert engine.documents_embedder(10 * BF16_FROM_SENTENCES) is embedder
 
 
