@@ -29,7 +29,8 @@ from index.types import Chunk, Document, Span
 
 #: Bump when the splitter below cuts sentences otherwise: an index records it with its
 #: chunking, and an update re-splits every document (2, 3: boundaries without a space; 4:
-#: capitals of every script, scripts without capitals, full-width marks, German ordinals).
+#: capitals of every script, scripts without capitals, full-width marks, German ordinals,
+#: a list item's marker left out of its sentence).
 SPLITTER_VERSION = 4
 
 _ABBREVIATIONS = frozenset(
@@ -103,6 +104,8 @@ _BOUNDARY = re.compile(r"[.!?…؟।॥]+[\"'”’“»)\]]*\s+")
 _OPENING_MARKS = frozenset("\"'“‘„«(¿¡[")
 # Scripts whose sentences end with the danda ("।"): a full stop before them abbreviates.
 _DANDA_SCRIPT = re.compile(r"[\"'“‘„«(¿¡\[]?[\u0900-\u09ff\u0a00-\u0a7f]")
+# A list item's marker before its paragraph's first sentence ("- ", "* ", "• ").
+_LIST_MARKER = re.compile(r"\s*[-*•·‣◦▪]\s+(?=\S)")
 # Chinese and Japanese sentence ends: a full-width mark and its closing quotes or brackets,
 # no space needed ...
 _FULL_WIDTH_END = re.compile(r"[。！？｡]+[」』”’）)\]】〉》\"']*\s*")
@@ -248,6 +251,8 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 def _add(spans: list[Span], p_text: str, p_start: int, start: int, end: int, p: int) -> None:
     segment = p_text[start:end]
     stripped_left = len(segment) - len(segment.lstrip())
+    if start == 0 and (marker := _LIST_MARKER.match(segment)):  # "- Parking costs...": the
+        stripped_left = marker.end()  # sentence, its highlight and link start at its word
     stripped_right = len(segment.rstrip())
     if stripped_right > stripped_left:
         spans.append(Span(p_start + start + stripped_left, p_start + start + stripped_right, p))

@@ -23,6 +23,7 @@ from index.cleaning import (
     unwrap_lines,
 )
 from index.errors import CorpusError, DocumentError
+from index.languages import word_count
 from index.types import Document
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,8 @@ def read_document(path: Path, corpus_dir: Path, data: bytes | None = None) -> Do
     title, paragraphs, url = reader(raw, source)
     title = title.replace(HEADING_MARK, "").strip()
     text, pages, headings = _join_pages(paragraphs)
-    if len(text.split()) < _MIN_WORDS:
+    # (Chinese, Japanese and Thai put no spaces between words: counted by their letters)
+    if len(text.split()) < _MIN_WORDS and word_count(text) < _MIN_WORDS:
         raise DocumentError(f"{source}: no readable text after cleaning")
     if not title:
         title = _fallback_title(path)

@@ -167,3 +167,19 @@ def test_the_splitter_stays_linear_on_long_lines() -> None:
     for text in ("3. " * 100_000, "xx. Ä" * 60_000, "。" * 300_000, "am 3. April " * 30_000):
         assert split_sentences(text)
     assert time.perf_counter() - started < 10  # quadratic, these took hours
+
+
+def test_a_list_items_marker_is_not_part_of_its_sentence() -> None:
+    """The highlight (and a link to it in the page) starts at the item's first word."""
+    text = (
+        "- Parking at the field costs 1,000 krónur a day. It is cheap.\n"
+        "• Your e-mail address.\n-5 degrees is cold. A - B."
+    )
+    pieces = [text[s.start : s.end] for s in split_sentences(text)]
+    assert pieces == [
+        "Parking at the field costs 1,000 krónur a day.",
+        "It is cheap.",
+        "Your e-mail address.",
+        "-5 degrees is cold.",
+        "A - B.",
+    ]

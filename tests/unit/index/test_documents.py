@@ -170,3 +170,15 @@ def test_a_form_feed_in_a_text_file_starts_a_page(tmp_path: Path) -> None:
     pages = [doc.page_at(doc.text.index(s)) for s in ("first page", "second page", "fourth")]
     assert pages == [1, 2, 4]
     assert "\f" not in doc.text
+
+
+def test_a_short_text_without_spaces_between_words_is_read(tmp_path: Path) -> None:
+    """Chinese, Japanese and Thai put no spaces between words: a one-paragraph document of
+    them is text, not "no readable text" (its words are counted by their letters)."""
+    chinese = "朝鲜正在用华为的二手设备升级其移动网络。现代化将从平壤等主要城市开始。"
+    doc = read_document(_write(tmp_path, "zh.txt", chinese), tmp_path)
+    assert doc.text == chinese
+    assert read_document(_write(tmp_path, "ja.txt", "北朝鮮は携帯電話網を更新している。"), tmp_path)
+    for name, text in (("nav.txt", "Home\n\nMenu"), ("one.txt", "平壤")):
+        with pytest.raises(DocumentError, match="no readable text"):
+            read_document(_write(tmp_path, name, text), tmp_path)
