@@ -194,4 +194,8 @@ def _wrap_width(lines: list[str]) -> int | None:
         if lengths[i] >= _WRAP_LONG * width and lines[i + 1].strip()
     ]
     prose = sum(len(line.split()) >= 6 for line in near)
+    # a list of sentences, one a line, is not wrapped prose: there most lines end a sentence
+    ended = sum(bool(_SENTENCE_END.search(line.rstrip())) for line in near)
+    if ended > 0.5 * len(near):
+        return None
     return width if len(near) >= 0.6 * len(continued) and prose >= 0.8 * len(near) else None

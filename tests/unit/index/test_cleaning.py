@@ -96,6 +96,19 @@ def test_text_that_is_not_wrapped_stays_as_it_is() -> None:
     assert unwrap_lines(verse) == verse  # short lines: no wrapping width
     table = [f"2024-01-{d:02d};station {d};{d * 1.5:.1f};{d * 3}" for d in range(1, 20)]
     assert unwrap_lines(table) == table  # lines of one length, but not prose
+    facts = [  # a list of sentences, one a line, of about one width (a new user's file)
+        "Parking at the geyser field costs 1,000 krónur a day.",
+        "The visitor centre opens at nine in the morning.",
+        "Strokkur erupts every six to ten minutes or so.",
+        "The Great Geysir has been mostly quiet since 1916.",
+        "Buses leave Reykjavik twice a day in the summer.",
+        "The hot spring water is hotter than eighty degrees.",
+        "Paths are roped off around the active springs.",
+        "A hotel and a restaurant stand across the road.",
+        "Most tours stop here on the Golden Circle route.",
+        "The nearest town with a supermarket is Reykholt.",
+    ]
+    assert unwrap_lines(facts) == facts
 
 
 def test_a_wrapped_text_file_is_read_as_paragraphs(tmp_path: Path) -> None:
