@@ -29,8 +29,8 @@ from index.types import Chunk, Document, Span
 
 #: Bump when the splitter below cuts sentences otherwise: an index records it with its
 #: chunking, and an update re-splits every document (2, 3: boundaries without a space; 4:
-#: capitals of every script, scripts without capitals, full-width marks, German ordinals,
-#: a list item's marker left out of its sentence).
+#: capitals of every script, scripts without capitals, full-width and ASCII marks in Chinese,
+#: German ordinals, a list item's marker left out of its sentence).
 SPLITTER_VERSION = 4
 
 _ABBREVIATIONS = frozenset(
@@ -109,6 +109,10 @@ _LIST_MARKER = re.compile(r"\s*[-*•·‣◦▪]\s+(?=\S)")
 # Chinese and Japanese sentence ends: a full-width mark and its closing quotes or brackets,
 # no space needed ...
 _FULL_WIDTH_END = re.compile(r"[。！？｡]+[」』”’）)\]】〉》\"']*\s*")
+# ... and an ASCII "!" or "?" between two Chinese or Japanese letters ("你好吗?我很好").
+_CJK_ASCII_END = re.compile(
+    r"(?<=[\u3040-\u30ff\u4e00-\u9fff])[!?]+(?=[\u3040-\u30ff\u4e00-\u9fff])"
+)
 # ... unless a closing quote is followed by a particle that goes on ("「行こう！」と彼は言った").
 _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 # A German ordinal date or century: "am 3. Oktober", "im 19. Jahrhundert" (the number and its
@@ -118,9 +122,16 @@ _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 _ORDINAL_NUMBER = re.compile(r"(?<!\S)\d{1,2}$")
 _GERMAN_ONLY = frozenset(
     """januar jänner februar märz mai juni juli oktober dezember jahrhundert jahrhunderts
-    jahrtausend jahrtausends""".split()
+    jahrtausend jahrtausends jän mrz okt dez""".split()
 )
-_AS_IN_ENGLISH = frozenset("april august september november".split())
+_AS_IN_ENGLISH = frozenset(
+    "april august september november jan feb apr jun jul aug sep sept nov".split()
+)
+# After an article or a preposition that English lacks, any noun: "den 3. Platz", "der 2.
+# Weltkrieg", "zum 5. Mal".
+_GERMAN_ARTICLE_BEFORE = re.compile(
+    r"(?:^|\s)(?:den|dem|des|der|zum|zur|vom|beim|im)\s+\d{1,2}$", re.IGNORECASE
+)
 _GERMAN_BEFORE = re.compile(
     r"(?:^|\s)(?:am|im|vom|zum|bis|seit|ab|den|dem|des|der|und|oder|zwischen)\s+\d{1,2}$",
     re.IGNORECASE,
@@ -186,6 +197,7 @@ def _boundaries(text: str) -> list[int]:
         closed = match.group().rstrip() != match.group().rstrip("」』”’）)]】〉》\"'")
         if end < len(text) and not (closed and _HIRAGANA.match(text, end)):
             ends.append(end)
+    ends.extend(m.end() for m in _CJK_ASCII_END.finditer(text))
     ends.extend(
         m.end()
         for m in _GLUED.finditer(text)
@@ -214,7 +226,7 @@ def _is_ordinal(text: str, dot: int, end: int) -> bool:
     if word is None:
         return False
     noun = word.group().casefold()
-    if noun in _GERMAN_ONLY:
+    if noun in _GERMAN_ONLY or _GERMAN_ARTICLE_BEFORE.search(text, max(0, dot - 12), dot):
         return True
     return noun in _AS_IN_ENGLISH and bool(_GERMAN_BEFORE.search(text, max(0, dot - 12), dot))
 

@@ -144,6 +144,18 @@ def test_a_boundary_without_its_space_ends_a_sentence(text: str, pieces: list[st
             ],
         ),
         ("Er sagte „Das ist gut.“ Dann ging er.", ["Er sagte „Das ist gut.“", "Dann ging er."]),
+        (  # abbreviated months, and any noun after an article English lacks
+            "Am 3. Okt. begann es. Er belegte den 3. Platz. Nach dem 2. Weltkrieg. "
+            "I got 3. Jan left.",
+            [
+                "Am 3. Okt. begann es.",
+                "Er belegte den 3. Platz.",
+                "Nach dem 2. Weltkrieg.",
+                "I got 3.",
+                "Jan left.",
+            ],
+        ),
+        ("你好吗?我很好!谢谢。", ["你好吗?", "我很好!", "谢谢。"]),  # ASCII marks in Chinese
         (  # a month spelt as in English is a German date only after a German word
             "He was 21. September brought rain. Am 21. September begann es.",
             ["He was 21.", "September brought rain.", "Am 21. September begann es."],
