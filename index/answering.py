@@ -22,7 +22,7 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -663,30 +663,33 @@ class Answerer:
             chosen.append(passage)
         return chosen
 
-    def _beyond_paragraph(
-        self, doc: int, lo: int, hi: int, start: int, end: int
+    def _grow(
+        self,
+        lo: int,
+        hi: int,
+        start: int,
+        end: int,
+        admits: Callable[[Sentence], bool],
+        *,
+        first: int,
+        until: int | None = None,
     ) -> tuple[int, int, int, int]:
-        """A short passage (``lo``..``hi``, ``start``..``end``) grown into the paragraphs
-        around it, same document, section and page, whole sentences, the next one first,
-        until it is MIN_PASSAGE_CHARS long or no neighbour fits under MAX_PASSAGE_CHARS. A
-        heading stops it: what is beyond is another section's."""
+        """The passage of sentences ``lo``..``hi`` (``start``..``end``) grown by whole
+        sentences, one side then the other (``first``: -1 before, 1 after), each side while
+        its next sentence is ``admits``-ible and the passage stays within MAX_PASSAGE_CHARS;
+        with ``until``, only until it is that long."""
         sents = self.stored.sentences
-        document = self.stored.documents[doc]
-        page = document.page_at(start)
-        open_sides = {1, -1}
-        side = 1
-        while end - start < MIN_PASSAGE_CHARS and open_sides:
+        open_sides, side = {1, -1}, first
+        while open_sides and (until is None or end - start < until):
             if side in open_sides:
                 near = hi + 1 if side > 0 else lo - 1
                 other = sents[near] if 0 <= near < len(sents) else None
                 if (
                     other is None
-                    or other.doc != doc
-                    or document.page_at(other.start) != page
-                    or is_heading(document.text[other.start : other.end])
+                    or not admits(other)
                     or max(end, other.end) - min(start, other.start) > MAX_PASSAGE_CHARS
                 ):
-                    open_sides.discard(side)
+                    open_sides.discard(side)  # the passage only grows: never again
                 else:
                     start, end = min(start, other.start), max(end, other.end)
                     lo, hi = min(lo, near), max(hi, near)
@@ -702,33 +705,10 @@ class Answerer:
         row, h_start, h_end = hit_sentence.row, hit_sentence.start, hit_sentence.end
         doc = self.stored.documents[hit_sentence.doc]
 
-        def same_paragraph(near: int) -> Sentence | None:
-            if not (0 <= near < len(sents)):
-                return None
-            other = sents[near]
-            same = other.doc == hit_sentence.doc and other.paragraph == hit_sentence.paragraph
-            return other if same else None
+        def same_paragraph(other: Sentence) -> bool:
+            return other.doc == hit_sentence.doc and other.paragraph == hit_sentence.paragraph
 
-        lo = hi = row
-        start, end = h_start, h_end
-        grow_before = True
-        while True:
-            grew = False
-            for direction in (-1, 1) if grow_before else (1, -1):
-                near = (lo - 1) if direction < 0 else (hi + 1)
-                neighbour = same_paragraph(near)
-                if neighbour is None:
-                    continue
-                new_start, new_end = min(start, neighbour.start), max(end, neighbour.end)
-                if new_end - new_start > MAX_PASSAGE_CHARS:
-                    continue
-                start, end = new_start, new_end
-                lo, hi = (near, hi) if direction < 0 else (lo, near)
-                grew = True
-                break
-            if not grew:
-                break
-            grow_before = not grow_before
+        lo, hi, start, end = self._grow(row, row, h_start, h_end, same_paragraph, first=-1)
         if lo == hi == row and hi + 1 < len(sents) and is_heading(doc.text[h_start:h_end]):
             # A title, heading or name line alone says nothing: quote the paragraph that
             # follows it too (what it heads), as far as the passage limit allows.
@@ -750,8 +730,20 @@ class Answerer:
                     if not is_heading(doc.text[after.start : after.end]):
                         h_start, h_end = after.start, after.end
                         break
-        elif end - start < MIN_PASSAGE_CHARS:
-            lo, hi, start, end = self._beyond_paragraph(hit_sentence.doc, lo, hi, start, end)
+        elif end - start < MIN_PASSAGE_CHARS:  # a list item, a one-line paragraph
+            page = doc.page_at(start)
+
+            def same_section_and_page(other: Sentence) -> bool:
+                # a heading is another section's; a quote gives one page
+                return (
+                    other.doc == hit_sentence.doc
+                    and doc.page_at(other.start) == page
+                    and not is_heading(doc.text[other.start : other.end])
+                )
+
+            lo, hi, start, end = self._grow(
+                lo, hi, start, end, same_section_and_page, first=1, until=MIN_PASSAGE_CHARS
+            )
         text = doc.text[start:end]
         if len(text) > MAX_PASSAGE_CHARS:  # one very long sentence: cut around the highlight
             end = start + MAX_PASSAGE_CHARS

@@ -132,6 +132,8 @@ def build_index(
         previous = None if full else _previous(index_dir, embedder, chunking)
         # only the sentence splitter changed: documents it cuts as before keep their vectors
         resplit = previous is not None and previous.manifest.chunking != chunking_record(chunking)
+        if resplit:
+            log.info("the sentence splitter changed: documents it cuts otherwise are re-embedded")
         old_parts = _parts_by_source(previous, multilingual) if previous else {}
         parts: list[_DocParts] = []
         failed: list[str] = []
@@ -144,31 +146,25 @@ def build_index(
             source = path.relative_to(corpus_dir).as_posix()
             seen.add(source)
             old = old_parts.get(source)
-            # what the index keeps of a document not read again (unchanged, or unreadable
-            # now): as it was, or cut again when the splitter changed and cuts it otherwise
-            kept = _cut_again(old, chunking) if old is not None and resplit else old
             try:
                 raw = path.read_bytes()
             except OSError as exc:
                 failed.append(f"{source}: cannot read file ({exc.strerror or exc})")
-                if kept is not None:
-                    parts.append(kept)
-                    reembedded += kept is not old
+                if old is not None:
+                    reembedded += _keep(parts, old, chunking, resplit)
                 continue
-            if old is not None and kept is not None and old.doc.content_hash == sha256_bytes(raw):
-                parts.append(kept)
-                if kept is old:
-                    unchanged += 1
-                else:
+            if old is not None and old.doc.content_hash == sha256_bytes(raw):
+                if _keep(parts, old, chunking, resplit):
                     reembedded += 1
+                else:
+                    unchanged += 1
                 continue
             try:
                 doc = read_document(path, corpus_dir, raw)
             except DocumentError as exc:
                 failed.append(str(exc))
-                if kept is not None:
-                    parts.append(kept)  # keep the last readable version rather than lose it
-                    reembedded += kept is not old
+                if old is not None:  # keep the last readable version rather than lose it
+                    reembedded += _keep(parts, old, chunking, resplit)
                 continue
             sentences = sentences_for(doc, chunking.chunk_size)
             parts.append(_DocParts(doc, sentences, chunk_document(doc, chunking, sentences)))
@@ -246,24 +242,28 @@ def _previous(
     ):
         log.info("model, backend or chunking settings changed: rebuilding everything")
         return None
-    if m.chunking != chunking_record(chunking):
-        log.info("the sentence splitter changed: documents it cuts otherwise are embedded again")
     if m.chunk_vectors != CHUNK_VECTORS:
         log.info("the index's chunk vectors were made another way: rebuilding everything")
         return None
     return previous
 
 
-def _cut_again(old: _DocParts, chunking: ChunkingSettings) -> _DocParts:
-    """A document of the index in use as this splitter cuts it: ``old`` itself (its vectors
-    kept) when the sentences and chunks are the ones it had, else new parts to embed."""
-    sentences = sentences_for(old.doc, chunking.chunk_size)
-    chunks = chunk_document(old.doc, chunking, sentences)
-    if sentences == old.sentences and [(c.start, c.end) for c in chunks] == [
-        (c.start, c.end) for c in old.chunks
-    ]:
-        return old
-    return _DocParts(old.doc, sentences, chunks)
+def _keep(
+    parts: list[_DocParts], old: _DocParts, chunking: ChunkingSettings, resplit: bool
+) -> bool:
+    """Add a document of the index in use that is not read again (unchanged, or unreadable
+    now) to ``parts``: as it was, with its vectors, or, when the splitter changed
+    (``resplit``) and cuts it otherwise, cut anew to be embedded again (then True)."""
+    if resplit:
+        sentences = sentences_for(old.doc, chunking.chunk_size)
+        chunks = chunk_document(old.doc, chunking, sentences)
+        if sentences != old.sentences or [(c.start, c.end) for c in chunks] != [
+            (c.start, c.end) for c in old.chunks
+        ]:
+            parts.append(_DocParts(old.doc, sentences, chunks))
+            return True
+    parts.append(old)
+    return False
 
 
 def _derived(multilingual: Embedder | None) -> dict[str, str]:

@@ -103,7 +103,7 @@ _BOUNDARY = re.compile(r"[.!?…؟।॥]+[\"'”’“»)\]]*\s+")
 # What may open the next sentence before its first letter.
 _OPENING_MARKS = frozenset("\"'“‘„«(¿¡[")
 # Scripts whose sentences end with the danda ("।"): a full stop before them abbreviates.
-_DANDA_SCRIPT = re.compile(r"[\"'“‘„«(¿¡\[]?[\u0900-\u09ff\u0a00-\u0a7f]")
+_DANDA_SCRIPT = re.compile(r"[\u0900-\u09ff\u0a00-\u0a7f]")
 # A list item's marker before its paragraph's first sentence ("- ", "* ", "• ").
 _LIST_MARKER = re.compile(r"\s*[-*•·‣◦▪]\s+(?=\S)")
 # Chinese and Japanese sentence ends: a full-width mark and its closing quotes or brackets,
@@ -127,15 +127,11 @@ _GERMAN_ONLY = frozenset(
 _AS_IN_ENGLISH = frozenset(
     "april august september november jan feb apr jun jul aug sep sept nov".split()
 )
-# After an article or a preposition that English lacks, any noun: "den 3. Platz", "der 2.
-# Weltkrieg", "zum 5. Mal".
-_GERMAN_ARTICLE_BEFORE = re.compile(
-    r"(?:^|\s)(?:den|dem|des|der|zum|zur|vom|beim|im)\s+\d{1,2}$", re.IGNORECASE
-)
-_GERMAN_BEFORE = re.compile(
-    r"(?:^|\s)(?:am|im|vom|zum|bis|seit|ab|den|dem|des|der|und|oder|zwischen)\s+\d{1,2}$",
-    re.IGNORECASE,
-)
+# The word before the number: after an article or a preposition that English lacks, any
+# noun ("den 3. Platz", "der 2. Weltkrieg", "zum 5. Mal"); after a German word, a month.
+_WORD_BEFORE_NUMBER = re.compile(r"(?:^|\s)(\w+)\s+\d{1,2}$")
+_GERMAN_ARTICLES = frozenset("den dem des der zum zur vom beim im".split())
+_GERMAN_WORDS = frozenset("am im vom zum bis seit ab den dem des der und oder zwischen".split())
 _WORD = re.compile(r"\w+")
 _PARAGRAPH = re.compile(r"[^\n]+")
 # Words that open sentences and are not names in code ("Now", "New", "Next", "Model" are: a
@@ -187,7 +183,7 @@ def _boundaries(text: str) -> list[int]:
         end = match.end()
         if end >= len(text) or not _starts_sentence(text, end):
             continue
-        if text[match.start()] == "." and _DANDA_SCRIPT.match(text, end):
+        if text[match.start()] == "." and _DANDA_SCRIPT.match(_first_letter(text, end)):
             continue  # "डॉ. आनंदीबाई": there a full stop abbreviates; the danda ends sentences
         if _is_abbreviation(text, match.start()) or _is_ordinal(text, match.start(), end):
             continue
@@ -209,12 +205,16 @@ def _boundaries(text: str) -> list[int]:
 def _starts_sentence(text: str, at: int) -> bool:
     """Does what follows a boundary open a sentence: a capital (of any script), a letter of a
     script without capitals, or a digit, after an opening quote or bracket if any?"""
-    if text[at] in _OPENING_MARKS:
+    first = _first_letter(text, at)
+    return first.isdigit() or (first.isalpha() and not first.islower())
+
+
+def _first_letter(text: str, at: int) -> str:
+    """The character a boundary's next sentence would open with, after an opening quote or
+    bracket if any ("" at the end)."""
+    if at < len(text) and text[at] in _OPENING_MARKS:
         at += 1
-    if at >= len(text):
-        return False
-    char = text[at]
-    return char.isdigit() or (char.isalpha() and not char.islower())
+    return text[at : at + 1]
 
 
 def _is_ordinal(text: str, dot: int, end: int) -> bool:
@@ -226,9 +226,13 @@ def _is_ordinal(text: str, dot: int, end: int) -> bool:
     if word is None:
         return False
     noun = word.group().casefold()
-    if noun in _GERMAN_ONLY or _GERMAN_ARTICLE_BEFORE.search(text, max(0, dot - 12), dot):
-        return True
-    return noun in _AS_IN_ENGLISH and bool(_GERMAN_BEFORE.search(text, max(0, dot - 12), dot))
+    before = _WORD_BEFORE_NUMBER.search(text, max(0, dot - 12), dot)
+    german = before.group(1).casefold() if before else ""
+    return (
+        noun in _GERMAN_ONLY
+        or german in _GERMAN_ARTICLES
+        or (noun in _AS_IN_ENGLISH and german in _GERMAN_WORDS)
+    )
 
 
 def _glued_ends_sentence(text: str, punctuation: int) -> bool:

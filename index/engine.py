@@ -131,8 +131,7 @@ class Engine:
             bulk = (
                 self.builds_only
                 and sentences >= BF16_FROM_SENTENCES
-                and embedder.backend in ("torch", "onnx")  # not a test fake, not int8
-                and same_vectors("torch-bf16", embedder.backend)
+                and same_vectors("torch-bf16", embedder.backend)  # not int8, not a test fake
                 and cpu_multiplies_bf16()
             )
             if not bulk:
