@@ -70,6 +70,12 @@ MULTILINGUAL_MIN_CONFIDENCE = 0.1
 TOPIC_WEIGHT = 0.6
 
 
+#: A sentence of the text that asks (ends with a question mark, its own or another script's,
+#: before any closing quote or bracket): a FAQ's question, a rhetorical one.
+_ASKS = re.compile(r"[?？؟][\"'”’»)\]]*\s*$")
+#: A FAQ's marks: "Q: …?" / "A: …" (or "Question:" / "Answer:").
+_QUESTION_MARK = re.compile(r"\s*(?:Q|Question)\s*[:.)]\s", re.IGNORECASE)
+_ANSWER_MARK = re.compile(r"\s*(?:A|Answer)\s*[:.)]\s", re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _FOLLOW_UP_START = re.compile(
     r"^\s*(and|but|also|or|so|then|what about|how about|and what about|same for|"
@@ -696,6 +702,27 @@ class Answerer:
             side = -side
         return lo, hi, start, end
 
+    def _answered_next(self, question: Sentence, start: int) -> bool:
+        """Is ``question`` a question of the text answered by its next sentence, as in a FAQ:
+        a question alone in its paragraph followed by the next paragraph, or one marked "Q:"
+        followed by one marked "A:"? (A question inside prose — "will the ferry return next
+        summer?", a quoted one — is followed by anything.) The answer must be in the same
+        document, no heading, within the passage limit from ``start``."""
+        sents, doc = self.stored.sentences, self.stored.documents[question.doc]
+        asked = doc.text[question.start : question.end]
+        if not _ASKS.search(asked) or question.row + 1 >= len(sents):
+            return False
+        after = sents[question.row + 1]
+        said = doc.text[after.start : after.end]
+        if after.doc != question.doc or after.end - start > MAX_PASSAGE_CHARS:
+            return False
+        if _QUESTION_MARK.match(asked) and _ANSWER_MARK.match(said):
+            return True
+        alone = (question.row == 0 or sents[question.row - 1].paragraph != question.paragraph) and (
+            after.paragraph != question.paragraph
+        )
+        return alone and not is_heading(said) and not _ASKS.search(said)
+
     def _window(self, hit: SentenceHit, *, is_answer: bool = False) -> Passage:
         """Whole sentences around the hit, same paragraph, at most MAX_PASSAGE_CHARS.
         ``is_answer``: the hit is the answer even when it is a line alone (a title asked
@@ -709,7 +736,9 @@ class Answerer:
             return other.doc == hit_sentence.doc and other.paragraph == hit_sentence.paragraph
 
         lo, hi, start, end = self._grow(row, row, h_start, h_end, same_paragraph, first=-1)
-        if lo == hi == row and hi + 1 < len(sents) and is_heading(doc.text[h_start:h_end]):
+        headed = lo == hi == row and hi + 1 < len(sents) and is_heading(doc.text[h_start:h_end])
+        h_row = row  # the highlight's sentence
+        if headed:
             # A title, heading or name line alone says nothing: quote the paragraph that
             # follows it too (what it heads), as far as the passage limit allows.
             following = sents[hi + 1].paragraph
@@ -728,9 +757,22 @@ class Answerer:
                 for near in range(row + 1, hi + 1):
                     after = sents[near]
                     if not is_heading(doc.text[after.start : after.end]):
-                        h_start, h_end = after.start, after.end
+                        h_row, h_start, h_end = near, after.start, after.end
                         break
-        elif end - start < MIN_PASSAGE_CHARS:  # a list item, a one-line paragraph
+        asked = not is_answer and self._answered_next(sents[h_row], start)
+        if asked:
+            # A question of the text ("Q: Can I bring my dog?" in a FAQ) is not its own
+            # answer: the sentence after it is, quoted and highlighted; the two are the
+            # quote, not grown into the answer before or the question after
+            after = sents[h_row + 1]
+            hi, end = max(hi, h_row + 1), max(end, after.end)
+            h_start, h_end = after.start, after.end
+
+            def answers_paragraph(other: Sentence) -> bool:
+                return other.doc == after.doc and other.paragraph == after.paragraph
+
+            lo, hi, start, end = self._grow(lo, hi, start, end, answers_paragraph, first=1)
+        if not (headed or asked) and end - start < MIN_PASSAGE_CHARS:  # a list item, a line
             page = doc.page_at(start)
 
             def same_section_and_page(other: Sentence) -> bool:

@@ -30,8 +30,10 @@ from index.types import Chunk, Document, Span
 #: Bump when the splitter below cuts sentences otherwise: an index records it with its
 #: chunking, and an update re-splits every document (2, 3: boundaries without a space; 4:
 #: capitals of every script, scripts without capitals, full-width and ASCII marks in Chinese,
-#: German ordinals, a list item's marker left out of its sentence).
-SPLITTER_VERSION = 4
+#: German ordinals, a list item's marker left out of its sentence; 5: "3. Replacing the
+#: cartridge", a numbered item or heading, is no longer two sentences; "p.m.",
+#: "etc." and "Inc." before "It", "The", "We"… end a sentence).
+SPLITTER_VERSION = 5
 
 _ABBREVIATIONS = frozenset(
     [
@@ -95,6 +97,12 @@ _ABBREVIATIONS = frozenset(
         "cf",
     ]
 )
+# Abbreviations that often end a sentence, and the words that then open the next one (never
+# a name: "5 p.m. Eastern time", "Acme Inc. Paris" stay one sentence).
+_MAY_END_SENTENCE = frozenset(["a.m", "p.m", "etc", "inc", "ltd", "co", "corp"])
+_PLAIN_OPENERS = frozenset(
+    "it its the this that these those there we they he she i you our their his her my your".split()
+)
 # Abbreviations only when a number follows ("No. 5", "Fig. 2", "pp. 10").
 _NUMBER_ABBREVIATIONS = frozenset("no nos vol fig figs pp p art ch sec op".split())
 # A candidate boundary: terminal punctuation (the Arabic question mark, the Devanagari
@@ -104,8 +112,13 @@ _BOUNDARY = re.compile(r"[.!?…؟।॥]+[\"'”’“»)\]]*\s+")
 _OPENING_MARKS = frozenset("\"'“‘„«(¿¡[")
 # Scripts whose sentences end with the danda ("।"): a full stop before them abbreviates.
 _DANDA_SCRIPT = re.compile(r"[\u0900-\u09ff\u0a00-\u0a7f]")
-# A list item's marker before its paragraph's first sentence ("- ", "* ", "• ").
+# A list item's marker before its paragraph's first sentence ("- ", "* ", "• "): left out
+# of the sentence.
 _LIST_MARKER = re.compile(r"\s*[-*•·‣◦▪]\s+(?=\S)")
+# The number of a step or a section ("2. ", "3) ", "2.1. "; not "12.5 percent"): no sentence
+# of its own, but part of the one it opens ("3. Replacing the cartridge", "2. Oktober 2024 war
+# ein Dienstag.", "1. FC Köln gewann.").
+_NUMBER_MARKER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*[.)]\s+(?=\S)")
 # Chinese and Japanese sentence ends: a full-width mark and its closing quotes or brackets,
 # no space needed ...
 _FULL_WIDTH_END = re.compile(r"[。！？｡]+[」』”’）)\]】〉》\"']*\s*")
@@ -183,6 +196,8 @@ def _boundaries(text: str) -> list[int]:
         end = match.end()
         if end >= len(text) or not _starts_sentence(text, end):
             continue
+        if match.start() < 12 and (number := _NUMBER_MARKER.match(text)) and number.end() == end:
+            continue  # "3. Replacing the cartridge": the number of a step or a section
         if text[match.start()] == "." and _DANDA_SCRIPT.match(_first_letter(text, end)):
             continue  # "डॉ. आनंदीबाई": there a full stop abbreviates; the danda ends sentences
         if _is_abbreviation(text, match.start()) or _is_ordinal(text, match.start(), end):
@@ -260,6 +275,10 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     word = text[word_start:dot].lstrip("(\"'“‘").casefold()
     if word in _NUMBER_ABBREVIATIONS:
         return text[dot + 1 :].lstrip()[:1].isdigit()
+    if word in _MAY_END_SENTENCE:  # "open until 5 p.m. It is closed on Sundays."
+        after = _WORD.match(text[dot + 1 : dot + 16].lstrip())
+        if after and after.group()[:1].isupper() and after.group().casefold() in _PLAIN_OPENERS:
+            return False
     # Initials ("J. Smith", "U.S."), known abbreviations.
     return (len(word) == 1 and word.isalpha()) or word in _ABBREVIATIONS
 

@@ -15,19 +15,24 @@ _MAX_FRAGMENT_CHARS = 80  # a quote this long or shorter is linked whole
 
 
 def section_of(doc: Document, start: int) -> str | None:
-    """The heading of the section ``doc.text[start:]`` is in: the nearest heading before it,
-    where the document's format marks its headings (``Document.headings``), else the nearest
-    paragraph before it that looks like one (short, no closing punctuation, not a byline);
-    the document's title aside."""
+    """The heading of the section ``doc.text[start:]`` is in: the nearest heading before it
+    or at it (a quote that opens with its heading is in that section), where the document's
+    format marks its headings (``Document.headings``), else the nearest paragraph there that
+    looks like one (short, no closing punctuation, not a byline); the document's title aside."""
     text = doc.text
     if doc.headings:
-        before = [h for h in doc.headings if h < start]
+        before = [h for h in doc.headings if h <= start]
         if not before:
             return None
         begin = before[-1]
         end = text.find("\n\n", begin)
         heading = text[begin : end if end >= 0 else len(text)].strip()
         return None if begin == 0 and heading == doc.title else heading
+    if start > 0 and text[start - 2 : start] == "\n\n":  # a quote that opens a paragraph
+        end = text.find("\n\n", start)
+        first = text[start : end if end >= 0 else len(text)].strip()
+        if is_heading(first) and not _BYLINE.match(first):
+            return first
     end = text.rfind("\n\n", 0, start)
     for _ in range(_MAX_SECTION_LOOKBACK):
         if end <= 0:

@@ -502,6 +502,8 @@ def render_answer(answer: Answer) -> str:
     return "\n\n".join(blocks)
 
 
+#: Documents named when ``verbatim chat`` starts (``/sources`` lists them all).
+_CHAT_TITLES = 5
 _CHAT_HELP = "/sources lists the documents, /reset forgets the conversation, /quit leaves."
 
 
@@ -513,7 +515,9 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     docs = engine.documents()
     # while the user types: the models of questions in other languages (index.multilingual)
     threading.Thread(target=engine.answerer.warm_up, name="warm-up", daemon=True).start()
-    print(f"Ask about {len(docs)} document(s): " + "; ".join(d.title for d in docs[:5]))
+    shown = "; ".join(d.title for d in docs[:_CHAT_TITLES])
+    more = f"; … and {len(docs) - _CHAT_TITLES} more (/sources)" if len(docs) > _CHAT_TITLES else ""
+    print(f"Ask about {len(docs)} document(s): {shown}{more}")
     print(f"Follow-up questions are understood. {_CHAT_HELP}\n")
     history: list[str] = []
     while True:

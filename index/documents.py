@@ -24,6 +24,7 @@ from index.cleaning import (
 )
 from index.errors import CorpusError, DocumentError
 from index.languages import word_count
+from index.markdown import markdown_paragraphs
 from index.types import Document
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,6 @@ SUPPORTED_SUFFIXES = (
 #: The formats, as the bot and the command line name them to people.
 SUPPORTED_NAMES = ".txt, .md, .html, .pdf, .docx, .odt, .epub, .rtf or .csv"
 _URL_LINE = re.compile(r"^\s*(?:url|source)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 _MIN_WORDS = 3
 
 
@@ -177,18 +175,8 @@ def _read_txt(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
 
 def _read_markdown(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
     lines, url = _split_url(_decode_text(raw, source).splitlines())
-    title = ""
-    plain: list[str] = []
-    for line in unwrap_lines(lines):
-        if _MD_RULE.match(line):
-            continue
-        if _MD_HEADING.match(line):
-            line = _MD_HEADING.sub("", line).rstrip("# ").strip()
-            if not title and line:
-                title = line
-            line = HEADING_MARK + line
-        plain.append(_MD_LINK.sub(r"\1", line))
-    paragraphs = clean_lines(plain)
+    title, paragraphs = markdown_paragraphs("\n".join(lines))
+    paragraphs = clean_lines(paragraphs)
     return title or first_line_title(paragraphs), paragraphs, url
 
 

@@ -163,17 +163,19 @@ def read_csv(raw: bytes, source: str) -> Read:
     if len(rows) < 2:
         raise DocumentError(f"{source}: a CSV file needs a header row and at least one row")
     header, body = rows[0], rows[1:]
-    paragraphs = []
-    for row in body:
-        pairs = [
-            f"{name}: {value}" if name else value
-            for name, value in zip(header + [""] * (len(row) - len(header)), row, strict=False)
-            if value
-        ]
-        if pairs:
-            line = "; ".join(pairs)
-            paragraphs.append(line if line.endswith((".", "!", "?")) else line + ".")
-    return "", clean_lines(paragraphs), None
+    return "", clean_lines([table_row(header, row) for row in body]), None
+
+
+def table_row(header: list[str], row: list[str]) -> str:
+    """A table's row as a sentence, each value beside its column's header ("Name: Koryolink;
+    Founded: 2008."); "" for a row without values."""
+    pairs = [
+        f"{name}: {value}" if name else value
+        for name, value in zip(header + [""] * (len(row) - len(header)), row, strict=False)
+        if value
+    ]
+    line = "; ".join(pairs)
+    return line if not line or line.endswith((".", "!", "?")) else line + "."
 
 
 def _limited(reader: Iterator[list[str]]) -> Iterator[list[str]]:

@@ -34,16 +34,40 @@ from index.text_features import is_heading
 if TYPE_CHECKING:
     from index.retrieval import Ranked
 
-#: The text itself, as a question names it: "the article", "this story", "it".
-_THE_TEXT = (
-    r"(?:it|this|that|(?:the|this)\s+"
-    r"(?:article|story|post|piece|report|text|page|document|blog|essay|column|news))"
+#: The text itself named with its noun ("the article", "this news story"); not "the Harry
+#: Potter story": words of its own may name a story the text tells.
+_THE_TEXT_ALONE = (
+    r"(?:the|this)\s+(?:news\s+)?"
+    r"(?:article|story|post|piece|report|text|page|document|blog|essay|column|news)"
 )
+#: ... or as "it", "this", "that".
+_THE_TEXT = rf"(?:it|this|that|{_THE_TEXT_ALONE})"
 _AUTHORSHIP = re.compile(
     rf"^\W*who\s+(?:wrote|authored|penned|has written|is writing)\s+{_THE_TEXT}\W*$|"
     r"^\W*(?:who\s+is|who's|who\s+was)\s+(?:the|its|this)\s+"
     rf"(?:author|writer|journalist|reporter)(?:\s+of\s+{_THE_TEXT})?\W*$|"
     rf"^\W*by\s+whom\s+(?:was|is)\s+{_THE_TEXT}\s+written\W*$",
+    re.IGNORECASE,
+)
+#: When the text was published: named by its noun, or "it" only with "published" ("When was
+#: the Harry Potter story written?", a follow-up's "When was it written?" ask what it tells).
+_DATE = re.compile(
+    rf"^\W*when\s+(?:was|is)\s+{_THE_TEXT_ALONE}\s+(?:published|written|posted|dated|updated)\W*$|"
+    r"^\W*when\s+(?:was|is)\s+(?:it|this)\s+(?:published|posted|updated)\W*$|"
+    rf"^\W*(?:what|which)\s+(?:is|was)\s+the\s+(?:publication\s+)?date\s+of\s+{_THE_TEXT_ALONE}\W*$|"
+    rf"^\W*when\s+did\s+{_THE_TEXT_ALONE}\s+(?:come\s+out|appear)\W*$",
+    re.IGNORECASE,
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+#: A date line under a headline, a short line of its own that holds a date: "Published
+#: 2026-10-14", "Updated: 3 March 2025", "Posted on May 2, 2024" (not "Posted 5 letters to
+#: Santa.", "Updated 3 times a day.").
+_DATELINE = re.compile(
+    r"^\s*(?:published|posted|updated|last\s+updated|dated?)(?:\s+on)?:?\s+(?=[^\n]{0,40}$)"
+    r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"
+    r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
+    r"(?:[,\s]+\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?)?\s*$",
     re.IGNORECASE,
 )
 _SOURCE = re.compile(
@@ -90,9 +114,11 @@ BYLINE_DEPTH = 10
 
 
 def asks_about_origin(question: str) -> str | None:
-    """ "author", "source", "title" or None."""
+    """ "author", "date", "source", "title" or None."""
     if _AUTHORSHIP.search(question):
         return "author"
+    if _DATE.search(question):
+        return "date"
     if _SOURCE.search(question):
         return "source"
     if _TITLE.search(question):
@@ -132,13 +158,18 @@ def origin_answer(
     kind: str | None = None,
 ) -> int | None:
     """The sentence row that answers a question about the text's origin, or None (not such
-    a question, or no such sentence: among the best candidates for a byline or attribution;
+    a question, or no such sentence: among the best candidates for a byline, date line or
+    attribution;
     the document's first line for a title, in an index of ``documents`` == 1). ``kind`` is what
     the question asks when the caller knows it (``asks_about_origin_in_words``)."""
     kind = kind or asks_about_origin(question)
     if kind == "author":
         for i in range(min(BYLINE_DEPTH, len(ranked.rows))):
             if is_byline(texts[int(ranked.rows[i])]):
+                return int(ranked.rows[i])
+    elif kind == "date":
+        for i in range(min(BYLINE_DEPTH, len(ranked.rows))):
+            if _DATELINE.search(texts[int(ranked.rows[i])]):
                 return int(ranked.rows[i])
     elif kind == "source" and len(ranked.rows):
         best = texts[int(ranked.rows[0])]

@@ -218,3 +218,61 @@ def test_a_short_paragraph_is_quoted_with_the_paragraphs_around_it(tmp_path: Pat
     assert doc.text[passage.start : passage.end] == passage.text
     far = engine.answer("How long are the backups of region 3 kept?", k=1, force=True).passages[0]
     assert "Retention rule" in far.highlight and "\n" not in far.text  # long enough alone
+
+
+def test_a_question_of_the_text_is_quoted_with_its_answer_highlighted(tmp_path: Path) -> None:
+    """A FAQ: the best match is often the document's own question ("Q: Can I bring my
+    dog?"); the highlight is the sentence after it, the quote the question and its answer's
+    paragraph, not grown into the answer before or the question after (a user saw
+    "Q: Can I bring my dog?" in bold and a quote ending on the next "Q:")."""
+    engine = _engine_of(
+        tmp_path,
+        "faq.txt",
+        "Harbour Coworking: questions and answers\n\n"
+        "Q: How much is a day pass?\n\n"
+        "A: A day pass costs 27 EUR and includes coffee.\n\n"
+        "Q: Can I bring my dog?\n\n"
+        "A: Yes, dogs are welcome on the second floor only. Keep them on a leash.\n\n"
+        "Q: Is there parking?\n\n"
+        "A: We have no parking of our own.\n",
+    )
+    passage = engine.answer("Can I bring my dog?", k=1, force=True).passages[0]
+    assert passage.highlight == "A: Yes, dogs are welcome on the second floor only."
+    assert passage.text == (
+        "Q: Can I bring my dog?\n\n"
+        "A: Yes, dogs are welcome on the second floor only. Keep them on a leash."
+    )
+    doc = engine.answerer.stored.documents[0]
+    assert doc.text[passage.start : passage.end] == passage.text
+    assert doc.text[passage.highlight_start : passage.highlight_end] == passage.highlight
+
+
+def test_a_question_inside_prose_keeps_the_highlight(tmp_path: Path) -> None:
+    """Only a FAQ's question (alone in its paragraph, or marked "Q:") hands the highlight to
+    what follows: a question in prose, or a quoted one, is followed by anything (found by a
+    reviewer: the next paragraph's "In other news…" was highlighted)."""
+    engine = _engine_of(
+        tmp_path,
+        "news.txt",
+        "Harbour news\n\n"
+        "The ferry stopped in May. Nobody knows yet: will the ferry return next summer?\n\n"
+        "In other news, the primary school reopened after its repairs.\n\n"
+        'She asked the mayor: "Why was the library closed?" The mayor did not answer.\n',
+    )
+    ferry = engine.answer("Will the ferry return next summer?", k=1, force=True).passages[0]
+    assert ferry.highlight.endswith("will the ferry return next summer?")
+    assert "primary school" not in ferry.highlight
+    mayor = engine.answer("Why was the library closed?", k=1, force=True).passages[0]
+    assert "Why was the library closed?" in mayor.highlight
+
+
+def _engine_of(tmp_path: Path, name: str, text: str) -> Engine:
+    """An engine over one document ``name`` holding ``text``, built with the counting fake."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / name).write_text(text, encoding="utf-8")
+    engine = Engine.open(
+        Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), CountingEmbedder()
+    )
+    engine.build()
+    return engine

@@ -195,3 +195,38 @@ def test_a_list_items_marker_is_not_part_of_its_sentence() -> None:
         "-5 degrees is cold.",
         "A - B.",
     ]
+
+
+def test_the_number_of_a_step_or_section_is_no_sentence_of_its_own() -> None:
+    """A user's manual: "## 3. Replacing the cartridge" was two sentences, "3." and the
+    heading, and a quote ended on a stray "3."; the number stays in its sentence (a German
+    date or club opens with one); a decimal or a year is not such a number."""
+    for text, pieces in (
+        ("3. Replacing the cartridge", ["3. Replacing the cartridge"]),
+        ("2. Screw the adapter on. Then wait.", ["2. Screw the adapter on.", "Then wait."]),
+        ("2.1. Scope of this policy", ["2.1. Scope of this policy"]),
+        ("4) Open the valve.", ["4) Open the valve."]),
+        ("2. Oktober 2024 war ein Dienstag.", ["2. Oktober 2024 war ein Dienstag."]),
+        ("1. FC Köln gewann. Es regnete.", ["1. FC Köln gewann.", "Es regnete."]),
+        ("12.5 percent rose. It fell.", ["12.5 percent rose.", "It fell."]),
+        ("1984. It was a year.", ["1984.", "It was a year."]),
+        ("I got 3. Then more.", ["I got 3.", "Then more."]),
+    ):
+        assert [text[s.start : s.end] for s in split_sentences(text)] == pieces
+
+
+def test_an_abbreviation_that_ends_a_sentence_before_it_or_the() -> None:
+    """A user's page: "…to 5 p.m. It is closed on Sundays." was one sentence, so the question
+    about Sundays highlighted both; a name after the abbreviation keeps the sentence whole."""
+    for text, pieces in (
+        (
+            "Open from 9 a.m. to 5 p.m. It is closed on Sundays.",
+            ["Open from 9 a.m. to 5 p.m.", "It is closed on Sundays."],
+        ),
+        ("Made by Acme Inc. The company grew.", ["Made by Acme Inc.", "The company grew."]),
+        ("Pears, plums, etc. They are fruit.", ["Pears, plums, etc.", "They are fruit."]),
+        ("It opens at 5 p.m. Eastern time.", ["It opens at 5 p.m. Eastern time."]),
+        ("Acme Inc. Paris is its office.", ["Acme Inc. Paris is its office."]),
+        ("Dr. It is a name here.", ["Dr. It is a name here."]),
+    ):
+        assert [text[s.start : s.end] for s in split_sentences(text)] == pieces

@@ -43,6 +43,12 @@ def test_the_section_is_the_nearest_heading_before_the_quote() -> None:
     assert section_of(doc, text.index("More")) == "Causes"
     assert section_of(doc, text.index("Warmer")) == "Causes"
     assert section_of(doc, text.index("Intro")) is None  # under the title (and a byline) only
+    # a quote that opens with its own heading is in that section, not the one before (a user
+    # saw "The water tastes of plastic …" cited under "Low water flow")
+    assert section_of(doc, text.index("Causes")) == "Causes"
+    marked = _doc(text, headings=(text.index("Causes"),))
+    assert section_of(marked, text.index("Causes")) == "Causes"
+    assert section_of(marked, text.index("Intro")) is None
 
 
 def test_a_format_that_marks_its_headings_is_taken_at_its_word(tmp_path: Path) -> None:

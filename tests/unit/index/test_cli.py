@@ -111,6 +111,23 @@ def test_chat_keeps_the_conversation(env: dict[str, str]) -> None:
     assert "2000" in result.stdout and "2010" in result.stdout
 
 
+def test_chat_names_its_first_documents_and_says_how_many_more(tmp_path: Path) -> None:
+    corpus = tmp_path / "many"
+    corpus.mkdir()
+    for n in range(7):
+        (corpus / f"d{n}.txt").write_text(
+            f"Report {n}\n\nThe harbour number {n} reopened after repairs to its pier.\n",
+            encoding="utf-8",
+        )
+    env = {"VERBATIM_CORPUS_DIR": str(corpus), "VERBATIM_INDEX_DIR": str(tmp_path / "idx")}
+    assert run(["index", "build"], env).returncode == 0
+    result = run(["chat"], env, stdin="/quit\n")
+    assert result.returncode == 0, result.stderr
+    banner = result.stdout.splitlines()[0]
+    assert banner.startswith("Ask about 7 document(s): ")
+    assert banner.count("Report ") == 5 and banner.endswith("… and 2 more (/sources)")
+
+
 def test_a_question_that_cannot_be_asked_still_gets_an_answer_shaped_json_line(
     env: dict[str, str],
 ) -> None:

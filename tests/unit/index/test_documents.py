@@ -41,6 +41,64 @@ def test_markdown_heading_is_title_and_markup_removed(tmp_path: Path) -> None:
     assert "](" not in doc.text and "---" not in doc.text
 
 
+def test_markdown_blocks_are_paragraphs_of_plain_text(tmp_path: Path) -> None:
+    """Found by a user: a block quote wrapped over two "> " lines was cut mid-sentence with its
+    markup kept; a numbered heading; a table's rows."""
+    text = (
+        "# Manual\n\n"
+        "> **Warning:** Turn off the valve before disconnecting any pipe. Do not connect\n"
+        "> the filter to the *hot-water* line.\n\n"
+        "## 2. Installation\n\n"
+        "1. Shut off the `cold-water` valve.\n"
+        "2. Screw the adapter on.\n\n"
+        "- a bullet item\n\n"
+        "| Cartridge | Part number | Price |\n|---|---|---|\n| Standard | AP-C300 | $39 |\n\n"
+        "Wrapped prose goes on\non the next line. ![a diagram](d.png)\n"
+    )
+    doc = read_document(_write(tmp_path, "m.md", text), tmp_path)
+    assert doc.title == "Manual"
+    assert doc.text.split("\n\n") == [
+        "Manual",
+        "Warning: Turn off the valve before disconnecting any pipe. Do not connect the filter "
+        "to the hot-water line.",
+        "2. Installation",
+        "1. Shut off the cold-water valve.",
+        "2. Screw the adapter on.",
+        "a bullet item",
+        "Cartridge: Standard; Part number: AP-C300; Price: $39.",
+        "Wrapped prose goes on on the next line. a diagram",
+    ]
+    headings = [doc.text[h:].split("\n\n")[0] for h in doc.headings]
+    assert headings == ["Manual", "2. Installation"]
+
+
+def test_markdown_front_matter_and_lone_tables(tmp_path: Path) -> None:
+    """Found by a reviewer: YAML front matter was read as a heading and became the title; a
+    table of its header alone was lost; raw HTML of many "<" is read (its tags dropped)."""
+    doc = read_document(
+        _write(
+            tmp_path, "f.md", "---\ntitle: My Post\nauthor: Jane\n---\n\n# Real Title\n\nBody.\n"
+        ),
+        tmp_path,
+    )
+    assert doc.title == "Real Title" and "Jane" not in doc.text
+    untitled = read_document(
+        _write(tmp_path, "g.md", '---\ntitle: "My Post"\n---\n\nThe body of the post.\n'),
+        tmp_path,
+    )
+    assert untitled.title == "My Post" and untitled.text == "The body of the post."
+    table = read_document(
+        _write(tmp_path, "t.md", "Prices of the shop\n\n| Name | Price | Stock |\n|---|---|---|\n"),
+        tmp_path,
+    )
+    assert table.text == "Prices of the shop\n\nName; Price; Stock."
+    html = read_document(
+        _write(tmp_path, "h.md", "Some words here.\n\n<div>kept <b>text</b></div>\n" + "<" * 5000),
+        tmp_path,
+    )
+    assert "kept" in html.text and "<b>" not in html.text
+
+
 def test_html_main_text_is_extracted(tmp_path: Path) -> None:
     html = (
         "<html><head><title>Harbour news</title><script>alert('x')</script></head><body>"

@@ -28,6 +28,18 @@ from tests.conftest import CountingEmbedder
         ("According to whom?", "source"),
         ("What is the title of the article?", "title"),
         ("What is this story called?", "title"),
+        # words of its own may name a story the text tells (a reviewer's cases)
+        ("Who wrote the Harry Potter story?", None),
+        ("Who wrote the law on the report?", None),
+        ("Who wrote this news article?", "author"),
+        ("When was the article published?", "date"),
+        ("When was it published?", "date"),
+        ("What is the date of the news story?", "date"),
+        ("What is the date of the treaty?", None),
+        # what the text tells, or a follow-up's "it" (a reviewer's cases)
+        ("When was the Harry Potter story written?", None),
+        ("When was it written?", None),
+        ("What was the date?", None),
         ("What is the title of Hamlet?", None),
         # about something else than the text itself
         ("Who wrote the Magna Carta?", None),
@@ -109,6 +121,29 @@ def test_the_author_question_quotes_the_byline_alone(news_engine: Engine) -> Non
     answer = news_engine.answer("Who wrote the article?")
     assert answer.answered
     assert [p.highlight for p in answer.passages] == ["By Jane Doe"]
+
+
+def test_the_date_question_quotes_the_date_line(tmp_path: Path) -> None:
+    """A user asked "When was the article published?" of a page read with its date line
+    ("Published 2026-10-14", index.documents) and got the article's first sentence (it holds
+    "from November 1"); a line that merely starts like one is no date line."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "library.txt").write_text(
+        "Eastfield library ends late fees\n\nBy Priya Raman\n\nPublished 2026-10-14\n\n"
+        "The library will stop charging late fees from November 1, the board decided.\n\n"
+        "Posted 5 letters to the board.\n\nDate of birth: 1990 is what the form asks.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="hashing-fake")
+    engine = Engine.open(settings, CountingEmbedder())
+    engine.build()
+    for question in ("When was the article published?", "When was it published?"):
+        answer = engine.answer(question)
+        assert answer.answered and answer.passages[0].highlight == "Published 2026-10-14"
+    assert engine.answer("When did the board decide?").passages[0].highlight != (
+        "Published 2026-10-14"
+    )
 
 
 def test_the_source_question_quotes_the_attribution(news_engine: Engine) -> None:
