@@ -348,7 +348,20 @@ class Answerer:
             contextual = self._decide(
                 text, resolved, ranked, k, force, follow_up=True, language=language, reading=reading
             )
+            if contextual.answered and not self._ignores_what_it_adds(text, topic, contextual):
+                return contextual
             if contextual.answered:
+                # "What about parking?" after "Can I bring my dog?": the previous question's
+                # words won, and the quote has none of what the follow-up asks about; the
+                # question alone is quoted when its first passage has them and is more likely
+                # right than not
+                alone = self._answer(text, None, k, force, language)
+                if (
+                    alone.answered
+                    and (alone.confidence or 0.0) >= FOLLOW_UP_CONFIDENCE
+                    and not self._ignores_what_it_adds(text, topic, alone)
+                ):
+                    return alone
                 return contextual
             # A marked follow-up whose own words find strong evidence ("What is his
             # background?" after "Who wrote the article?"): mixing in the previous question
@@ -479,6 +492,14 @@ class Answerer:
         return _same_place(first, best) and (
             not same_highlight or first.highlight == best.highlight
         )
+
+    def _ignores_what_it_adds(self, text: str, topic: str, answer: Answer) -> bool:
+        """Does the first quote of ``answer`` hold none of the words ``text`` adds to the
+        conversation (its content words that ``topic``, the earlier questions, lacks)?"""
+        added = set(tokenize(text)) - set(tokenize(topic))
+        if not added or not answer.passages:
+            return False
+        return not added & set(tokenize(answer.passages[0].text))
 
     def _may_be_elliptical(
         self, text: str, ml: bool = False, reading: Reading | None = None
@@ -760,7 +781,16 @@ class Answerer:
                         h_row, h_start, h_end = near, after.start, after.end
                         break
         asked = not is_answer and self._answered_next(sents[h_row], start)
-        if asked:
+        if (
+            not (is_answer or asked or headed)
+            and lo == row > 0
+            and end - sents[row - 1].start <= MAX_PASSAGE_CHARS
+            and self._answered_next(sents[row - 1], sents[row - 1].start)
+        ):
+            # the answer of a FAQ's question: quoted with its question, not grown into the
+            # answer before or the question after
+            lo, start, asked = row - 1, sents[row - 1].start, True
+        elif asked:
             # A question of the text ("Q: Can I bring my dog?" in a FAQ) is not its own
             # answer: the sentence after it is, quoted and highlighted; the two are the
             # quote, not grown into the answer before or the question after

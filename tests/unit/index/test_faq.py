@@ -1,0 +1,98 @@
+"""Quotes of a FAQ's questions and answers, and follow-ups over them: the text's own question is
+not its answer, a question in prose is, and a follow-up is answered with what it adds."""
+
+from pathlib import Path
+
+import pytest
+
+from index.config import Settings
+from index.embedding import Embedder, SentenceTransformerEmbedder
+from index.engine import Engine
+from tests.conftest import CountingEmbedder
+
+
+def test_a_question_of_the_text_is_quoted_with_its_answer_highlighted(tmp_path: Path) -> None:
+    """A FAQ: the best match is often the document's own question ("Q: Can I bring my
+    dog?"); the highlight is the sentence after it, the quote the question and its answer's
+    paragraph, not grown into the answer before or the question after (a user saw
+    "Q: Can I bring my dog?" in bold and a quote ending on the next "Q:")."""
+    engine = _engine_of(
+        tmp_path,
+        "faq.txt",
+        "Harbour Coworking: questions and answers\n\n"
+        "Q: How much is a day pass?\n\n"
+        "A: A day pass costs 27 EUR and includes coffee.\n\n"
+        "Q: Can I bring my dog?\n\n"
+        "A: Yes, dogs are welcome on the second floor only. Keep them on a leash.\n\n"
+        "Q: Is there parking?\n\n"
+        "A: We have no parking of our own.\n",
+    )
+    passage = engine.answer("Can I bring my dog?", k=1, force=True).passages[0]
+    assert passage.highlight == "A: Yes, dogs are welcome on the second floor only."
+    assert passage.text == (
+        "Q: Can I bring my dog?\n\n"
+        "A: Yes, dogs are welcome on the second floor only. Keep them on a leash."
+    )
+    doc = engine.answerer.stored.documents[0]
+    assert doc.text[passage.start : passage.end] == passage.text
+    assert doc.text[passage.highlight_start : passage.highlight_end] == passage.highlight
+
+
+def test_a_question_inside_prose_keeps_the_highlight(tmp_path: Path) -> None:
+    """Only a FAQ's question (alone in its paragraph, or marked "Q:") hands the highlight to
+    what follows: a question in prose, or a quoted one, is followed by anything (found by a
+    reviewer: the next paragraph's "In other news…" was highlighted)."""
+    engine = _engine_of(
+        tmp_path,
+        "news.txt",
+        "Harbour news\n\n"
+        "The ferry stopped in May. Nobody knows yet: will the ferry return next summer?\n\n"
+        "In other news, the primary school reopened after its repairs.\n\n"
+        'She asked the mayor: "Why was the library closed?" The mayor did not answer.\n',
+    )
+    ferry = engine.answer("Will the ferry return next summer?", k=1, force=True).passages[0]
+    assert ferry.highlight.endswith("will the ferry return next summer?")
+    assert "primary school" not in ferry.highlight
+    mayor = engine.answer("Why was the library closed?", k=1, force=True).passages[0]
+    assert "Why was the library closed?" in mayor.highlight
+
+
+@pytest.mark.integration
+def test_a_follow_up_is_not_answered_without_what_it_adds(
+    tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    """A user's conversation: "What about parking?" after "Are dogs welcome…?" quoted the
+    dog's answer again (the earlier question's words won); a quote that holds none of the
+    words the follow-up adds gives way to the question's own, when that one holds them and
+    is more likely right than not (real model: the fake's confidences are too low)."""
+    engine = _engine_of(
+        tmp_path,
+        "faq.txt",
+        "Harbour Coworking: questions and answers\n\n"
+        "Q: Are dogs welcome?\n\n"
+        "A: Yes, well-behaved dogs are welcome on the second floor, on a leash in the kitchen.\n\n"
+        "Q: Is there parking?\n\n"
+        "A: No, the space has no parking of its own; the public garage gives a discount.\n\n"
+        "Q: Can I get mail here?\n\n"
+        "A: Letters and parcels for members are kept at reception for two weeks.\n",
+        real_embedder,
+    )
+    history = ["Are dogs welcome on the second floor?"]
+    assert "dogs" in engine.answer(history[0], k=1).passages[0].highlight
+    answer = engine.answer("What about parking?", history, k=1)
+    assert answer.answered and "parking" in answer.passages[0].highlight
+    again = engine.answer("And on a leash?", history, k=1)  # what it adds is in the dog's quote
+    assert "dogs" in again.passages[0].highlight
+
+
+def _engine_of(tmp_path: Path, name: str, text: str, embedder: Embedder | None = None) -> Engine:
+    """An engine over one document ``name`` holding ``text``, built with ``embedder`` (the
+    counting fake by default)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / name).write_text(text, encoding="utf-8")
+    engine = Engine.open(
+        Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder or CountingEmbedder()
+    )
+    engine.build()
+    return engine
