@@ -56,6 +56,8 @@ MAX_PASSAGE_CHARS = 600
 #: A passage shorter than this (a list item, a one-line paragraph) goes on into the
 #: neighbouring paragraphs, whole sentences, up to MAX_PASSAGE_CHARS: half of it
 MIN_PASSAGE_CHARS = MAX_PASSAGE_CHARS // 2
+#: Lines alone (a byline, a section number) a title's quote goes past to what it heads.
+_HEADING_LINES = 2
 DEFAULT_MAX_QUESTION_CHARS = 1000
 #: Further passages are quoted when the ranker's odds for them are at least a quarter of the
 #: first one's (logits within log 4 of it).
@@ -761,16 +763,22 @@ class Answerer:
         h_row = row  # the highlight's sentence
         if headed:
             # A title, heading or name line alone says nothing: quote the paragraph that
-            # follows it too (what it heads), as far as the passage limit allows.
-            following = sents[hi + 1].paragraph
+            # follows it too (what it heads), as far as the passage limit allows; past lines
+            # that say nothing either ("Prepared by: …", "1. Summary" under a report's
+            # title), up to the first paragraph that does.
+            following, lines = sents[hi + 1].paragraph, 0
             while hi + 1 < len(sents):
                 after = sents[hi + 1]
-                if (
-                    after.doc != hit_sentence.doc
-                    or after.paragraph != following
-                    or after.end - start > MAX_PASSAGE_CHARS
-                ):
+                if after.doc != hit_sentence.doc or after.end - start > MAX_PASSAGE_CHARS:
                     break
+                if after.paragraph != following:
+                    said = any(
+                        not is_heading(doc.text[sents[r].start : sents[r].end])
+                        for r in range(row + 1, hi + 1)
+                    )
+                    if said or lines >= _HEADING_LINES:
+                        break
+                    following, lines = after.paragraph, lines + 1
                 hi, end = hi + 1, after.end
             # ... and the sentence that says something is the highlight, not the line (a
             # byline says who wrote the text: it stays the highlight)

@@ -175,6 +175,34 @@ def test_a_heading_is_quoted_with_what_it_heads(tmp_path: Path) -> None:
     assert len(passage.text) <= 600
 
 
+def test_a_title_is_quoted_past_the_lines_under_it_to_what_it_heads(tmp_path: Path) -> None:
+    """A user's report: "How many incidents did Northwind have in Q3?" matched the title best,
+    and the quote stopped at "Prepared by: …" (a line that says nothing) with the title in
+    bold; it goes on past such lines (two at most) to the paragraph they head."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "report.txt").write_text(
+        "Northwind Quarterly Incident Report Q3\n\n"
+        "Prepared by: Operations Safety Office\n\n"
+        "1. Summary\n\n"
+        "During the third quarter the company recorded 14 workplace incidents. "
+        "Two of them caused lost working time.\n\n"
+        "2. Causes\n\n"
+        "Most incidents happened while loading trucks at night.\n",
+        encoding="utf-8",
+    )
+    engine = Engine.open(
+        Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), CountingEmbedder()
+    )
+    engine.build()
+    passage = engine.answer("Northwind Quarterly Incident Report Q3", k=1, force=True).passages[0]
+    assert passage.text.startswith("Northwind Quarterly Incident Report Q3\n\nPrepared by")
+    assert (
+        passage.highlight == "During the third quarter the company recorded 14 workplace incidents."
+    )
+    assert "Causes" not in passage.text  # what the title heads, not the next section
+
+
 def test_a_bot_mention_is_not_part_of_the_question() -> None:
     assert (
         clean_question("@verbatim_bot When was Koryolink established?")
