@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pytest
 
 from index.config import ChunkingSettings, Settings
-from index.embedding import HashingEmbedder, SentenceTransformerEmbedder, Vectors
+from index.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder, Vectors
 from index.engine import Engine
 from index.process import prepare_process
 
@@ -50,6 +50,19 @@ class CountingEmbedder(HashingEmbedder):
     def encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors:
         self.texts.extend(texts)
         return super().encode(texts, show_progress=show_progress)
+
+
+def engine_over(tmp_path: Path, name: str, text: str, embedder: Embedder | None = None) -> Engine:
+    """An engine over one document ``name`` holding ``text``, built with ``embedder`` (the
+    counting fake by default)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / name).write_text(text, encoding="utf-8")
+    engine = Engine.open(
+        Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder or CountingEmbedder()
+    )
+    engine.build()
+    return engine
 
 
 def make_pdf(lines: list[str], *more_pages: list[str]) -> bytes:

@@ -9,10 +9,9 @@ from index.answering import (
     is_follow_up,
     topic_of,
 )
-from index.config import Settings
 from index.engine import Engine
 from index.errors import QuestionError
-from tests.conftest import CountingEmbedder
+from tests.conftest import engine_over
 
 
 def test_answer_quotes_verbatim_with_highlight(engine: Engine) -> None:
@@ -151,18 +150,15 @@ def test_a_heading_is_quoted_with_what_it_heads(tmp_path: Path) -> None:
     """A title or heading line alone says nothing: when it is the best match, the quote goes
     on into the section it heads (still a verbatim slice, within the passage limit), and the
     highlight is the section's first sentence, not the line."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "geysers.md").write_text(
+    engine = engine_over(
+        tmp_path,
+        "geysers.md",
         "# Geysers of Iceland\n\n"
         "Strokkur geyser\n\n"
         "It erupts every few minutes, throwing water up to 40 metres high. "
         "Visitors gather around it all day.\n\n"
-        "Geysir itself has been mostly quiet since the 1916 earthquakes.\n"
+        "Geysir itself has been mostly quiet since the 1916 earthquakes.\n",
     )
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
-    engine = Engine.open(settings, CountingEmbedder())
-    engine.build()
     answer = engine.answer("Strokkur geyser?", k=1)
     assert answer.answered
     passage = answer.passages[0]
@@ -179,9 +175,9 @@ def test_a_title_is_quoted_past_the_lines_under_it_to_what_it_heads(tmp_path: Pa
     """A user's report: "How many incidents did Northwind have in Q3?" matched the title best,
     and the quote stopped at "Prepared by: …" (a line that says nothing) with the title in
     bold; it goes on past such lines (two at most) to the paragraph they head."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "report.txt").write_text(
+    engine = engine_over(
+        tmp_path,
+        "report.txt",
         "Northwind Quarterly Incident Report Q3\n\n"
         "Prepared by: Operations Safety Office\n\n"
         "1. Summary\n\n"
@@ -189,12 +185,7 @@ def test_a_title_is_quoted_past_the_lines_under_it_to_what_it_heads(tmp_path: Pa
         "Two of them caused lost working time.\n\n"
         "2. Causes\n\n"
         "Most incidents happened while loading trucks at night.\n",
-        encoding="utf-8",
     )
-    engine = Engine.open(
-        Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), CountingEmbedder()
-    )
-    engine.build()
     passage = engine.answer("Northwind Quarterly Incident Report Q3", k=1, force=True).passages[0]
     assert passage.text.startswith("Northwind Quarterly Incident Report Q3\n\nPrepared by")
     assert (
@@ -220,24 +211,19 @@ def test_a_bot_mention_is_not_part_of_the_question() -> None:
 def test_a_short_paragraph_is_quoted_with_the_paragraphs_around_it(tmp_path: Path) -> None:
     """A one-line paragraph (a list item) is quoted with its neighbours up to half the limit;
     a long one stays alone, and the highlight is the sentence found either way."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     long = " ".join(
         f"Retention rule {i} keeps the backups of region {i} for a year." for i in range(8)
     )
-    (corpus / "policy.txt").write_text(
+    engine = engine_over(
+        tmp_path,
+        "policy.txt",
         "Privacy policy\n\n"
         "We collect the following data when you register.\n\n"
         "Your e-mail address.\n\n"
         "Your telephone number, to send you login codes.\n\n"
         f"{long}\n\n"
         "Contact the data protection officer at the address below.\n",
-        encoding="utf-8",
     )
-    engine = Engine.open(
-        Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), CountingEmbedder()
-    )
-    engine.build()
     passage = engine.answer("Do you collect my e-mail address?", k=1, force=True).passages[0]
     assert passage.highlight == "Your e-mail address."
     assert "We collect the following data" in passage.text and "telephone number" in passage.text

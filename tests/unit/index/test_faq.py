@@ -5,10 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from index.config import Settings
-from index.embedding import Embedder, SentenceTransformerEmbedder
-from index.engine import Engine
-from tests.conftest import CountingEmbedder
+from index.embedding import SentenceTransformerEmbedder
+from tests.conftest import engine_over
 
 
 def test_a_question_of_the_text_is_quoted_with_its_answer_highlighted(tmp_path: Path) -> None:
@@ -16,7 +14,7 @@ def test_a_question_of_the_text_is_quoted_with_its_answer_highlighted(tmp_path: 
     dog?"); the highlight is the sentence after it, the quote the question and its answer's
     paragraph, not grown into the answer before or the question after (a user saw
     "Q: Can I bring my dog?" in bold and a quote ending on the next "Q:")."""
-    engine = _engine_of(
+    engine = engine_over(
         tmp_path,
         "faq.txt",
         "Harbour Coworking: questions and answers\n\n"
@@ -42,7 +40,7 @@ def test_a_question_inside_prose_keeps_the_highlight(tmp_path: Path) -> None:
     """Only a FAQ's question (alone in its paragraph, or marked "Q:") hands the highlight to
     what follows: a question in prose, or a quoted one, is followed by anything (found by a
     reviewer: the next paragraph's "In other news…" was highlighted)."""
-    engine = _engine_of(
+    engine = engine_over(
         tmp_path,
         "news.txt",
         "Harbour news\n\n"
@@ -65,7 +63,7 @@ def test_a_follow_up_is_not_answered_without_what_it_adds(
     dog's answer again (the earlier question's words won); a quote that holds none of the
     words the follow-up adds gives way to the question's own, when that one holds them and
     is more likely right than not (real model: the fake's confidences are too low)."""
-    engine = _engine_of(
+    engine = engine_over(
         tmp_path,
         "faq.txt",
         "Harbour Coworking: questions and answers\n\n"
@@ -83,16 +81,3 @@ def test_a_follow_up_is_not_answered_without_what_it_adds(
     assert answer.answered and "parking" in answer.passages[0].highlight
     again = engine.answer("And on a leash?", history, k=1)  # what it adds is in the dog's quote
     assert "dogs" in again.passages[0].highlight
-
-
-def _engine_of(tmp_path: Path, name: str, text: str, embedder: Embedder | None = None) -> Engine:
-    """An engine over one document ``name`` holding ``text``, built with ``embedder`` (the
-    counting fake by default)."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / name).write_text(text, encoding="utf-8")
-    engine = Engine.open(
-        Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder or CountingEmbedder()
-    )
-    engine.build()
-    return engine
