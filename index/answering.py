@@ -57,7 +57,7 @@ MAX_PASSAGE_CHARS = 600
 #: neighbouring paragraphs, whole sentences, up to MAX_PASSAGE_CHARS: half of it
 MIN_PASSAGE_CHARS = MAX_PASSAGE_CHARS // 2
 #: Lines alone (a byline, a section number) a title's quote goes past to what it heads.
-_HEADING_LINES = 2
+_HEADING_LINES = 4
 DEFAULT_MAX_QUESTION_CHARS = 1000
 #: Further passages are quoted when the ranker's odds for them are at least a quarter of the
 #: first one's (logits within log 4 of it).
@@ -75,6 +75,8 @@ TOPIC_WEIGHT = 0.6
 #: A sentence of the text that asks (ends with a question mark, its own or another script's,
 #: before any closing quote or bracket): a FAQ's question, a rhetorical one.
 _ASKS = re.compile(r"[?？؟][\"'”’»)\]]*\s*$")
+#: A list item's marker at the start of its paragraph ("1. ", "2) ", "- ").
+_ITEM = re.compile(r"[ \t]*(?:\d{1,3}[.)]|[-*•])[ \t]+\S")
 #: A FAQ's marks: "Q: …?" / "A: …" (or "Question:" / "Answer:").
 _QUESTION_MARK = re.compile(r"\s*(?:Q|Question)\s*[:.)]\s", re.IGNORECASE)
 _ANSWER_MARK = re.compile(r"\s*(?:A|Answer)\s*[:.)]\s", re.IGNORECASE)
@@ -350,8 +352,10 @@ class Answerer:
             contextual = self._decide(
                 text, resolved, ranked, k, force, follow_up=True, language=language, reading=reading
             )
-            if contextual.answered and not self._ignores_what_it_adds(text, topic, contextual):
-                return contextual
+            if contextual.answered and (
+                ml or not self._ignores_what_it_adds(text, topic, contextual)
+            ):
+                return contextual  # (another language's words are never the quote's)
             if contextual.answered:
                 # "What about parking?" after "Can I bring my dog?": the previous question's
                 # words won, and the quote has none of what the follow-up asks about; the
@@ -789,15 +793,18 @@ class Answerer:
                         h_row, h_start, h_end = near, after.start, after.end
                         break
         asked = not is_answer and self._answered_next(sents[h_row], start)
+        first = row  # the first sentence of the hit's paragraph
+        while first > 0 and same_paragraph(sents[first - 1]):
+            first -= 1
         if (
             not (is_answer or asked or headed)
-            and lo == row > 0
-            and end - sents[row - 1].start <= MAX_PASSAGE_CHARS
-            and self._answered_next(sents[row - 1], sents[row - 1].start)
+            and lo == first > 0
+            and end - sents[first - 1].start <= MAX_PASSAGE_CHARS
+            and self._answered_next(sents[first - 1], sents[first - 1].start)
         ):
             # the answer of a FAQ's question: quoted with its question, not grown into the
             # answer before or the question after
-            lo, start, asked = row - 1, sents[row - 1].start, True
+            lo, start, asked = first - 1, sents[first - 1].start, True
         elif asked:
             # A question of the text ("Q: Can I bring my dog?" in a FAQ) is not its own
             # answer: the sentence after it is, quoted and highlighted; the two are the
@@ -810,6 +817,28 @@ class Answerer:
                 return other.doc == after.doc and other.paragraph == after.paragraph
 
             lo, hi, start, end = self._grow(lo, hi, start, end, answers_paragraph, first=1)
+        if (
+            headed
+            and end - start < MIN_PASSAGE_CHARS
+            and _ITEM.match(doc.text, doc.text.rfind("\n", 0, h_start) + 1)
+        ):
+            # what the heading heads is a list ("1. Empty the jug.", "2. …"): its next items
+            # too, on the same page
+            page = doc.page_at(start)
+
+            def in_section_after(other: Sentence) -> bool:
+                return (
+                    other.row > row
+                    and other.doc == hit_sentence.doc
+                    and doc.page_at(other.start) == page
+                    and bool(_ITEM.match(doc.text, doc.text.rfind("\n", 0, other.start) + 1))
+                    and other.start not in doc.headings  # "4. Cleaning": the next section
+                    and not is_heading(doc.text[other.start : other.end])
+                )
+
+            lo, hi, start, end = self._grow(
+                lo, hi, start, end, in_section_after, first=1, until=MIN_PASSAGE_CHARS
+            )
         if not (headed or asked) and end - start < MIN_PASSAGE_CHARS:  # a list item, a line
             page = doc.page_at(start)
 

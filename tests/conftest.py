@@ -56,7 +56,7 @@ def engine_over(tmp_path: Path, name: str, text: str, embedder: Embedder | None 
     """An engine over one document ``name`` holding ``text``, built with ``embedder`` (the
     counting fake by default)."""
     corpus = tmp_path / "corpus"
-    corpus.mkdir()
+    corpus.mkdir(parents=True)
     (corpus / name).write_text(text, encoding="utf-8")
     engine = Engine.open(
         Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder or CountingEmbedder()

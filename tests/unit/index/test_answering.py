@@ -174,12 +174,15 @@ def test_a_heading_is_quoted_with_what_it_heads(tmp_path: Path) -> None:
 def test_a_title_is_quoted_past_the_lines_under_it_to_what_it_heads(tmp_path: Path) -> None:
     """A user's report: "How many incidents did Northwind have in Q3?" matched the title best,
     and the quote stopped at "Prepared by: …" (a line that says nothing) with the title in
-    bold; it goes on past such lines (two at most) to the paragraph they head."""
+    bold; it goes on past such lines (four at most) to the paragraph they head. Under a
+    heading, a list's first item says little: its next items are quoted too, not the next
+    section."""
     engine = engine_over(
         tmp_path,
         "report.txt",
         "Northwind Quarterly Incident Report Q3\n\n"
         "Prepared by: Operations Safety Office\n\n"
+        "Reviewed by: Dr. Priya Natarajan\n\n"
         "1. Summary\n\n"
         "During the third quarter the company recorded 14 workplace incidents. "
         "Two of them caused lost working time.\n\n"
@@ -188,10 +191,24 @@ def test_a_title_is_quoted_past_the_lines_under_it_to_what_it_heads(tmp_path: Pa
     )
     passage = engine.answer("Northwind Quarterly Incident Report Q3", k=1, force=True).passages[0]
     assert passage.text.startswith("Northwind Quarterly Incident Report Q3\n\nPrepared by")
+    assert "Reviewed by" in passage.text  # three such lines (a second trial's report)
     assert (
         passage.highlight == "During the third quarter the company recorded 14 workplace incidents."
     )
     assert "Causes" not in passage.text  # what the title heads, not the next section
+    steps = (
+        engine_over(
+            tmp_path / "steps",
+            "guide.md",
+            "# Filter guide\n\n## 3. Replacing the cartridge\n\n1. Empty the jug.\n"
+            "2. Twist the old cartridge out.\n3. Push the new one in.\n\n## 4. Cleaning\n\n"
+            "Wash the jug by hand.\n",
+        )
+        .answer("Replacing the cartridge", k=1, force=True)
+        .passages[0]
+    )
+    assert steps.highlight == "1. Empty the jug."
+    assert steps.text.endswith("3. Push the new one in.")  # not "4. Cleaning"
 
 
 def test_a_bot_mention_is_not_part_of_the_question() -> None:

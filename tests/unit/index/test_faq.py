@@ -17,13 +17,15 @@ def test_a_question_of_the_text_is_quoted_with_its_answer_highlighted(tmp_path: 
     engine = engine_over(
         tmp_path,
         "faq.txt",
-        "Harbour Coworking: questions and answers\n\n"
-        "Q: How much is a day pass?\n\n"
-        "A: A day pass costs 27 EUR and includes coffee.\n\n"
-        "Q: Can I bring my dog?\n\n"
-        "A: Yes, dogs are welcome on the second floor only. Keep them on a leash.\n\n"
-        "Q: Is there parking?\n\n"
-        "A: We have no parking of our own.\n",
+        _faq(
+            "Harbour Coworking: questions and answers",
+            ("How much is a day pass?", "A day pass costs 27 EUR and includes coffee."),
+            (
+                "Can I bring my dog?",
+                "Yes, dogs are welcome on the second floor only. Keep them on a leash.",
+            ),
+            ("Is there parking?", "We have no parking of our own."),
+        ),
     )
     passage = engine.answer("Can I bring my dog?", k=1, force=True).passages[0]
     assert passage.highlight == "A: Yes, dogs are welcome on the second floor only."
@@ -81,3 +83,32 @@ def test_a_follow_up_is_not_answered_without_what_it_adds(
     assert answer.answered and "parking" in answer.passages[0].highlight
     again = engine.answer("And on a leash?", history, k=1)  # what it adds is in the dog's quote
     assert "dogs" in again.passages[0].highlight
+
+
+def test_an_answer_found_by_a_later_sentence_is_quoted_with_its_question(
+    tmp_path: Path,
+) -> None:
+    """A second trial: when the best sentence is not the answer's first ("On public holidays we
+    close at 6 pm."), the quote opened with the previous answer's tail and ran into the next
+    question; it is the question and its answer, the found sentence in bold."""
+    engine = engine_over(
+        tmp_path,
+        "gym.txt",
+        _faq(
+            "Lakeside Gym: frequently asked questions",
+            ("When are you open?", "We open at 6 am. On public holidays we close at 6 pm."),
+            (
+                "How much does a membership cost?",
+                "It costs 45 EUR a month. The annual price is 450 EUR.",
+            ),
+        ),
+    )
+    passage = engine.answer("What is the annual price?", k=1, force=True).passages[0]
+    assert passage.highlight == "The annual price is 450 EUR."
+    assert passage.text.startswith("Q: How much does a membership cost?")
+    assert "holidays" not in passage.text
+
+
+def _faq(title: str, *pairs: tuple[str, str]) -> str:
+    """A FAQ's text: its title, then "Q: …" and "A: …" paragraphs."""
+    return "\n\n".join([title, *(f"Q: {q}\n\nA: {a}" for q, a in pairs)]) + "\n"
