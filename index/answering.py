@@ -230,6 +230,14 @@ def _queries(
     return out
 
 
+def _lacks(answer: Answer, added: set[str]) -> bool:
+    """Does the first quote of ``answer`` hold none of ``added``, the words a follow-up adds to
+    the conversation (its content words that the earlier questions lack)? False without any."""
+    if not added or not answer.passages:
+        return False
+    return not added & set(tokenize(answer.passages[0].text))
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -352,10 +360,10 @@ class Answerer:
             contextual = self._decide(
                 text, resolved, ranked, k, force, follow_up=True, language=language, reading=reading
             )
-            if contextual.answered and (
-                ml or not self._ignores_what_it_adds(text, topic, contextual)
-            ):
-                return contextual  # (another language's words are never the quote's)
+            # the words it adds (none in another language: its words are never the quote's)
+            added = set() if ml else set(tokenize(text)) - set(tokenize(topic))
+            if contextual.answered and not _lacks(contextual, added):
+                return contextual
             if contextual.answered:
                 # "What about parking?" after "Can I bring my dog?": the previous question's
                 # words won, and the quote has none of what the follow-up asks about; the
@@ -365,7 +373,7 @@ class Answerer:
                 if (
                     alone.answered
                     and (alone.confidence or 0.0) >= FOLLOW_UP_CONFIDENCE
-                    and not self._ignores_what_it_adds(text, topic, alone)
+                    and not _lacks(alone, added)
                 ):
                     return alone
                 return contextual
@@ -498,14 +506,6 @@ class Answerer:
         return _same_place(first, best) and (
             not same_highlight or first.highlight == best.highlight
         )
-
-    def _ignores_what_it_adds(self, text: str, topic: str, answer: Answer) -> bool:
-        """Does the first quote of ``answer`` hold none of the words ``text`` adds to the
-        conversation (its content words that ``topic``, the earlier questions, lacks)?"""
-        added = set(tokenize(text)) - set(tokenize(topic))
-        if not added or not answer.passages:
-            return False
-        return not added & set(tokenize(answer.passages[0].text))
 
     def _may_be_elliptical(
         self, text: str, ml: bool = False, reading: Reading | None = None
@@ -770,20 +770,17 @@ class Answerer:
             # follows it too (what it heads), as far as the passage limit allows; past lines
             # that say nothing either ("Prepared by: …", "1. Summary" under a report's
             # title), up to the first paragraph that does.
-            following, lines = sents[hi + 1].paragraph, 0
+            following, lines, said = sents[hi + 1].paragraph, 0, False
             while hi + 1 < len(sents):
                 after = sents[hi + 1]
                 if after.doc != hit_sentence.doc or after.end - start > MAX_PASSAGE_CHARS:
                     break
                 if after.paragraph != following:
-                    said = any(
-                        not is_heading(doc.text[sents[r].start : sents[r].end])
-                        for r in range(row + 1, hi + 1)
-                    )
                     if said or lines >= _HEADING_LINES:
                         break
                     following, lines = after.paragraph, lines + 1
                 hi, end = hi + 1, after.end
+                said = said or not is_heading(doc.text[after.start : after.end])
             # ... and the sentence that says something is the highlight, not the line (a
             # byline says who wrote the text: it stays the highlight)
             if not is_answer and not is_byline(doc.text[h_start:h_end]):
@@ -793,18 +790,16 @@ class Answerer:
                         h_row, h_start, h_end = near, after.start, after.end
                         break
         asked = not is_answer and self._answered_next(sents[h_row], start)
-        first = row  # the first sentence of the hit's paragraph
-        while first > 0 and same_paragraph(sents[first - 1]):
-            first -= 1
         if (
             not (is_answer or asked or headed)
-            and lo == first > 0
-            and end - sents[first - 1].start <= MAX_PASSAGE_CHARS
-            and self._answered_next(sents[first - 1], sents[first - 1].start)
+            and lo > 0
+            and not same_paragraph(sents[lo - 1])  # the quote opens the hit's paragraph
+            and end - sents[lo - 1].start <= MAX_PASSAGE_CHARS
+            and self._answered_next(sents[lo - 1], sents[lo - 1].start)
         ):
             # the answer of a FAQ's question: quoted with its question, not grown into the
             # answer before or the question after
-            lo, start, asked = first - 1, sents[first - 1].start, True
+            lo, start, asked = lo - 1, sents[lo - 1].start, True
         elif asked:
             # A question of the text ("Q: Can I bring my dog?" in a FAQ) is not its own
             # answer: the sentence after it is, quoted and highlighted; the two are the
@@ -817,11 +812,11 @@ class Answerer:
                 return other.doc == after.doc and other.paragraph == after.paragraph
 
             lo, hi, start, end = self._grow(lo, hi, start, end, answers_paragraph, first=1)
-        if (
-            headed
-            and end - start < MIN_PASSAGE_CHARS
-            and _ITEM.match(doc.text, doc.text.rfind("\n", 0, h_start) + 1)
-        ):
+
+        def in_list(at: int) -> bool:  # the paragraph holding ``at`` is a list's item
+            return bool(_ITEM.match(doc.text, doc.text.rfind("\n", 0, at) + 1))
+
+        if headed and end - start < MIN_PASSAGE_CHARS and in_list(h_start):
             # what the heading heads is a list ("1. Empty the jug.", "2. …"): its next items
             # too, on the same page
             page = doc.page_at(start)
@@ -831,7 +826,7 @@ class Answerer:
                     other.row > row
                     and other.doc == hit_sentence.doc
                     and doc.page_at(other.start) == page
-                    and bool(_ITEM.match(doc.text, doc.text.rfind("\n", 0, other.start) + 1))
+                    and in_list(other.start)
                     and other.start not in doc.headings  # "4. Cleaning": the next section
                     and not is_heading(doc.text[other.start : other.end])
                 )
