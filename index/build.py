@@ -22,6 +22,7 @@ from index import sentence_index
 from index.chunking import chunk_document, chunking_record, sentences_for
 from index.config import ChunkingSettings
 from index.documents import (
+    READERS_VERSION,
     SUPPORTED_NAMES,
     doc_id_for,
     iter_corpus_files,
@@ -88,8 +89,10 @@ class BuildSummary:
         if not self.written:
             text += " (index already up to date)"
         elif self.remade and not (self.added or self.changed or self.removed):
-            if self.reembedded:  # the sentence splitter changed (and perhaps more)
-                done = "the documents cut otherwise embedded again, the others' vectors kept"
+            if self.reembedded:  # the splitter or the readers changed (and perhaps more)
+                done = (
+                    "the documents read or cut otherwise embedded again, the others' vectors kept"
+                )
             elif "multilingual vectors" in self.remade:
                 done = "the multilingual space embedded, the documents' vectors kept"
             elif "multilingual words" in self.remade:
@@ -135,6 +138,12 @@ def build_index(
         if resplit:
             log.info("the sentence splitter changed: documents it cuts otherwise are re-embedded")
         old_parts = _parts_by_source(previous, multilingual) if previous else {}
+        # the readers changed: unchanged files are read again, re-embedded if they read otherwise
+        reread = previous is not None and previous.manifest.extra.get("readers") != str(
+            READERS_VERSION
+        )
+        if reread:
+            log.info("the document readers changed: documents they read otherwise are re-embedded")
         parts: list[_DocParts] = []
         failed: list[str] = []
         added = changed = unchanged = reembedded = 0
@@ -154,10 +163,15 @@ def build_index(
                     reembedded += _keep(parts, old, chunking, resplit)
                 continue
             if old is not None and old.doc.content_hash == sha256_bytes(raw):
-                if _keep(parts, old, chunking, resplit):
-                    reembedded += 1
+                doc = _read_again(path, corpus_dir, raw, old.doc) if reread else None
+                if doc is None:
+                    if _keep(parts, old, chunking, resplit):
+                        reembedded += 1
+                    else:
+                        unchanged += 1
                 else:
-                    unchanged += 1
+                    parts.append(_cut(doc, chunking))
+                    reembedded += 1
                 continue
             try:
                 doc = read_document(path, corpus_dir, raw)
@@ -166,8 +180,7 @@ def build_index(
                 if old is not None:  # keep the last readable version rather than lose it
                     reembedded += _keep(parts, old, chunking, resplit)
                 continue
-            sentences = sentences_for(doc, chunking.chunk_size)
-            parts.append(_DocParts(doc, sentences, chunk_document(doc, chunking, sentences)))
+            parts.append(_cut(doc, chunking))
             if old is not None:
                 changed += 1
             elif source in dates:
@@ -266,12 +279,33 @@ def _keep(
     return False
 
 
+def _cut(doc: Document, chunking: ChunkingSettings) -> _DocParts:
+    """A document read now, cut into sentences and chunks, to be embedded."""
+    sentences = sentences_for(doc, chunking.chunk_size)
+    return _DocParts(doc, sentences, chunk_document(doc, chunking, sentences))
+
+
+def _read_again(path: Path, corpus_dir: Path, raw: bytes, old: Document) -> Document | None:
+    """``path`` read by today's readers, or None when it reads as ``old`` did (or cannot be
+    read now: the last readable version is kept, as for a changed file)."""
+    try:
+        doc = read_document(path, corpus_dir, raw)
+    except DocumentError as exc:
+        log.warning("%s (kept as read before)", exc)
+        return None
+    return None if doc == old else doc
+
+
 def _derived(multilingual: Embedder | None) -> dict[str, str]:
     """What a version is made with besides the model and chunking: the learned scorer it was
     built beside (it reads the features of the version's sentences; ``verbatim index info``
     shows it), the multilingual path's when it has that space, and the format and tokenizer
     of its lexical indexes."""
-    out = {"scorer": scorer_version(), "lexical": sentence_index.signature()}
+    out = {
+        "scorer": scorer_version(),
+        "lexical": sentence_index.signature(),
+        "readers": str(READERS_VERSION),
+    }
     if multilingual is not None:
         out["multilingual_scorer"] = scorer_version(MULTILINGUAL_SCORER_FILE)
     return out

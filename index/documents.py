@@ -44,6 +44,10 @@ SUPPORTED_SUFFIXES = (
 )
 #: The formats, as the bot and the command line name them to people.
 SUPPORTED_NAMES = ".txt, .md, .html, .pdf, .docx, .odt, .epub, .rtf or .csv"
+#: Bumped whenever a reader reads a file otherwise (the text, title, pages or headings it
+#: gives): an index built with another version reads its documents again, and re-embeds those
+#: that now read otherwise (``index.build``). 2: Markdown as CommonMark (markdown-it-py).
+READERS_VERSION = 2
 _URL_LINE = re.compile(r"^\s*(?:url|source)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
 _MIN_WORDS = 3
 
