@@ -45,7 +45,7 @@ from index.routing import LanguageRouter
 from index.scorer import MULTILINGUAL_SCORER_FILE, Scorer, load_scorer
 from index.spaces import FusedSpace, Space
 from index.store import StoredIndex
-from index.text_features import is_heading
+from index.text_features import is_heading, is_section_heading
 from index.translation import MAIN_MODEL_WEIGHT, Reading, WordTranslator
 from index.translation import warm_up as warm_up_translation
 from index.types import Answer, Passage, Sentence, SentenceHit
@@ -75,6 +75,7 @@ TOPIC_WEIGHT = 0.6
 #: A sentence of the text that asks (ends with a question mark, its own or another script's,
 #: before any closing quote or bracket): a FAQ's question, a rhetorical one.
 _ASKS = re.compile(r"[?？؟][\"'”’»)\]]*\s*$")
+_QUESTION_ENDS = "?？؟"
 #: A list item's marker at the start of its paragraph ("1. ", "2) ", "- ").
 _ITEM = re.compile(r"[ \t]*(?:\d{1,3}[.)]|[-*•])[ \t]+\S")
 #: A FAQ's marks: "Q: …?" / "A: …" (or "Question:" / "Answer:").
@@ -729,11 +730,40 @@ class Answerer:
             side = -side
         return lo, hi, start, end
 
+    def _with_what_it_introduces(
+        self, doc_row: int, hi: int, start: int, end: int
+    ) -> tuple[int, int]:
+        """A quote that ends on a colon ("… install libvips first:", "… with the following
+        parties:") goes on to what it introduces: the next sentence, then the lines after it
+        while they are lines (a command's, a list's items without a full stop), up to
+        ``_HEADING_LINES``, on the same page, within the passage limit, not into a heading."""
+        sents, doc = self.stored.sentences, self.stored.documents[doc_row]
+        page, taken = doc.page_at(start), 0
+        while hi + 1 < len(sents) and taken < _HEADING_LINES:
+            last, after = sents[hi], sents[hi + 1]
+            said, line = doc.text[last.start : last.end], doc.text[after.start : after.end]
+            goes_on = (
+                is_heading(said) and is_heading(line) and after.paragraph != last.paragraph
+                if taken
+                else said.rstrip().endswith(":")
+            )
+            if (
+                not goes_on
+                or after.doc != doc_row
+                or doc.page_at(after.start) != page
+                or is_section_heading(line)
+                or after.end - start > MAX_PASSAGE_CHARS
+            ):
+                break
+            hi, end, taken = hi + 1, after.end, taken + 1
+        return hi, end
+
     def _answered_next(self, question: Sentence, start: int) -> bool:
         """Is ``question`` a question of the text answered by its next sentence, as in a FAQ:
-        a question alone in its paragraph followed by the next paragraph, or one marked "Q:"
-        followed by one marked "A:"? (A question inside prose — "will the ferry return next
-        summer?", a quoted one — is followed by anything.) The answer must be in the same
+        a question alone in its paragraph followed by the next paragraph, one that opens its
+        paragraph followed by the rest of it, or one marked "Q:" followed by one marked "A:"?
+        (A question inside prose — "will the ferry return next summer?", a quoted one — is
+        followed by anything.) The answer must be in the same
         document, no heading, within the passage limit from ``start``."""
         sents, doc = self.stored.sentences, self.stored.documents[question.doc]
         asked = doc.text[question.start : question.end]
@@ -745,10 +775,13 @@ class Answerer:
             return False
         if _QUESTION_MARK.match(asked) and _ANSWER_MARK.match(said):
             return True
-        alone = (question.row == 0 or sents[question.row - 1].paragraph != question.paragraph) and (
-            after.paragraph != question.paragraph
-        )
-        return alone and not is_heading(said) and not _ASKS.search(said)
+        opens = question.row == 0 or sents[question.row - 1].paragraph != question.paragraph
+        if after.paragraph == question.paragraph:
+            # "How often should I descale the machine? With the filter, every three months.":
+            # a paragraph that opens with a question goes on with its answer (a quoted one,
+            # 'She asked: "Why…?" …', ends with its quotation mark: anything may follow)
+            opens = opens and asked.rstrip()[-1:] in _QUESTION_ENDS
+        return opens and not is_heading(said) and not _ASKS.search(said)
 
     def _window(self, hit: SentenceHit, *, is_answer: bool = False) -> Passage:
         """Whole sentences around the hit, same paragraph, at most MAX_PASSAGE_CHARS.
@@ -763,7 +796,10 @@ class Answerer:
             return other.doc == hit_sentence.doc and other.paragraph == hit_sentence.paragraph
 
         lo, hi, start, end = self._grow(row, row, h_start, h_end, same_paragraph, first=-1)
-        headed = lo == hi == row and hi + 1 < len(sents) and is_heading(doc.text[h_start:h_end])
+        # ("Chair: Renata Kovac" alone on its line says who chaired: not a heading)
+        headed = (
+            lo == hi == row and hi + 1 < len(sents) and is_section_heading(doc.text[h_start:h_end])
+        )
         h_row = row  # the highlight's sentence
         if headed:
             # A title, heading or name line alone says nothing: quote the paragraph that
@@ -842,12 +878,13 @@ class Answerer:
                 return (
                     other.doc == hit_sentence.doc
                     and doc.page_at(other.start) == page
-                    and not is_heading(doc.text[other.start : other.end])
+                    and not is_section_heading(doc.text[other.start : other.end])
                 )
 
             lo, hi, start, end = self._grow(
                 lo, hi, start, end, same_section_and_page, first=1, until=MIN_PASSAGE_CHARS
             )
+        hi, end = self._with_what_it_introduces(hit_sentence.doc, hi, start, end)
         text = doc.text[start:end]
         if len(text) > MAX_PASSAGE_CHARS:  # one very long sentence: cut around the highlight
             end = start + MAX_PASSAGE_CHARS

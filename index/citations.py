@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from index.text_features import is_heading
+from index.text_features import is_section_heading
 from index.types import Document
 
 _MAX_SECTION_LOOKBACK = 200  # paragraphs searched back for a heading
@@ -18,7 +18,8 @@ def section_of(doc: Document, start: int) -> str | None:
     """The heading of the section ``doc.text[start:]`` is in: the nearest heading before it
     or at it (a quote that opens with its heading is in that section), where the document's
     format marks its headings (``Document.headings``), else the nearest paragraph there that
-    looks like one (short, no closing punctuation, not a byline); the document's title aside."""
+    looks like one (short, no closing punctuation, not a byline, a field's value or a list's
+    item); the document's title aside."""
     text = doc.text
     if doc.headings:
         before = [h for h in doc.headings if h <= start]
@@ -31,7 +32,7 @@ def section_of(doc: Document, start: int) -> str | None:
     if start > 0 and text[start - 2 : start] == "\n\n":  # a quote that opens a paragraph
         end = text.find("\n\n", start)
         first = text[start : end if end >= 0 else len(text)].strip()
-        if is_heading(first) and not _BYLINE.match(first):
+        if is_section_heading(first) and not _BYLINE.match(first):
             return first
     end = text.rfind("\n\n", 0, start)
     for _ in range(_MAX_SECTION_LOOKBACK):
@@ -41,7 +42,7 @@ def section_of(doc: Document, start: int) -> str | None:
         paragraph = text[begin + 2 if begin >= 0 else 0 : end].strip()
         if begin < 0:
             return None  # the first paragraph is the document's title, not a section
-        if is_heading(paragraph) and not _BYLINE.match(paragraph):
+        if is_section_heading(paragraph) and not _BYLINE.match(paragraph):
             return paragraph
         end = begin
     return None

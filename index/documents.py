@@ -46,8 +46,9 @@ SUPPORTED_SUFFIXES = (
 SUPPORTED_NAMES = ".txt, .md, .html, .pdf, .docx, .odt, .epub, .rtf or .csv"
 #: Bumped whenever a reader reads a file otherwise (the text, title, pages or headings it
 #: gives): an index built with another version reads its documents again, and re-embeds those
-#: that now read otherwise (``index.build``). 2: Markdown as CommonMark (markdown-it-py).
-READERS_VERSION = 2
+#: that now read otherwise (``index.build``). 2: Markdown as CommonMark (markdown-it-py);
+#: 3: an HTML page's date from its date markup only, its tables' rows as sentences.
+READERS_VERSION = 3
 _URL_LINE = re.compile(r"^\s*(?:url|source)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
 _MIN_WORDS = 3
 
@@ -184,6 +185,9 @@ def _read_markdown(raw: bytes, source: str) -> tuple[str, list[str], str | None]
     return title or first_line_title(paragraphs), paragraphs, url
 
 
+_PAGE_DATE_ONLY = {"extensive_search": False, "original_date": True}
+
+
 def _read_html(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
     import trafilatura  # heavy import, only when an HTML file is read
 
@@ -194,16 +198,48 @@ def _read_html(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
             include_tables=True,
             favor_precision=True,
             with_metadata=True,
+            # the page's own date markup only (<meta>, <time>, JSON-LD, the URL): htmldate's
+            # extensive search guesses one from any year on the page ("© 2025" became
+            # "Published 2025-01-01", a date the page never gives)
+            date_extraction_params=_PAGE_DATE_ONLY,
         )
     except Exception as exc:  # trafilatura raises many kinds on broken markup
         raise DocumentError(f"{source}: cannot parse HTML ({exc})") from None
     if doc is None:
         raise DocumentError(f"{source}: no main text found in the HTML page")
     text = getattr(doc, "text", None) or ""
-    paragraphs = clean_lines(text.splitlines())
+    paragraphs = clean_lines(_html_tables(text.splitlines()))
     title = (getattr(doc, "title", None) or "").strip()
     url = getattr(doc, "url", None) or None
     return title or first_line_title(paragraphs), _with_byline(paragraphs, doc, title), url
+
+
+_TABLE_LINE = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|(?:\s*:?-{3,}:?\s*\|)+\s*$")
+
+
+def _html_tables(lines: list[str]) -> list[str]:
+    """trafilatura writes a table as Markdown's pipe rows ("| Weight | 9.5 kg | 18 kg |"): each
+    row becomes a sentence with every value beside its column's header, as in Markdown and
+    CSV ("Specification: Weight; Corvo Uno: 9.5 kg; …"); a table without a header row gives
+    its values alone."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and _TABLE_LINE.match(lines[j]):
+            j += 1
+        if j == i:
+            out.append(lines[i])
+            i += 1
+            continue
+        rows = lines[i:j]
+        if not (len(rows) > 1 and _TABLE_RULE.match(rows[1])):  # no header row: an empty one
+            cells = rows[0].strip().strip("|").count("|") + 1
+            rows = ["|" + " |" * cells, "|" + "---|" * cells, *rows]
+        out.extend(["", *markdown_paragraphs("\n".join(rows))[1], ""])
+        i = j
+    return out
 
 
 def _with_byline(paragraphs: list[str], doc: object, title: str) -> list[str]:

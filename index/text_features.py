@@ -91,6 +91,33 @@ def is_heading(sentence: str) -> bool:
     return 0 < len(line) <= 120 and "\n" not in line and not _SENTENCE_END.search(line)
 
 
+#: "Chair: Renata Kovac", "Effective date: 1 March 2026", "Price: €549": a line that gives a
+#: field's value. Its label is one capitalised word and at most two lowercase ones, without a
+#: digit ("Chapter 3: The flood" and "Corvo Espresso Machines: Compare the Models" head what
+#: follows).
+_FIELD = re.compile(r"^[A-Z][a-z]+(?: [a-z]+){0,2}:[ \t]+\S")
+_BULLET = re.compile(r"^[-•*–][ \t]")
+
+
+def is_field(line: str) -> bool:
+    """A "Label: value" line (``_FIELD``)."""
+    return bool(_FIELD.match(line.strip()))
+
+
+def is_section_heading(line: str) -> bool:
+    """A heading that opens a section (a quote under it is cited with it): a heading line
+    (``is_heading``) that is not a field's value ("Chair: Renata Kovac"), a list's item
+    ("- Stainless steel tamper") nor a command ("pip install kestrel": a heading does not
+    open with a small letter)."""
+    line = line.strip()
+    return (
+        is_heading(line)
+        and not line[:1].islower()
+        and not is_field(line)
+        and not _BULLET.match(line)
+    )
+
+
 _WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 

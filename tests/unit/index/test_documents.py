@@ -197,6 +197,38 @@ def test_an_html_pages_byline_and_date_are_kept_as_quotable_lines(tmp_path: Path
     assert paragraphs[3].startswith("The city council approved the budget")
 
 
+def test_an_html_page_without_a_date_gets_none_from_its_copyright_year(tmp_path: Path) -> None:
+    """The quote is the page's text: a date guessed from "© 2025" is not a date it gives."""
+    html = (
+        "<html><head><title>Corvo espresso machines</title></head><body>"
+        "<article><h1>Corvo espresso machines</h1>"
+        "<p>The Corvo Uno is a compact single-boiler machine for one or two cups a day, with "
+        "a steam wand strong enough for a cappuccino and a water tank of 1.7 litres.</p>"
+        "<p>The Corvo Duo heats water for coffee and milk at the same time, so you can pull a "
+        "shot and steam milk without waiting between them.</p></article>"
+        "<footer>© 2025 Corvo Home s.r.o. All rights reserved.</footer></body></html>"
+    )
+    doc = read_document(_write(tmp_path, "corvo.html", html), tmp_path)
+    assert "Published" not in doc.text and "2025-01-01" not in doc.text
+
+
+def test_an_html_tables_rows_are_sentences_with_their_headers(tmp_path: Path) -> None:
+    body = "<p>" + "Every Corvo machine is designed in Turin and assembled in Brno. " * 3 + "</p>"
+    html = (
+        f"<html><head><title>Corvo</title></head><body><article><h1>Corvo</h1>{body}<table>"
+        "<tr><th>Specification</th><th>Corvo Uno</th><th>Corvo Duo</th></tr>"
+        "<tr><td>Weight</td><td>9.5 kg</td><td>18 kg</td></tr>"
+        "<tr><td>Pump</td><td>Vibration</td><td>Rotary</td></tr></table>"
+        f"{body}<table><tr><td>Mon–Fri</td><td>9:00–18:00</td></tr>"
+        "<tr><td>Sat</td><td>10:00–14:00</td></tr></table></article></body></html>"
+    )
+    paragraphs = read_document(_write(tmp_path, "c.html", html), tmp_path).text.split("\n\n")
+    assert "Specification: Weight; Corvo Uno: 9.5 kg; Corvo Duo: 18 kg." in paragraphs
+    assert "Specification: Pump; Corvo Uno: Vibration; Corvo Duo: Rotary." in paragraphs
+    assert "Mon–Fri; 9:00–18:00." in paragraphs  # no header row: the values alone
+    assert not any("|" in p for p in paragraphs)
+
+
 def test_pdf_headings_stay_apart_from_the_text_they_head(tmp_path: Path) -> None:
     pdf = make_pdf(
         [

@@ -57,6 +57,24 @@ def test_a_question_inside_prose_keeps_the_highlight(tmp_path: Path) -> None:
     assert "Why was the library closed?" in mayor.highlight
 
 
+def test_a_paragraph_that_opens_with_a_question_goes_on_with_its_answer(tmp_path: Path) -> None:
+    """A product page's FAQ, each question and its answer one paragraph (a trial's page
+    bolded "How often should I descale the machine?" itself)."""
+    engine = engine_over(
+        tmp_path,
+        "corvo.txt",
+        "Frequently asked questions\n\n"
+        "Can I use pre-ground coffee? Yes, but fresh beans taste better.\n\n"
+        "How often should I descale the machine? With the water filter in use, descale every "
+        "three months. Without it, descale every month.\n\n"
+        "Are spare parts available? We keep spare parts for ten years.\n",
+    )
+    passage = engine.answer("How often should I descale the machine?", k=1, force=True).passages[0]
+    assert passage.highlight == "With the water filter in use, descale every three months."
+    assert passage.text.startswith("How often should I descale the machine?")
+    assert passage.text.endswith("Without it, descale every month.")
+
+
 @pytest.mark.integration
 def test_a_follow_up_is_not_answered_without_what_it_adds(
     tmp_path: Path, real_embedder: SentenceTransformerEmbedder

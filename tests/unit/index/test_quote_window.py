@@ -1,0 +1,53 @@
+"""What a quote holds around its best sentence, in documents as people write them: minutes'
+"Label: value" lines, a sentence that introduces a command or a list."""
+
+from pathlib import Path
+
+from tests.conftest import engine_over
+
+
+def test_a_field_line_is_its_own_answer_not_a_heading(tmp_path: Path) -> None:
+    """A trial's minutes: "Chair: Renata Kovac" alone on its line was taken for a heading, so
+    its quote went on to the next line and bolded that; and such lines, or a list's item,
+    were given as the section of the quotes under them."""
+    engine = engine_over(
+        tmp_path,
+        "minutes.txt",
+        "Steering Committee Minutes\n\nDate: Thursday 27 February 2025\n\n"
+        "Chair: Renata Kovac (Head of Operations)\n\nMinutes: Tomás Ferreira\n\n"
+        "1. Budget\n\nThe approved budget is 480,000 euros.\n\n"
+        "- Stainless steel tamper\n\nThe tamper fits every basket of the machine.\n",
+    )
+    chair = engine.answer("Chair: Renata Kovac (Head of Operations)", k=1, force=True)
+    passage = chair.passages[0]
+    assert passage.highlight == "Chair: Renata Kovac (Head of Operations)"
+    assert passage.section is None  # not "Date: Thursday 27 February 2025"
+    tamper = engine.answer("The tamper fits every basket of the machine.", k=1, force=True)
+    assert tamper.passages[0].section == "1. Budget"  # not "- Stainless steel tamper"
+
+
+def test_a_quote_that_ends_on_a_colon_goes_on_to_what_it_introduces(tmp_path: Path) -> None:
+    """A policy's long paragraph ending "… with the following parties:" was quoted without
+    the list it introduces (a quote that stops on a colon answers nothing)."""
+    engine = engine_over(
+        tmp_path,
+        "policy.txt",
+        "Sharing your data\n\n"
+        "We take the protection of your personal information seriously and we never sell it "
+        "to anyone. We keep it on servers in the European Union, encrypted at rest and in "
+        "transit, and only the staff who need it for their work can read it. Where the law "
+        "requires it, or where you have agreed to it, we share your data with the following "
+        "parties:\n\n"
+        "- payment processors\n\n- delivery companies\n\n- tax authorities\n\n"
+        "Cookies\n\nWe use cookies to keep you signed in.\n",
+    )
+    passage = engine.answer(
+        "Where the law requires it, or where you have agreed to it, we share your data with "
+        "the following parties:",
+        k=1,
+        force=True,
+    ).passages[0]
+    assert passage.text.endswith(
+        "- payment processors\n\n- delivery companies\n\n- tax authorities"
+    )
+    assert "Cookies" not in passage.text
