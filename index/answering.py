@@ -45,10 +45,10 @@ from index.routing import LanguageRouter
 from index.scorer import MULTILINGUAL_SCORER_FILE, Scorer, load_scorer
 from index.spaces import FusedSpace, Space
 from index.store import StoredIndex
-from index.text_features import is_heading, is_section_heading
+from index.text_features import is_field, is_heading, is_section_heading
 from index.translation import MAIN_MODEL_WEIGHT, Reading, WordTranslator
 from index.translation import warm_up as warm_up_translation
-from index.types import Answer, Passage, Sentence, SentenceHit
+from index.types import Answer, Document, Passage, Sentence, SentenceHit
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,11 @@ TOPIC_WEIGHT = 0.6
 #: before any closing quote or bracket): a FAQ's question, a rhetorical one.
 _ASKS = re.compile(r"[?？؟][\"'”’»)\]]*\s*$")
 _QUESTION_ENDS = "?？؟"
+#: A question that tells rather than asks ("Did you know that Canberra is the capital?")
+_RHETORICAL = re.compile(
+    r"\b(?:did|do) you know\b|\bhave you ever\b|\bever wonder|\b(?:isn't|wasn't|aren't) it\b",
+    re.IGNORECASE,
+)
 #: A list item's marker at the start of its paragraph ("1. ", "2) ", "- ").
 _ITEM = re.compile(r"[ \t]*(?:\d{1,3}[.)]|[-*•])[ \t]+\S")
 #: A FAQ's marks: "Q: …?" / "A: …" (or "Question:" / "Answer:").
@@ -200,6 +205,14 @@ def topic_of(history: Sequence[str]) -> str | None:
     for previous in [h for h in history if h.strip()][-HISTORY_TURNS:]:
         topic = previous if topic is None or not is_follow_up(previous) else f"{topic} {previous}"
     return topic
+
+
+def _opens_section(doc: Document, sentence: Sentence) -> bool:
+    """Is the sentence a heading that opens a section: one its document's format marks, or a
+    line that looks like one (``is_section_heading``)?"""
+    return sentence.start in doc.headings or is_section_heading(
+        doc.text[sentence.start : sentence.end]
+    )
 
 
 def _same_place(a: Passage, b: Passage) -> bool:
@@ -742,8 +755,15 @@ class Answerer:
         while hi + 1 < len(sents) and taken < _HEADING_LINES:
             last, after = sents[hi], sents[hi + 1]
             said, line = doc.text[last.start : last.end], doc.text[after.start : after.end]
+            # the first sentence after the colon, whatever it looks like ("Payment
+            # processors", a list's item as Word gives it); then lines, not a field's, nor a
+            # heading's (a line that looks like one and is followed by prose)
             goes_on = (
-                is_heading(said) and is_heading(line) and after.paragraph != last.paragraph
+                is_heading(said)
+                and is_heading(line)
+                and after.paragraph != last.paragraph
+                and not is_field(line)
+                and not (is_section_heading(line) and self._prose_after(after))
                 if taken
                 else said.rstrip().endswith(":")
             )
@@ -751,12 +771,20 @@ class Answerer:
                 not goes_on
                 or after.doc != doc_row
                 or doc.page_at(after.start) != page
-                or is_section_heading(line)
+                or after.start in doc.headings
                 or after.end - start > MAX_PASSAGE_CHARS
             ):
                 break
             hi, end, taken = hi + 1, after.end, taken + 1
         return hi, end
+
+    def _prose_after(self, line: Sentence) -> bool:
+        """Is the sentence after ``line`` in its document one that is not a line (prose)?"""
+        sents = self.stored.sentences
+        if line.row + 1 >= len(sents) or sents[line.row + 1].doc != line.doc:
+            return False
+        after, text = sents[line.row + 1], self.stored.documents[line.doc].text
+        return not is_heading(text[after.start : after.end])
 
     def _answered_next(self, question: Sentence, start: int) -> bool:
         """Is ``question`` a question of the text answered by its next sentence, as in a FAQ:
@@ -779,8 +807,11 @@ class Answerer:
         if after.paragraph == question.paragraph:
             # "How often should I descale the machine? With the filter, every three months.":
             # a paragraph that opens with a question goes on with its answer (a quoted one,
-            # 'She asked: "Why…?" …', ends with its quotation mark: anything may follow)
-            opens = opens and asked.rstrip()[-1:] in _QUESTION_ENDS
+            # 'She asked: "Why…?" …', ends with its quotation mark: anything may follow; "Did
+            # you know that…?" tells what it asks)
+            opens = (
+                opens and asked.rstrip()[-1:] in _QUESTION_ENDS and not _RHETORICAL.search(asked)
+            )
         return opens and not is_heading(said) and not _ASKS.search(said)
 
     def _window(self, hit: SentenceHit, *, is_answer: bool = False) -> Passage:
@@ -797,9 +828,7 @@ class Answerer:
 
         lo, hi, start, end = self._grow(row, row, h_start, h_end, same_paragraph, first=-1)
         # ("Chair: Renata Kovac" alone on its line says who chaired: not a heading)
-        headed = (
-            lo == hi == row and hi + 1 < len(sents) and is_section_heading(doc.text[h_start:h_end])
-        )
+        headed = lo == hi == row and hi + 1 < len(sents) and _opens_section(doc, hit_sentence)
         h_row = row  # the highlight's sentence
         if headed:
             # A title, heading or name line alone says nothing: quote the paragraph that
@@ -878,9 +907,11 @@ class Answerer:
                 return (
                     other.doc == hit_sentence.doc
                     and doc.page_at(other.start) == page
-                    and not is_section_heading(doc.text[other.start : other.end])
+                    and not _opens_section(doc, other)
                 )
 
+            # (what a colon introduces first: "… the following parties:" and its list)
+            hi, end = self._with_what_it_introduces(hit_sentence.doc, hi, start, end)
             lo, hi, start, end = self._grow(
                 lo, hi, start, end, same_section_and_page, first=1, until=MIN_PASSAGE_CHARS
             )

@@ -163,7 +163,7 @@ def build_index(
                     reembedded += _keep(parts, old, chunking, resplit)
                 continue
             if old is not None and old.doc.content_hash == sha256_bytes(raw):
-                doc = _read_again(path, corpus_dir, raw, old.doc) if reread else None
+                doc = _read_again(path, corpus_dir, raw, old.doc, failed) if reread else None
                 if doc is None:
                     if _keep(parts, old, chunking, resplit):
                         reembedded += 1
@@ -285,13 +285,16 @@ def _cut(doc: Document, chunking: ChunkingSettings) -> _DocParts:
     return _DocParts(doc, sentences, chunk_document(doc, chunking, sentences))
 
 
-def _read_again(path: Path, corpus_dir: Path, raw: bytes, old: Document) -> Document | None:
+def _read_again(
+    path: Path, corpus_dir: Path, raw: bytes, old: Document, failed: list[str]
+) -> Document | None:
     """``path`` read by today's readers, or None when it reads as ``old`` did (or cannot be
-    read now: the last readable version is kept, as for a changed file)."""
+    read now: the last readable version is kept, as for a changed file, and the failure is
+    added to ``failed``)."""
     try:
         doc = read_document(path, corpus_dir, raw)
     except DocumentError as exc:
-        log.warning("%s (kept as read before)", exc)
+        failed.append(f"{exc} (kept as read before)")
         return None
     return None if doc == old else doc
 

@@ -3,7 +3,6 @@ opens the page scrolled to the quoted sentence (a URL text fragment, ``#:~:text=
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from index.text_features import is_section_heading
@@ -32,7 +31,7 @@ def section_of(doc: Document, start: int) -> str | None:
     if start > 0 and text[start - 2 : start] == "\n\n":  # a quote that opens a paragraph
         end = text.find("\n\n", start)
         first = text[start : end if end >= 0 else len(text)].strip()
-        if is_section_heading(first) and not _BYLINE.match(first):
+        if is_section_heading(first):
             return first
     end = text.rfind("\n\n", 0, start)
     for _ in range(_MAX_SECTION_LOOKBACK):
@@ -42,13 +41,10 @@ def section_of(doc: Document, start: int) -> str | None:
         paragraph = text[begin + 2 if begin >= 0 else 0 : end].strip()
         if begin < 0:
             return None  # the first paragraph is the document's title, not a section
-        if is_section_heading(paragraph) and not _BYLINE.match(paragraph):
+        if is_section_heading(paragraph):
             return paragraph
         end = begin
     return None
-
-
-_BYLINE = re.compile(r"^(?:By|Published|Updated)\s")
 
 
 def _encode(words: str) -> str:

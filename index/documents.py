@@ -1,5 +1,6 @@
-"""Reading documents from the corpus folder: text, Markdown, HTML and PDF here; Word, OpenDocument,
-EPUB, RTF and CSV in ``index.formats``.
+"""Reading documents from the corpus folder: plain text here; Markdown in ``index.markdown``,
+web pages in ``index.html_page``; PDF, Word, OpenDocument, EPUB, RTF and CSV in
+``index.formats``.
 
 Every reader returns the document's *cleaned* text: paragraphs separated by a blank line, page
 furniture removed. Quotes are slices of that text, so what the bot quotes is exactly what the
@@ -23,6 +24,7 @@ from index.cleaning import (
     unwrap_lines,
 )
 from index.errors import CorpusError, DocumentError
+from index.html_page import read_html
 from index.languages import word_count
 from index.markdown import markdown_paragraphs
 from index.types import Document
@@ -47,8 +49,9 @@ SUPPORTED_NAMES = ".txt, .md, .html, .pdf, .docx, .odt, .epub, .rtf or .csv"
 #: Bumped whenever a reader reads a file otherwise (the text, title, pages or headings it
 #: gives): an index built with another version reads its documents again, and re-embeds those
 #: that now read otherwise (``index.build``). 2: Markdown as CommonMark (markdown-it-py);
-#: 3: an HTML page's date from its date markup only, its tables' rows as sentences.
-READERS_VERSION = 3
+#: 3: an HTML page's date from its date markup only, its tables' rows as sentences; 4: a
+#: Markdown paragraph of linked images alone (badges) left out.
+READERS_VERSION = 4
 _URL_LINE = re.compile(r"^\s*(?:url|source)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
 _MIN_WORDS = 3
 
@@ -185,80 +188,6 @@ def _read_markdown(raw: bytes, source: str) -> tuple[str, list[str], str | None]
     return title or first_line_title(paragraphs), paragraphs, url
 
 
-_PAGE_DATE_ONLY = {"extensive_search": False, "original_date": True}
-
-
-def _read_html(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
-    import trafilatura  # heavy import, only when an HTML file is read
-
-    try:
-        doc = trafilatura.bare_extraction(
-            raw,
-            include_comments=False,
-            include_tables=True,
-            favor_precision=True,
-            with_metadata=True,
-            # the page's own date markup only (<meta>, <time>, JSON-LD, the URL): htmldate's
-            # extensive search guesses one from any year on the page ("© 2025" became
-            # "Published 2025-01-01", a date the page never gives)
-            date_extraction_params=_PAGE_DATE_ONLY,
-        )
-    except Exception as exc:  # trafilatura raises many kinds on broken markup
-        raise DocumentError(f"{source}: cannot parse HTML ({exc})") from None
-    if doc is None:
-        raise DocumentError(f"{source}: no main text found in the HTML page")
-    text = getattr(doc, "text", None) or ""
-    paragraphs = clean_lines(_html_tables(text.splitlines()))
-    title = (getattr(doc, "title", None) or "").strip()
-    url = getattr(doc, "url", None) or None
-    return title or first_line_title(paragraphs), _with_byline(paragraphs, doc, title), url
-
-
-_TABLE_LINE = re.compile(r"^\s*\|.*\|\s*$")
-_TABLE_RULE = re.compile(r"^\s*\|(?:\s*:?-{3,}:?\s*\|)+\s*$")
-
-
-def _html_tables(lines: list[str]) -> list[str]:
-    """trafilatura writes a table as Markdown's pipe rows ("| Weight | 9.5 kg | 18 kg |"): each
-    row becomes a sentence with every value beside its column's header, as in Markdown and
-    CSV ("Specification: Weight; Corvo Uno: 9.5 kg; …"); a table without a header row gives
-    its values alone."""
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        j = i
-        while j < len(lines) and _TABLE_LINE.match(lines[j]):
-            j += 1
-        if j == i:
-            out.append(lines[i])
-            i += 1
-            continue
-        rows = lines[i:j]
-        if not (len(rows) > 1 and _TABLE_RULE.match(rows[1])):  # no header row: an empty one
-            cells = rows[0].strip().strip("|").count("|") + 1
-            rows = ["|" + " |" * cells, "|" + "---|" * cells, *rows]
-        out.extend(["", *markdown_paragraphs("\n".join(rows))[1], ""])
-        i = j
-    return out
-
-
-def _with_byline(paragraphs: list[str], doc: object, title: str) -> list[str]:
-    """The page's author and date (trafilatura's metadata: the byline, ``<meta>``, JSON-LD)
-    as lines under the title, so that "Who wrote it?" and "When was it published?" have
-    something to quote; extraction keeps only the body, where the byline seldom is."""
-    author = " ".join(str(getattr(doc, "author", None) or "").split())
-    date = str(getattr(doc, "date", None) or "").strip()
-    lines = []
-    if author and author.casefold() not in "\n".join(paragraphs).casefold():
-        lines.append(f"By {author}")
-    if date and date not in "\n".join(paragraphs):
-        lines.append(f"Published {date}")
-    if not lines:
-        return paragraphs
-    at = 1 if paragraphs and title and paragraphs[0].strip() == title else 0
-    return paragraphs[:at] + lines + paragraphs[at:]
-
-
 def _fallback_title(path: Path) -> str:
     return path.stem.replace("_", " ").replace("-", " ").strip() or path.name
 
@@ -267,8 +196,8 @@ _READERS: dict[str, Reader] = {
     ".txt": _read_txt,
     ".md": _read_markdown,
     ".markdown": _read_markdown,
-    ".html": _read_html,
-    ".htm": _read_html,
+    ".html": read_html,
+    ".htm": read_html,
     ".pdf": formats.read_pdf,
     ".docx": formats.read_docx,
     ".odt": formats.read_odt,

@@ -40,7 +40,7 @@ class SentenceFeatures:
     bm25_sentence: FloatArray  # BM25 of the sentence, scaled to the best candidate's
     bm25_context: FloatArray  # BM25 of its chunk, scaled likewise
     overlap: FloatArray  # share of the question's IDF mass found in the sentence
-    overlap_window: FloatArray  # ... in the sentence and its neighbours
+    overlap_window: FloatArray  # ... in the sentence, its neighbours and its section heading
     answer_type: FloatArray  # holds what the question asks for (date, number, name, place)
     proximity: FloatArray  # matched question terms close together
     phrase: FloatArray  # share of the question's word pairs found in order

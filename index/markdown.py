@@ -4,7 +4,9 @@ and each block becomes a paragraph of plain text.
 * the lines of a paragraph, a list item or a block quote are one paragraph, however the file
   wraps them ("> **Warning:** Turn off … Do not connect\\n> the filter …" is one paragraph
   of two sentences, without its ">" and "**");
-* emphasis, code and link markup is dropped, the link's text and an image's description kept;
+* emphasis, code and link markup is dropped, the link's text and an image's description kept
+  (a paragraph of linked images alone, as a README's badges, is left out; one linked figure
+  keeps its description);
 * an ordered list's item keeps its number, a bullet list's item loses its bullet;
 * a heading is a paragraph marked as one (``HEADING_MARK``), the first one the title;
 * a table row is a paragraph with each value beside its column's header, as a CSV row is
@@ -22,6 +24,7 @@ from typing import Any
 from index.cleaning import HEADING_MARK
 from index.formats import table_row
 
+_BADGE = re.compile(r"badge|shields\.io|\.svg(?:$|\?)", re.IGNORECASE)
 _TAG = re.compile(r"<[^<>]*>")  # (not "[^>]*": "<<<<…" would take quadratic time)
 #: YAML front matter: "---" on the first line, then lines up to the next "---".
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<body>(?:.*\n){0,100}?)(?:---|\.\.\.)[ \t]*(?:\n|\Z)")
@@ -83,9 +86,14 @@ def _numbered(tokens: list[Any], i: int, line: str) -> str:
 
 
 def _inline(token: Any) -> str:
-    """The text of an inline run: words, code and image descriptions; line breaks as spaces."""
+    """The text of an inline run: words, code and image descriptions; line breaks as spaces.
+    A run of linked images alone (a README's badges, "[![Build](…)](…) [![PyPI](…)](…)")
+    says nothing: ""."""
+    children = token.children or []
+    if _badges_alone(children):
+        return ""
     parts: list[str] = []
-    for child in token.children or []:
+    for child in children:
         if child.type in ("text", "code_inline"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
@@ -95,3 +103,23 @@ def _inline(token: Any) -> str:
         elif child.type == "html_inline":
             parts.append(" ")
     return " ".join("".join(parts).split())
+
+
+def _badges_alone(children: list[Any]) -> bool:
+    """Is an inline run only linked images (and spaces), two or more, or one whose picture is
+    a badge's ("…/badge.svg", shields.io)? One linked figure ("[![Architecture
+    diagram](arch.png)](arch.png)") keeps its description."""
+    depth, images, badge = 0, 0, False
+    for child in children:
+        if child.type == "link_open":
+            depth += 1
+        elif child.type == "link_close":
+            depth -= 1
+        elif child.type == "image":
+            if not depth:
+                return False
+            images += 1
+            badge = badge or bool(_BADGE.search(str(child.attrGet("src") or "")))
+        elif child.type in ("text", "code_inline") and child.content.strip():
+            return False
+    return images > 1 or badge

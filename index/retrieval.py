@@ -8,7 +8,8 @@ features that hold for any text, each normalised to [0, 1] for the query:
 * ``dense_context`` – cosine of question and the chunk around the sentence;
 * ``bm25_sentence`` / ``bm25_context`` – BM25 of the sentence / chunk over the best candidate's;
 * ``overlap`` – share of the question's IDF mass present in the sentence;
-* ``overlap_window`` – the same over the sentence and its two neighbours.
+* ``overlap_window`` – the same over the sentence, its two neighbours and its section's
+  heading.
 
 These and the text features of ``index.features`` are the ``SentenceFeatures`` of each
 candidate; the learned ranker of ``index.scorer`` orders them.
@@ -25,6 +26,7 @@ over the same arrays.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +37,7 @@ from index.features import SENTENCE_FEATURES, SentenceFeatures
 from index.scorer import LinearModel, Scorer, load_scorer
 from index.spaces import Space, VectorSpace
 from index.store import StoredIndex
-from index.text_features import text_features
+from index.text_features import is_section_heading, text_features
 from index.types import SentenceHit, SentenceTable
 
 log = logging.getLogger(__name__)
@@ -119,6 +121,9 @@ class Retriever:
         ends_para[:-1] = new_para[1:]
         self.paragraph_start = new_para
         self.alone_in_paragraph = new_para & ends_para
+        #: each sentence's section heading (the nearest heading line at or before it in its
+        #: document, the title for what comes before the first heading; itself if none)
+        self.heading_row = _heading_rows(stored, self.alone_in_paragraph, self.sentence_texts.take)
         self.main = VectorSpace(
             "main", stored.sentence_vectors, stored.chunk_vectors, stored.faiss_index
         )
@@ -204,8 +209,10 @@ class Retriever:
             if len(missing):
                 dense_sent[missing] = space.sentences(missing, q[0])
         homes = self.home_chunk[rows]
+        # the window: the sentence, its neighbours and its section's heading ("Price:
+        # €1,790." under "Corvo Deluxe" is about the Deluxe)
         overlap, overlap_window = self.sentence_bm25.overlaps(
-            query_tokens, [[rows], [rows, prev_rows, next_rows]]
+            query_tokens, [[rows], [rows, prev_rows, next_rows, self.heading_row[rows]]]
         )
         evidence = {
             "dense_sentence": np.asarray(dense_sent[rows], dtype=np.float32),
@@ -305,3 +312,33 @@ def _scaled(values: FloatArray) -> FloatArray:
     if top <= 0:
         return np.zeros_like(values)
     return (values / top).astype(np.float32)
+
+
+def _heading_rows(
+    stored: StoredIndex,
+    alone: npt.NDArray[np.bool_],
+    texts: Callable[[npt.NDArray[np.int64]], list[str]],
+) -> npt.NDArray[np.int64]:
+    """For each sentence, the row of the nearest section heading at or before it in its
+    document, else its own: a heading its format marks (``Document.headings``), or a
+    sentence alone in its paragraph that ``is_section_heading``. Not the document's first
+    line, its title: every sentence would carry its words, and a question that shares them
+    would seem answered anywhere in the text."""
+    sents = stored.sentences
+    doc_of = sents.doc
+    n = len(doc_of)
+    rows = np.arange(n, dtype=np.int64)
+    heads = np.zeros(n, dtype=bool)
+    candidates = np.flatnonzero(alone).astype(np.int64)
+    if len(candidates):
+        heads[candidates] = [is_section_heading(t) for t in texts(candidates)]
+    for d, doc in enumerate(stored.documents):
+        if doc.headings:  # (the sentences are in document order)
+            lo, hi = np.searchsorted(doc_of, d, "left"), np.searchsorted(doc_of, d, "right")
+            heads[lo:hi] |= np.isin(sents.start[lo:hi], doc.headings)
+    if n:
+        heads[0] = False
+        heads[1:] &= doc_of[1:] == doc_of[:-1]  # a document's first line is its title
+    last = np.maximum.accumulate(np.where(heads, rows, -1)) if n else rows
+    same = (last >= 0) & (doc_of[np.maximum(last, 0)] == doc_of)
+    return np.where(same, last, rows)

@@ -52,8 +52,9 @@ _TIME_S = re.compile(
 _QUANTITY_S = re.compile(
     # a number, but not one inside a name: "3G", "4K", "MP3", "COVID-19", "F-16"
     r"(?<![^\W\d_])(?<![^\W\d_]-)(?<!\d)\d+(?:[.,]\d+)*(?![^\W\d_](?![^\W\d_]))|"
-    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundred|thousand|million|billion|dozen|half|percent|several|few)\b",
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|thousand|million|billion|dozen|half|percent|several|few)\b",
     re.I,
 )
 _CAPITALISED = re.compile(r"(?<=\S\s)[A-Z][\w’'-]+")
@@ -91,30 +92,51 @@ def is_heading(sentence: str) -> bool:
     return 0 < len(line) <= 120 and "\n" not in line and not _SENTENCE_END.search(line)
 
 
-#: "Chair: Renata Kovac", "Effective date: 1 March 2026", "Price: €549": a line that gives a
-#: field's value. Its label is one capitalised word and at most two lowercase ones, without a
-#: digit ("Chapter 3: The flood" and "Corvo Espresso Machines: Compare the Models" head what
-#: follows).
-_FIELD = re.compile(r"^[A-Z][a-z]+(?: [a-z]+){0,2}:[ \t]+\S")
+#: "Chair: Renata Kovac (Head of Operations)", "Effective date: 1 March 2026", "Price: €549":
+#: a line that gives a field's value. Its label is a capitalised word and at most two small
+#: ones; its value holds a digit, a comma, a bracket or an @, or the label is one of people,
+#: places and states (``_FIELD_LABELS``). "Conclusion: The road ahead", "Case study: Brno" and
+#: "Chapter 3: The flood" head what follows.
+_FIELD = re.compile(r"^(?P<label>[^\W\d_]+(?:[ \t][^\W\d_]+){0,2}):[ \t]+(?P<value>\S.*)$")
+_FIELD_VALUE = re.compile(r"[\d,(@]")
+_FIELD_LABELS = frozenset(
+    (
+        "chair", "chairperson", "minutes", "author", "authors", "editor", "owner", "contact",
+        "present", "attendees", "apologies", "absent", "location", "venue", "status",
+        "speaker", "host", "organiser", "organizer", "prepared by", "reviewed by",
+        "approved by", "written by",
+    )
+)  # fmt: skip
 _BULLET = re.compile(r"^[-•*–][ \t]")
+_BYLINE = re.compile(r"^(?:By|Published|Updated)\s")
 
 
 def is_field(line: str) -> bool:
     """A "Label: value" line (``_FIELD``)."""
-    return bool(_FIELD.match(line.strip()))
+    found = _FIELD.match(line.strip())
+    if found is None:
+        return False
+    first, *rest = found["label"].split()
+    if not (first[0].isupper() and (len(first) == 1 or first[1:].islower())):
+        return False
+    if not all(word.islower() for word in rest):
+        return False
+    return bool(_FIELD_VALUE.search(found["value"])) or found["label"].casefold() in _FIELD_LABELS
 
 
 def is_section_heading(line: str) -> bool:
     """A heading that opens a section (a quote under it is cited with it): a heading line
     (``is_heading``) that is not a field's value ("Chair: Renata Kovac"), a list's item
-    ("- Stainless steel tamper") nor a command ("pip install kestrel": a heading does not
-    open with a small letter)."""
+    ("- Stainless steel tamper"), a byline ("By Marta Quiroga", "Published 2026-03-04") nor a
+    command ("pip install kestrel": a heading's first word is not all in small letters;
+    "iPhone 15 Pro" is a heading)."""
     line = line.strip()
     return (
         is_heading(line)
-        and not line[:1].islower()
+        and not line.split()[0].islower()
         and not is_field(line)
         and not _BULLET.match(line)
+        and not _BYLINE.match(line)
     )
 
 

@@ -9,6 +9,7 @@ import index.documents as documents
 from index.build import build_index
 from index.config import ChunkingSettings
 from index.documents import READERS_VERSION
+from index.errors import DocumentError
 from index.store import current_version_path, load_version
 from tests.conftest import CountingEmbedder, edit_manifest
 
@@ -63,12 +64,34 @@ def test_documents_that_read_as_before_keep_every_vector(
 ) -> None:
     """An index written before the readers' version was recorded, its files read as before:
     a new version records it, and nothing is embedded again."""
+    index = _built_before_readers_were_recorded(corpus, tmp_path, chunking)
+    again = CountingEmbedder()
+    summary = build_index(corpus, index, again, chunking)
+    assert summary.written and again.texts == [] and summary.unchanged == 2
+    assert "nothing re-embedded" in summary.line()
+
+
+def test_a_document_the_new_readers_cannot_read_is_kept_and_reported(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = _built_before_readers_were_recorded(corpus, tmp_path, chunking)
+
+    def broken(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
+        raise DocumentError(f"{source}: cannot parse it any more")
+
+    monkeypatch.setitem(documents._READERS, ".md", broken)
+    summary = build_index(corpus, index, CountingEmbedder(), chunking)
+    assert summary.failed == ["volcanoes.md: cannot parse it any more (kept as read before)"]
+    assert "volcanoes.md" in {d.source for d in load_version(index).documents}
+
+
+def _built_before_readers_were_recorded(
+    corpus: Path, tmp_path: Path, chunking: ChunkingSettings
+) -> Path:
+    """An index of ``corpus`` as a release before ``READERS_VERSION`` left it."""
     index = tmp_path / "index"
     build_index(corpus, index, CountingEmbedder(), chunking)
     version = current_version_path(index)
     assert version is not None
     edit_manifest(version, lambda m: m["extra"].pop("readers"))
-    again = CountingEmbedder()
-    summary = build_index(corpus, index, again, chunking)
-    assert summary.written and again.texts == [] and summary.unchanged == 2
-    assert "nothing re-embedded" in summary.line()
+    return index

@@ -39,6 +39,21 @@ def test_markdown_heading_is_title_and_markup_removed(tmp_path: Path) -> None:
     assert doc.title == "The Heading"
     assert "See the site now." in doc.text
     assert "](" not in doc.text and "---" not in doc.text
+    badges = _write(
+        tmp_path,
+        "r.md",
+        "# Kestrel\n\n[![Build](https://ci.example.org/b.svg)](https://ci.example.org) "
+        "[![PyPI](https://x.org/v.svg)](https://pypi.org/p/)\n\n"
+        "Kestrel resizes images.\n\n![Pipeline diagram](flow.png)\n\n"
+        "[![Architecture diagram](arch.png)](arch.png)\n",
+    )
+    # a README's badges say nothing (a trial's quote opened "Build PyPI"); a figure's does
+    assert read_document(badges, tmp_path).text.split("\n\n") == [
+        "Kestrel",
+        "Kestrel resizes images.",
+        "Pipeline diagram",
+        "Architecture diagram",
+    ]
 
 
 def test_markdown_blocks_are_paragraphs_of_plain_text(tmp_path: Path) -> None:
@@ -227,6 +242,16 @@ def test_an_html_tables_rows_are_sentences_with_their_headers(tmp_path: Path) ->
     assert "Specification: Pump; Corvo Uno: Vibration; Corvo Duo: Rotary." in paragraphs
     assert "Mon–Fri; 9:00–18:00." in paragraphs  # no header row: the values alone
     assert not any("|" in p for p in paragraphs)
+    # a table whose rows are headed by their first cell (a reviewer's: it read "Weight:
+    # Pump; 9.5 kg: Vibration.", false): each value beside its row's header
+    spec = (
+        f"<html><body><article><h1>Corvo</h1>{body}<table>"
+        "<tr><th>Weight</th><td>9.5 kg</td><td>18 kg</td></tr>"
+        "<tr><th>Pump</th><td>Vibration</td><td>Rotary</td></tr></table>"
+        f"{body}</article></body></html>"
+    )
+    paragraphs = read_document(_write(tmp_path, "s.html", spec), tmp_path).text.split("\n\n")
+    assert "Weight: 9.5 kg; 18 kg." in paragraphs and "Pump: Vibration; Rotary." in paragraphs
 
 
 def test_pdf_headings_stay_apart_from_the_text_they_head(tmp_path: Path) -> None:

@@ -73,6 +73,15 @@ def test_a_paragraph_that_opens_with_a_question_goes_on_with_its_answer(tmp_path
     assert passage.highlight == "With the water filter in use, descale every three months."
     assert passage.text.startswith("How often should I descale the machine?")
     assert passage.text.endswith("Without it, descale every month.")
+    # a question that tells rather than asks keeps the highlight (a reviewer's)
+    told = engine_over(
+        tmp_path / "told",
+        "facts.txt",
+        "Australia\n\nDid you know that Canberra, not Sydney, is the capital of Australia? "
+        "Many visitors are surprised by this.\n",
+    )
+    asked = "Did you know that Canberra, not Sydney, is the capital of Australia?"
+    assert told.answer(asked, k=1, force=True).passages[0].highlight == asked
 
 
 @pytest.mark.integration

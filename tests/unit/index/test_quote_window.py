@@ -39,7 +39,7 @@ def test_a_quote_that_ends_on_a_colon_goes_on_to_what_it_introduces(tmp_path: Pa
         "requires it, or where you have agreed to it, we share your data with the following "
         "parties:\n\n"
         "- payment processors\n\n- delivery companies\n\n- tax authorities\n\n"
-        "Cookies\n\nWe use cookies to keep you signed in.\n",
+        "Retention\n\nWe keep your data for two years.\n",
     )
     passage = engine.answer(
         "Where the law requires it, or where you have agreed to it, we share your data with "
@@ -50,4 +50,47 @@ def test_a_quote_that_ends_on_a_colon_goes_on_to_what_it_introduces(tmp_path: Pa
     assert passage.text.endswith(
         "- payment processors\n\n- delivery companies\n\n- tax authorities"
     )
-    assert "Cookies" not in passage.text
+    assert "Retention" not in passage.text
+
+
+def test_a_heading_shaped_like_a_field_is_still_a_heading(tmp_path: Path) -> None:
+    """A reviewer's: "Conclusion: The road ahead" was taken for a field, so the quote of its
+    section grew backwards into the section before, cited under that one."""
+    engine = engine_over(
+        tmp_path,
+        "report.txt",
+        "Annual report\n\nIntroduction\n\nThe company grew in every market this year.\n\n"
+        "Conclusion: The road ahead\n\n"
+        "We will open a second factory in Brno in 2027. Hiring starts in spring.\n",
+    )
+    passage = engine.answer(
+        "We will open a second factory in Brno in 2027.", k=1, force=True
+    ).passages[0]
+    assert passage.section == "Conclusion: The road ahead"
+    assert "grew in every market" not in passage.text
+
+
+def test_what_a_colon_introduces_however_it_is_listed(tmp_path: Path) -> None:
+    """A list longer than the short-passage growth, a list of capitalised items without
+    bullets (as Word gives it), and a marked heading after the command a colon introduces
+    (found by a reviewer)."""
+    long = "We never sell your data and keep it encrypted on servers in the European Union. " * 3
+    engine = engine_over(
+        tmp_path,
+        "policy.txt",
+        f"Sharing\n\n{long}We share it with the following parties:\n\n"
+        "Payment processors\n\nDelivery companies\n\nTax authorities\n\n"
+        "Retention\n\nWe keep your data for two years.\n",
+    )
+    passage = engine.answer("We share it with the following parties:", k=1, force=True).passages[0]
+    assert passage.text.endswith("Payment processors\n\nDelivery companies\n\nTax authorities")
+    guide = engine_over(
+        tmp_path / "md",
+        "guide.md",
+        "# Guide\n\n"
+        + "Kestrel resizes images in parallel on every core you have. " * 3
+        + "On Debian, install libvips first:\n\n```\nsudo apt-get install libvips-dev\n```\n\n"
+        "## Note: legacy systems\n\nOlder systems need the static build.\n",
+    )
+    command = guide.answer("On Debian, install libvips first:", k=1, force=True).passages[0]
+    assert command.text.endswith("sudo apt-get install libvips-dev")

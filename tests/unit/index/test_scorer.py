@@ -84,9 +84,10 @@ def test_a_number_inside_a_name_is_no_quantity() -> None:
             "It plays MP3 files, flies F-16s, tracks COVID-19 and builds the A320.",
             "There are two mobile operators.",
             "The 12-15 km route cost $5,000, 10% less, in 2015.",
+            "Nineteen people lost their lives, and seventy homes were destroyed.",
         ],
     )
-    assert f["answer_type"] == [0.0, 0.0, 1.0, 1.0]
+    assert f["answer_type"] == [0.0, 0.0, 1.0, 1.0, 1.0]
 
 
 def _features(question: str, sentences: list[str]) -> dict[str, list[float]]:
