@@ -74,6 +74,12 @@ _FURNITURE = (
     "email",
 )
 _PREFIX_ONLY_MAX_CHARS = 160
+#: Furniture phrases that also open a policy's own sentences ("We use cookies to keep you
+#: signed in."): a line they open is furniture only with a banner's or a form's words.
+_ALSO_SENTENCES = frozenset({"we use cookies", "your email address will not be published"})
+_BANNER = re.compile(
+    r"\b(?:accept|agree|consent|continu\w*|by using|got it|learn more|required fields)\b"
+)
 _NON_WORD = re.compile(r"[^\w\s:]+")
 _SPACES = re.compile(r"\s+")
 
@@ -94,7 +100,10 @@ def is_furniture(line: str) -> bool:
         return True
     if len(line.strip()) <= _PREFIX_ONLY_MAX_CHARS:
         return any(
-            norm.startswith(phrase + " ") and len(phrase.split()) >= 3 for phrase in _FURNITURE
+            norm.startswith(phrase + " ")
+            and len(phrase.split()) >= 3
+            and (phrase not in _ALSO_SENTENCES or bool(_BANNER.search(norm)))
+            for phrase in _FURNITURE
         )
     return False
 

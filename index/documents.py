@@ -50,8 +50,9 @@ SUPPORTED_NAMES = ".txt, .md, .html, .pdf, .docx, .odt, .epub, .rtf or .csv"
 #: gives): an index built with another version reads its documents again, and re-embeds those
 #: that now read otherwise (``index.build``). 2: Markdown as CommonMark (markdown-it-py);
 #: 3: an HTML page's date from its date markup only, its tables' rows as sentences; 4: a
-#: Markdown paragraph of linked images alone (badges) left out.
-READERS_VERSION = 4
+#: Markdown paragraph of linked images alone (badges) left out; 5: "We use cookies to …" kept
+#: unless it reads as a banner.
+READERS_VERSION = 5
 _URL_LINE = re.compile(r"^\s*(?:url|source)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
 _MIN_WORDS = 3
 
