@@ -76,6 +76,12 @@ TOPIC_WEIGHT = 0.6
 #: before any closing quote or bracket): a FAQ's question, a rhetorical one.
 _ASKS = re.compile(r"[?？؟][\"'”’»)\]]*\s*$")
 _QUESTION_ENDS = "?？؟"
+#: An answer that says yes or no and little else: "Yes.", "No, it does not."
+_BARE_ANSWER = re.compile(
+    r"^\W*(?:(?:A|Answer)\s*[:.)]\s*)?"
+    r"(?:yes|no|yep|nope|correct|of course|sure)\b[^.!?]{0,24}[.!]$",
+    re.IGNORECASE,
+)
 #: A question that tells rather than asks ("Did you know that Canberra is the capital?")
 _RHETORICAL = re.compile(
     r"\b(?:did|do) you know\b|\bhave you ever\b|\bever wonder|\b(?:isn't|wasn't|aren't) it\b",
@@ -916,6 +922,12 @@ class Answerer:
                 lo, hi, start, end, same_section_and_page, first=1, until=MIN_PASSAGE_CHARS
             )
         hi, end = self._with_what_it_introduces(hit_sentence.doc, hi, start, end)
+        if _BARE_ANSWER.match(doc.text[h_start:h_end]):
+            # "Yes." alone says little: the highlight goes on to the sentence that says what
+            # ("Yes. Collections take place one day later."), when the quote holds it
+            says = next((r for r in range(lo, hi + 1) if sents[r].start >= h_end), None)
+            if says is not None and sents[says].paragraph == sents[says - 1].paragraph:
+                h_end = sents[says].end
         text = doc.text[start:end]
         if len(text) > MAX_PASSAGE_CHARS:  # one very long sentence: cut around the highlight
             end = start + MAX_PASSAGE_CHARS

@@ -32,8 +32,9 @@ from index.types import Chunk, Document, Span
 #: capitals of every script, scripts without capitals, full-width and ASCII marks in Chinese,
 #: German ordinals, a list item's marker left out of its sentence; 5: "3. Replacing the
 #: cartridge", a numbered item or heading, is no longer two sentences; "p.m.",
-#: "etc." and "Inc." before "It", "The", "We"… end a sentence).
-SPLITTER_VERSION = 5
+#: "etc." and "Inc." before "It", "The", "We"… end a sentence; 6: a quoted question and who
+#: asked it, '"Why…?" Ilse asked.', are one sentence).
+SPLITTER_VERSION = 6
 
 _ABBREVIATIONS = frozenset(
     [
@@ -108,6 +109,14 @@ _NUMBER_ABBREVIATIONS = frozenset("no nos vol fig figs pp p art ch sec op".split
 # A candidate boundary: terminal punctuation (the Arabic question mark, the Devanagari
 # danda too), optional closing quotes/brackets ("»" and German's closing "“" too), whitespace.
 _BOUNDARY = re.compile(r"[.!?…؟।॥]+[\"'”’“»)\]]*\s+")
+#: A question or exclamation inside a quotation ('…?" ', '…!” ') ...
+_QUOTED_ASK = re.compile(r"[!?…]+[\"'”’»]+\s+$")
+#: ... followed by who said it: "Ilse asked.", "Mr. Brandauer replied, …"
+_SPEECH_TAG = re.compile(
+    r"(?:(?:Mr|Mrs|Ms|Dr)\.\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?\s+"
+    r"(?:said|says|asked|asks|replied|answered|shouted|whispered|cried|called|added|"
+    r"continued|wondered|muttered|explained|insisted|exclaimed|demanded|protested)\b"
+)
 # What may open the next sentence before its first letter.
 _OPENING_MARKS = frozenset("\"'“‘„«(¿¡[")
 # Scripts whose sentences end with the danda ("।"): a full stop before them abbreviates.
@@ -198,6 +207,8 @@ def _boundaries(text: str) -> list[int]:
             continue
         if match.start() < 12 and (number := _NUMBER_MARKER.match(text)) and number.end() == end:
             continue  # "3. Replacing the cartridge": the number of a step or a section
+        if _QUOTED_ASK.match(match.group()) and _SPEECH_TAG.match(text, end):
+            continue  # '"Why was it never used?" Ilse asked.': one sentence, as read
         if text[match.start()] == "." and _DANDA_SCRIPT.match(_first_letter(text, end)):
             continue  # "डॉ. आनंदीबाई": there a full stop abbreviates; the danda ends sentences
         if _is_abbreviation(text, match.start()) or _is_ordinal(text, match.start(), end):

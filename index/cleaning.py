@@ -146,7 +146,13 @@ _WRAP_MIN_LINES = 4  # lines that go on into another: two short wrapped paragrap
 _WRAP_MAX_WIDTH = 100  # wider lines are paragraphs of their own (soft-wrapped text)
 _WRAP_LONG = 0.75  # a line this close to the width was broken by the wrapping
 _SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]\s*$")
-_BLOCK_START = re.compile(r"^\s*(?:[-*+•#>|`=]|\d{1,3}[.)]\s|[A-Za-z][.)]\s)")
+#: (a "-" before a digit is a minus sign: "-9.8 to -5.0)" goes on a wrapped sentence)
+_BLOCK_START = re.compile(r"^\s*(?:[*+•#>|`=]|-(?!\d)|\d{1,3}[.)]\s|[A-Za-z][.)]\s)")
+_LAST_WORD = re.compile(r"([^\W\d_]+)-$")
+_FIRST_WORD = re.compile(r"^([^\W\d_]+)")
+#: a word this common (Zipf frequency, ``wordfreq``) is one word, its hyphen a line break's
+_JOINED_ZIPF = 3.0
+_PART_ZIPF = 2.0
 
 
 def unwrap_lines(lines: list[str]) -> list[str]:
@@ -159,24 +165,46 @@ def unwrap_lines(lines: list[str]) -> list[str]:
     width (at most ``_WRAP_MAX_WIDTH``). There a line is joined to the next when it comes
     close to the width, or when it ends mid-sentence and the next goes on in lower case;
     never into a blank line, a list item, a heading or a quote line. A word hyphenated across
-    the break is joined without its hyphen."""
+    the break is joined without its hyphen, a compound ("between-group") with it
+    (``_keeps_hyphen``)."""
     width = _wrap_width(lines)
     if width is None:
         return lines
     out: list[str] = []
     previous = ""  # the last line as it was, before any joining
+    text = "\n".join(lines)
     for raw in lines:
         line = raw.strip()
         if previous and line and _joins(previous, line, width):
             joined = out[-1].rstrip()
             if joined.endswith("-") and joined[-2:-1].isalpha() and line[:1].islower():
-                out[-1] = joined[:-1] + line
+                keep = _keeps_hyphen(joined, line, text)
+                out[-1] = joined + line if keep else joined[:-1] + line
             else:
                 out[-1] = joined + " " + line
         else:
             out.append(raw.rstrip())
         previous = line
     return out
+
+
+def _keeps_hyphen(before: str, after: str, text: str) -> bool:
+    """Is the hyphen at the end of ``before`` a compound's ("between-" / "group difference"),
+    not one that only breaks a word ("parti-" / "cipant")? As the text spells the word
+    elsewhere, else when the two halves are words and together are not a common one."""
+    left, right = _LAST_WORD.search(before), _FIRST_WORD.match(after)
+    if left is None or right is None:
+        return False
+    a, b = left[1], right[1]
+    if f"{a}-{b}" in text:
+        return True
+    if f"{a}{b}" in text:
+        return False
+    from wordfreq import zipf_frequency  # only for text broken at a hyphen
+
+    if zipf_frequency(a + b, "en") >= _JOINED_ZIPF:
+        return False
+    return min(zipf_frequency(a, "en"), zipf_frequency(b, "en")) >= _PART_ZIPF
 
 
 def _joins(previous: str, line: str, width: int) -> bool:

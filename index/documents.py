@@ -51,8 +51,10 @@ SUPPORTED_NAMES = ".txt, .md, .html, .pdf, .docx, .odt, .epub, .rtf or .csv"
 #: that now read otherwise (``index.build``). 2: Markdown as CommonMark (markdown-it-py);
 #: 3: an HTML page's date from its date markup only, its tables' rows as sentences; 4: a
 #: Markdown paragraph of linked images alone (badges) left out; 5: "We use cookies to …" kept
-#: unless it reads as a banner.
-READERS_VERSION = 5
+#: unless it reads as a banner; 6: Word tables' rows as sentences and numbered steps with their
+#: numbers, an EPUB without its table of contents and with its author, a wrapped compound's
+#: hyphen kept.
+READERS_VERSION = 6
 _URL_LINE = re.compile(r"^\s*(?:url|source)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
 _MIN_WORDS = 3
 

@@ -44,16 +44,30 @@ def _docx_blocks(document: Any) -> Iterator[tuple[str, str]]:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    number = 0  # the place of a "List Number" paragraph in its list
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):
             text = " ".join(item.text.split())
-            if text:
-                yield (item.style.name if item.style is not None else ""), text
+            style = item.style.name if item.style is not None else ""
+            number = number + 1 if style.startswith("List Number") else 0
+            if text:  # a numbered step keeps its number, as Word shows it
+                yield style, f"{number}. {text}" if number else text
         elif isinstance(item, Table):
-            for row in item.rows:
-                cells = [" ".join(c.text.split()) for c in row.cells]
-                if any(cells):
-                    yield "Table", " | ".join(dict.fromkeys(c for c in cells if c))
+            number = 0
+            rows = [[" ".join(c.text.split()) for c in row.cells] for row in item.rows]
+            yield from (("Table", line) for line in _table_sentences([r for r in rows if any(r)]))
+
+
+def _table_sentences(rows: list[list[str]]) -> list[str]:
+    """A Word table's rows as sentences: each value beside its column's header when the first
+    row is one (no cell of it holds a digit: "Part: Side brush; Replace: Every 3 months."),
+    else beside its row's first cell in a table of two columns ("Weight: 3.4 kg."), else the
+    values alone (a merged cell, which Word repeats in every cell it spans, once)."""
+    if len(rows) > 1 and not any(any(ch.isdigit() for ch in cell) for cell in rows[0]):
+        return [line for row in rows[1:] if (line := table_row(rows[0], row))]
+    if rows and all(len(row) == 2 for row in rows):
+        return [line for row in rows if (line := table_row(row[:1], row[1:]))]
+    return [line for row in rows if (line := table_row([], list(dict.fromkeys(row))))]
 
 
 def read_odt(raw: bytes, source: str) -> Read:
@@ -109,6 +123,8 @@ def read_epub(raw: bytes, source: str) -> Read:
         item = book.get_item_with_id(item_id)
         if item is None or item.get_type() != ebooklib.ITEM_DOCUMENT:
             continue
+        if isinstance(item, epub.EpubNav):  # the table of contents, not the book's text
+            continue
         try:
             tree = html.fromstring(item.get_content())
         except Exception:  # noqa: S112 - an unreadable chapter is skipped, the rest read
@@ -122,6 +138,12 @@ def read_epub(raw: bytes, source: str) -> Read:
                 paragraphs.append(HEADING_MARK + text if heading else text)
     metadata = book.get_metadata("DC", "title")
     title = " ".join(str(metadata[0][0]).split()) if metadata else ""
+    # the author, as a line under the title ("Who wrote it?" quotes it), as for a web page
+    authors = [" ".join(str(c[0]).split()) for c in book.get_metadata("DC", "creator")]
+    if authors := [a for a in authors if a]:
+        byline = "By " + " and ".join(authors)
+        at = 1 if paragraphs and paragraphs[0].replace(HEADING_MARK, "") == title else 0
+        paragraphs[at:at] = [byline]
     return title, clean_lines(paragraphs), None
 
 

@@ -70,6 +70,14 @@ _DATELINE = re.compile(
     r"(?:[,\s]+\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?)?\s*$",
     re.IGNORECASE,
 )
+#: A news dateline opening the first sentence: "BERLIN, 3 March 2026 — …", "PARIS, May 2,
+#: 2024 (Reuters) - …".
+_NEWS_DATELINE = re.compile(
+    r"^\s*[A-Z][A-Z .'’-]{1,40},\s+"
+    rf"(?:\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}})"
+    r"\s*(?:\([^)]{1,40}\)\s*)?[—–-]",
+    re.IGNORECASE,
+)
 _SOURCE = re.compile(
     r"^\W*(?:who|which\s+\w+)\s+(?:first\s+)?(?:reported|reports|published|broke)\b|"
     rf"^\W*what\s+(?:is|was)\s+the\s+source(?:\s+of\s+{_THE_TEXT})?\W*$|"
@@ -85,7 +93,9 @@ _TITLE = re.compile(
 )
 _NAME = rf"[A-Z][\w'’.-]+(?:\s+(?:{_PARTICLE})?[A-Z][\w'’.-]+){{0,3}}"
 _BYLINE = re.compile(
-    rf"^\s*(?:[Bb]y|[Ww]ritten by|[Pp]osted by|[Aa]uthor:?)\s+{_NAME}\s*$|"
+    # "By Katrin Albers, Transport Correspondent", "By Ana Lima and Jo Park"
+    rf"^\s*(?:[Bb]y|[Ww]ritten by|[Pp]osted by|[Aa]uthor:?)\s+{_NAME}"
+    rf"(?:\s+and\s+{_NAME})?(?:\s*,\s*[A-Z][\w'’ -]{{0,60}})?\s*$|"
     rf"^\s*(?:I'm|I’m|I am|My name is)\s+{_NAME}\b[^.!?]{{0,120}}\b"
     r"(?:journalist|writer|reporter|editor|author|correspondent|columnist|blogger|contributor)s?\b"
 )
@@ -169,7 +179,8 @@ def origin_answer(
                 return int(ranked.rows[i])
     elif kind == "date":
         for i in range(min(BYLINE_DEPTH, len(ranked.rows))):
-            if _DATELINE.search(texts[int(ranked.rows[i])]):
+            line = texts[int(ranked.rows[i])]
+            if _DATELINE.search(line) or _NEWS_DATELINE.match(line):
                 return int(ranked.rows[i])
     elif kind == "source" and len(ranked.rows):
         best = texts[int(ranked.rows[0])]

@@ -230,3 +230,19 @@ def test_an_abbreviation_that_ends_a_sentence_before_it_or_the() -> None:
         ("Dr. It is a name here.", ["Dr. It is a name here."]),
     ):
         assert [text[s.start : s.end] for s in split_sentences(text)] == pieces
+
+
+def test_a_quoted_question_and_who_asked_it_are_one_sentence() -> None:
+    """A trial's story: '"Why did nobody use it?" Ilse asked.' left "Ilse asked." a sentence
+    of its own, the best match of a question about Ilse."""
+    text = (
+        '"Why did nobody use it after the road was built?" Ilse asked. Her father laughed. '
+        '"Go!" Mr. Brandauer shouted, and she went. "Really?" The crowd cheered.'
+    )
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [
+        '"Why did nobody use it after the road was built?" Ilse asked.',
+        "Her father laughed.",
+        '"Go!" Mr. Brandauer shouted, and she went.',
+        '"Really?"',
+        "The crowd cheered.",
+    ]

@@ -94,6 +94,22 @@ def test_hard_wrapped_text_is_joined_into_its_paragraphs() -> None:
     assert len(paragraphs) == 6
 
 
+def test_a_wrapped_compound_keeps_its_hyphen_and_a_minus_sign_its_sentence() -> None:
+    """A trial's paper: "between-" / "group difference" became "betweengroup", and a line
+    opening with "-9.8" was taken for a list item, cutting the sentence in two."""
+    paper = [
+        "Systolic blood pressure fell by 7.4 mmHg in the training group (95% CI",
+        "-9.8 to -5.0) and by 1.2 mmHg in the control group, a between-",
+        "group difference of 6.2 mmHg. The effect was larger in the partic-",
+        "ipants who trained three times a week than in those who trained twice,",
+        "and it lasted for the whole of the follow-up period of twelve months.",
+    ]
+    (joined,) = unwrap_lines(paper)
+    assert "(95% CI -9.8 to -5.0) and by 1.2 mmHg" in joined
+    assert "a between-group difference" in joined
+    assert "in the participants who trained" in joined
+
+
 def test_text_that_is_not_wrapped_stays_as_it_is() -> None:
     article = ARTICLE.read_text(encoding="utf-8").splitlines()
     assert unwrap_lines(article) == article  # long soft-wrapped paragraphs

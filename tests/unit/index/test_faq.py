@@ -84,6 +84,19 @@ def test_a_paragraph_that_opens_with_a_question_goes_on_with_its_answer(tmp_path
     assert told.answer(asked, k=1, force=True).passages[0].highlight == asked
 
 
+def test_a_bare_yes_is_highlighted_with_what_it_says(tmp_path: Path) -> None:
+    """A trial's FAQ bolded "Yes." alone for "What happens to collections on bank
+    holidays?"."""
+    engine = engine_over(
+        tmp_path,
+        "faq.txt",
+        "Bins\n\nDo collections change on bank holidays?\n\n"
+        "Yes. Collections take place one day later in a bank holiday week. Check the calendar.\n",
+    )
+    passage = engine.answer("Do collections change on bank holidays?", k=1, force=True).passages[0]
+    assert passage.highlight == "Yes. Collections take place one day later in a bank holiday week."
+
+
 @pytest.mark.integration
 def test_a_follow_up_is_not_answered_without_what_it_adds(
     tmp_path: Path, real_embedder: SentenceTransformerEmbedder

@@ -54,7 +54,8 @@ def _epub(tmp_path: Path, heading: str = HEADING, body: str = BODY, second: str 
     book.set_identifier("verbatim-test")
     book.set_title("Operators report")
     book.set_language("en")
-    chapter = epub.EpubHtml(title="One", file_name="one.xhtml", lang="en")
+    book.add_author("Ana Lima")
+    chapter = epub.EpubHtml(title="Chapter One", file_name="one.xhtml", lang="en")
     chapter.content = f"<html><body><h1>{heading}</h1><p>{body}</p><p>{second}</p></body></html>"
     book.add_item(chapter)
     book.toc = [chapter]
@@ -92,9 +93,43 @@ def test_a_document_of_each_format_is_read_with_its_heading_apart(
     assert title in ("Operators report", HEADING)
 
 
-def test_a_word_table_row_is_one_paragraph(tmp_path: Path) -> None:
+def test_a_word_table_row_is_a_sentence_with_its_header(tmp_path: Path) -> None:
     _, paragraphs = _read(tmp_path, "report.docx", _docx())
-    assert "Koryolink | 2008" in paragraphs
+    assert "Operator: Koryolink; Founded: 2008." in paragraphs
+
+
+def test_word_tables_without_a_header_row_and_numbered_steps(tmp_path: Path) -> None:
+    """A trial's manual: "Weight | 3.4 kg" rows lost what they were about to a search, and
+    the "List Number" steps lost their numbers."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Getting started", level=1)
+    for step in ("Install the dock.", "Charge the robot fully.", "Press Start."):
+        document.add_paragraph(step, style="List Number")
+    document.add_paragraph("Specifications")
+    table = document.add_table(rows=2, cols=2)
+    for r, (a, b) in enumerate([("Weight", "3.4 kg"), ("Charging time", "About 4.5 hours")]):
+        table.cell(r, 0).text, table.cell(r, 1).text = a, b
+    out = io.BytesIO()
+    document.save(out)
+    _, paragraphs = _read(tmp_path, "manual.docx", out.getvalue())
+    assert paragraphs[1:4] == [
+        "1. Install the dock.",
+        "2. Charge the robot fully.",
+        "3. Press Start.",
+    ]
+    assert "Weight: 3.4 kg." in paragraphs and "Charging time: About 4.5 hours." in paragraphs
+
+
+def test_an_epub_is_read_without_its_table_of_contents_and_with_its_author(
+    tmp_path: Path,
+) -> None:
+    """A trial's book: its navigation page's chapter titles were read as its first lines,
+    and "Who wrote The Salt Road?" had no author to quote (dc:creator was dropped)."""
+    _, paragraphs = _read(tmp_path, "book.epub", _epub(tmp_path))
+    assert "Chapter One" not in paragraphs  # the navigation page's entry
+    assert paragraphs[0] == "By Ana Lima"
 
 
 def test_a_csv_row_is_a_paragraph_with_its_header(tmp_path: Path) -> None:

@@ -88,6 +88,9 @@ def test_words_spelt_like_english_ones_count_only_when_they_name_the_text() -> N
         ("Author: Jane Doe", True),
         ("I'm Vasyl Kolomiiets, a seasoned tech journalist regularly contributing.", True),
         ("I am Ann Lee, and I have been a reporter for twenty years.", True),
+        ("By Katrin Albers, Transport Correspondent", True),  # a trial's news article
+        ("By Ana Lima and Jo Park", True),
+        ("By 2030, the network will be finished", False),
         ("By the end of the year the network was finished.", False),
         ("I'm sure the network will be finished, a reporter said.", False),
         ("The author of the report is unknown.", False),
@@ -144,6 +147,16 @@ def test_the_date_question_quotes_the_date_line(tmp_path: Path) -> None:
     assert engine.answer("When did the board decide?").passages[0].highlight != (
         "Published 2026-10-14"
     )
+    # a news dateline opening the first sentence dates the article too (a trial's)
+    (corpus / "library.txt").write_text(
+        "Ring line to get new signals\n\nBy Katrin Albers, Transport Correspondent\n\n"
+        "BERLIN, 3 March 2026 — The Ring line will get digital signals, the city said.\n\n"
+        "Work will begin in spring 2027.\n",
+        encoding="utf-8",
+    )
+    engine.build()
+    dated = engine.answer("When was the article published?")
+    assert dated.answered and dated.passages[0].highlight.startswith("BERLIN, 3 March 2026 —")
 
 
 def test_the_source_question_quotes_the_attribution(news_engine: Engine) -> None:
