@@ -25,8 +25,10 @@ scorer.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from index.lexical import WORD, is_stopword
 from index.text_features import is_heading
@@ -42,17 +44,19 @@ _THE_TEXT_ALONE = (
 )
 #: ... or as "it", "this", "that".
 _THE_TEXT = rf"(?:it|this|that|{_THE_TEXT_ALONE})"
+#: ... and what it is about, when there are several ("the article about the Ring line")
+_ABOUT = r"(?:\s+(?:about|on|of)\s+[^?!.]{1,80}?)?"
 _AUTHORSHIP = re.compile(
-    rf"^\W*who\s+(?:wrote|authored|penned|has written|is writing)\s+{_THE_TEXT}\W*$|"
+    rf"^\W*who\s+(?:wrote|authored|penned|has written|is writing)\s+{_THE_TEXT}{_ABOUT}\W*$|"
     r"^\W*(?:who\s+is|who's|who\s+was)\s+(?:the|its|this)\s+"
-    rf"(?:author|writer|journalist|reporter)(?:\s+of\s+{_THE_TEXT})?\W*$|"
+    rf"(?:author|writer|journalist|reporter)(?:\s+of\s+{_THE_TEXT}{_ABOUT})?\W*$|"
     rf"^\W*by\s+whom\s+(?:was|is)\s+{_THE_TEXT}\s+written\W*$",
     re.IGNORECASE,
 )
 #: When the text was published: named by its noun, or "it" only with "published" ("When was
 #: the Harry Potter story written?", a follow-up's "When was it written?" ask what it tells).
 _DATE = re.compile(
-    rf"^\W*when\s+(?:was|is)\s+{_THE_TEXT_ALONE}\s+(?:published|written|posted|dated|updated)\W*$|"
+    rf"^\W*when\s+(?:was|is)\s+{_THE_TEXT_ALONE}{_ABOUT}\s+(?:published|written|posted|dated|updated)\W*$|"
     r"^\W*when\s+(?:was|is)\s+(?:it|this)\s+(?:published|posted|updated)\W*$|"
     rf"^\W*(?:what|which)\s+(?:is|was)\s+the\s+(?:publication\s+)?date\s+of\s+{_THE_TEXT_ALONE}\W*$|"
     rf"^\W*when\s+did\s+{_THE_TEXT_ALONE}\s+(?:come\s+out|appear)\W*$",
@@ -121,6 +125,8 @@ _NAMING_WORDS = _TEXT_WORDS.union(*_KIND_WORDS.values())
 _OTHER_WORDS = 2
 #: How far down the ranked candidates a byline is looked for.
 BYLINE_DEPTH = 10
+#: where a byline or date line stands in its text: under the title, before the text
+HEAD_LINES = 6
 
 
 def asks_about_origin(question: str) -> str | None:
@@ -159,6 +165,28 @@ def is_byline(sentence: str) -> bool:
     return bool(_BYLINE.search(sentence))
 
 
+def _line_of_the_best_document(
+    ranked: Ranked, texts: Sequence[str], found: Callable[[str], bool]
+) -> int | None:
+    """The line (a byline, a date line) of the document the best candidate that is not such a
+    line is in — among the best candidates, or in its first ``HEAD_LINES`` sentences —, else
+    the first such line among the best candidates: of several documents' bylines, the one of
+    the text the question's other words point to ("Who wrote the article about the Ring
+    line?")."""
+    rows = [int(r) for r in ranked.rows[:BYLINE_DEPTH]]
+    lines = [r for r in rows if found(texts[r])]
+    topical = next((r for r in rows if r not in lines), None)
+    if topical is None:
+        return lines[0] if lines else None
+    docs = ranked.sentences.doc
+    mine = next((r for r in lines if docs[r] == docs[topical]), None)
+    if mine is None:  # its line, under its title, though the question's words rank it low
+        first = int(np.searchsorted(docs, docs[topical], "left"))
+        head = range(first, min(first + HEAD_LINES, len(docs)))
+        mine = next((r for r in head if docs[r] == docs[topical] and found(texts[r])), None)
+    return mine if mine is not None else (lines[0] if lines else None)
+
+
 def origin_answer(
     question: str,
     ranked: Ranked,
@@ -174,15 +202,12 @@ def origin_answer(
     the question asks when the caller knows it (``asks_about_origin_in_words``)."""
     kind = kind or asks_about_origin(question)
     if kind == "author":
-        for i in range(min(BYLINE_DEPTH, len(ranked.rows))):
-            if is_byline(texts[int(ranked.rows[i])]):
-                return int(ranked.rows[i])
-    elif kind == "date":
-        for i in range(min(BYLINE_DEPTH, len(ranked.rows))):
-            line = texts[int(ranked.rows[i])]
-            if _DATELINE.search(line) or _NEWS_DATELINE.match(line):
-                return int(ranked.rows[i])
-    elif kind == "source" and len(ranked.rows):
+        return _line_of_the_best_document(ranked, texts, is_byline)
+    if kind == "date":
+        return _line_of_the_best_document(
+            ranked, texts, lambda line: bool(_DATELINE.search(line) or _NEWS_DATELINE.match(line))
+        )
+    if kind == "source" and len(ranked.rows):
         best = texts[int(ranked.rows[0])]
         if _ATTRIBUTION.search(best) and ranked.features.overlap[0] > 0:
             return int(ranked.rows[0])

@@ -34,6 +34,10 @@ from tests.conftest import CountingEmbedder
         ("Who wrote this news article?", "author"),
         ("When was the article published?", "date"),
         ("When was it published?", "date"),
+        # and which one, among several texts (a trial's corpus)
+        ("Who wrote the article about the Ring line?", "author"),
+        ("Who is the author of the report on water quality?", "author"),
+        ("When was the article about the Ring line published?", "date"),
         ("What is the date of the news story?", "date"),
         ("What is the date of the treaty?", None),
         # what the text tells, or a follow-up's "it" (a reviewer's cases)
@@ -185,3 +189,29 @@ def test_the_title_question_is_not_guessed_among_several_documents(
     news_engine.build()
     answer = news_engine.answer("What is the title of the article?")
     assert all(p.highlight != "Glacier retreat speeds up" for p in answer.passages)
+
+
+def test_of_several_bylines_the_one_of_the_text_asked_about(tmp_path: Path) -> None:
+    """A trial's corpus held a story and a news article, each with its byline: "Who wrote the
+    article about the Ring line?" quoted the story's author. The byline quoted is the one of
+    the document the question's other words point to."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "story.txt").write_text(
+        "The Salt Road\n\nBy Miriam Oakes\n\nIlse Marek left the village of Dorn in April.\n",
+        encoding="utf-8",
+    )
+    (corpus / "ring.txt").write_text(
+        "Ring line to get new signals\n\nBy Katrin Albers, Transport Correspondent\n\n"
+        "The Ring line will get digital signals, the city said.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="hashing-fake")
+    engine = Engine.open(settings, CountingEmbedder())
+    engine.build()
+    for question, byline in (
+        ("Who wrote the article about the Ring line signals?", "By Katrin Albers"),
+        ("Who wrote the story of Ilse Marek and the village of Dorn?", "By Miriam Oakes"),
+    ):
+        answer = engine.answer(question)
+        assert answer.answered and answer.passages[0].highlight.startswith(byline), question
