@@ -115,9 +115,15 @@ NEWS = (
 
 @pytest.fixture
 def news_engine(tmp_path: Path) -> Engine:
+    return _engine(tmp_path, {"glacier.txt": NEWS})
+
+
+def _engine(tmp_path: Path, files: dict[str, str]) -> Engine:
+    """An engine (the fake embedder) over a corpus of ``files`` (name: text)."""
     corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "glacier.txt").write_text(NEWS, encoding="utf-8")
+    corpus.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="hashing-fake")
     engine = Engine.open(settings, CountingEmbedder())
     engine.build()
@@ -134,17 +140,16 @@ def test_the_date_question_quotes_the_date_line(tmp_path: Path) -> None:
     """A user asked "When was the article published?" of a page read with its date line
     ("Published 2026-10-14", index.documents) and got the article's first sentence (it holds
     "from November 1"); a line that merely starts like one is no date line."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "library.txt").write_text(
-        "Eastfield library ends late fees\n\nBy Priya Raman\n\nPublished 2026-10-14\n\n"
-        "The library will stop charging late fees from November 1, the board decided.\n\n"
-        "Posted 5 letters to the board.\n\nDate of birth: 1990 is what the form asks.\n",
-        encoding="utf-8",
+    engine = _engine(
+        tmp_path,
+        {
+            "library.txt": "Eastfield library ends late fees\n\nBy Priya Raman\n\n"
+            "Published 2026-10-14\n\n"
+            "The library will stop charging late fees from November 1, the board decided.\n\n"
+            "Posted 5 letters to the board.\n\nDate of birth: 1990 is what the form asks.\n"
+        },
     )
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="hashing-fake")
-    engine = Engine.open(settings, CountingEmbedder())
-    engine.build()
+    corpus = tmp_path / "corpus"
     for question in ("When was the article published?", "When was it published?"):
         answer = engine.answer(question)
         assert answer.answered and answer.passages[0].highlight == "Published 2026-10-14"
@@ -195,20 +200,16 @@ def test_of_several_bylines_the_one_of_the_text_asked_about(tmp_path: Path) -> N
     """A trial's corpus held a story and a news article, each with its byline: "Who wrote the
     article about the Ring line?" quoted the story's author. The byline quoted is the one of
     the document the question's other words point to."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "story.txt").write_text(
-        "The Salt Road\n\nBy Miriam Oakes\n\nIlse Marek left the village of Dorn in April.\n",
-        encoding="utf-8",
+    engine = _engine(
+        tmp_path,
+        {
+            "story.txt": "The Salt Road\n\nBy Miriam Oakes\n\n"
+            "Ilse Marek left the village of Dorn in April.\n",
+            "ring.txt": "Ring line to get new signals\n\n"
+            "By Katrin Albers, Transport Correspondent\n\n"
+            "The Ring line will get digital signals, the city said.\n",
+        },
     )
-    (corpus / "ring.txt").write_text(
-        "Ring line to get new signals\n\nBy Katrin Albers, Transport Correspondent\n\n"
-        "The Ring line will get digital signals, the city said.\n",
-        encoding="utf-8",
-    )
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="hashing-fake")
-    engine = Engine.open(settings, CountingEmbedder())
-    engine.build()
     for question, byline in (
         ("Who wrote the article about the Ring line signals?", "By Katrin Albers"),
         ("Who wrote the story of Ilse Marek and the village of Dorn?", "By Miriam Oakes"),
