@@ -79,7 +79,7 @@ _QUESTION_ENDS = "?？؟"
 #: An answer that says yes or no and little else: "Yes.", "No, it does not."
 _BARE_ANSWER = re.compile(
     r"^\W*(?:(?:A|Answer)\s*[:.)]\s*)?"
-    r"(?:yes|no|yep|nope|correct|of course|sure)\b[^.!?]{0,24}[.!]$",
+    r"(?:yes|no|yep|nope|correct|of course|sure)(?:[.!]|,[^.!?]{0,24}[.!])$",
     re.IGNORECASE,
 )
 #: A question that tells rather than asks ("Did you know that Canberra is the capital?")
@@ -926,7 +926,11 @@ class Answerer:
             # "Yes." alone says little: the highlight goes on to the sentence that says what
             # ("Yes. Collections take place one day later."), when the quote holds it
             says = next((r for r in range(lo, hi + 1) if sents[r].start >= h_end), None)
-            if says is not None and sents[says].paragraph == sents[says - 1].paragraph:
+            if (
+                says is not None
+                and sents[says].paragraph == sents[says - 1].paragraph
+                and not _ASKS.search(doc.text[sents[says].start : sents[says].end])
+            ):
                 h_end = sents[says].end
         text = doc.text[start:end]
         if len(text) > MAX_PASSAGE_CHARS:  # one very long sentence: cut around the highlight

@@ -33,8 +33,9 @@ from index.types import Chunk, Document, Span
 #: German ordinals, a list item's marker left out of its sentence; 5: "3. Replacing the
 #: cartridge", a numbered item or heading, is no longer two sentences; "p.m.",
 #: "etc." and "Inc." before "It", "The", "We"… end a sentence; 6: a quoted question and who
-#: asked it, '"Why…?" Ilse asked.', are one sentence).
-SPLITTER_VERSION = 6
+#: asked it, '"Why…?" Ilse asked.', are one sentence; 7: only when the tag ends there or
+#: goes on after a comma: '"Resign now!" Police said 200 people came.' is two).
+SPLITTER_VERSION = 7
 
 _ABBREVIATIONS = frozenset(
     [
@@ -115,7 +116,8 @@ _QUOTED_ASK = re.compile(r"[!?…]+[\"'”’»]+\s+$")
 _SPEECH_TAG = re.compile(
     r"(?:(?:Mr|Mrs|Ms|Dr)\.\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?\s+"
     r"(?:said|says|asked|asks|replied|answered|shouted|whispered|cried|called|added|"
-    r"continued|wondered|muttered|explained|insisted|exclaimed|demanded|protested)\b"
+    r"continued|wondered|muttered|explained|insisted|exclaimed|demanded|protested)"
+    r"(?=[.,;:!?]|\s*$)"  # ('"Resign now!" Police said 200 people came.': two sentences)
 )
 # What may open the next sentence before its first letter.
 _OPENING_MARKS = frozenset("\"'“‘„«(¿¡[")

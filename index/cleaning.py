@@ -148,6 +148,8 @@ _WRAP_LONG = 0.75  # a line this close to the width was broken by the wrapping
 _SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]\s*$")
 #: (a "-" before a digit is a minus sign: "-9.8 to -5.0)" goes on a wrapped sentence)
 _BLOCK_START = re.compile(r"^\s*(?:[*+•#>|`=]|-(?!\d)|\d{1,3}[.)]\s|[A-Za-z][.)]\s)")
+_HYPHENATED = re.compile(r"[^\W\d_]+-[^\W\d_]+")
+_WORD_RUN = re.compile(r"[^\W\d_]+")
 _LAST_WORD = re.compile(r"([^\W\d_]+)-$")
 _FIRST_WORD = re.compile(r"^([^\W\d_]+)")
 #: a word this common (Zipf frequency, ``wordfreq``) is one word, its hyphen a line break's
@@ -172,13 +174,15 @@ def unwrap_lines(lines: list[str]) -> list[str]:
         return lines
     out: list[str] = []
     previous = ""  # the last line as it was, before any joining
-    text = "\n".join(lines)
+    spelt: tuple[set[str], set[str]] | None = None  # the text's hyphenated and other words
     for raw in lines:
         line = raw.strip()
         if previous and line and _joins(previous, line, width):
             joined = out[-1].rstrip()
             if joined.endswith("-") and joined[-2:-1].isalpha() and line[:1].islower():
-                keep = _keeps_hyphen(joined, line, text)
+                if spelt is None:
+                    spelt = _spellings(lines)
+                keep = _keeps_hyphen(joined, line, spelt)
                 out[-1] = joined + line if keep else joined[:-1] + line
             else:
                 out[-1] = joined + " " + line
@@ -188,17 +192,24 @@ def unwrap_lines(lines: list[str]) -> list[str]:
     return out
 
 
-def _keeps_hyphen(before: str, after: str, text: str) -> bool:
+def _spellings(lines: list[str]) -> tuple[set[str], set[str]]:
+    """The hyphenated words of the text, and its other words, as written."""
+    text = "\n".join(lines)
+    return set(_HYPHENATED.findall(text)), set(_WORD_RUN.findall(text))
+
+
+def _keeps_hyphen(before: str, after: str, spelt: tuple[set[str], set[str]]) -> bool:
     """Is the hyphen at the end of ``before`` a compound's ("between-" / "group difference"),
     not one that only breaks a word ("parti-" / "cipant")? As the text spells the word
-    elsewhere, else when the two halves are words and together are not a common one."""
-    left, right = _LAST_WORD.search(before), _FIRST_WORD.match(after)
+    elsewhere (``spelt``), else when the two halves are words and together are not a common
+    one."""
+    left, right = _LAST_WORD.search(before[-64:]), _FIRST_WORD.match(after[:64])
     if left is None or right is None:
         return False
     a, b = left[1], right[1]
-    if f"{a}-{b}" in text:
+    if f"{a}-{b}" in spelt[0]:
         return True
-    if f"{a}{b}" in text:
+    if f"{a}{b}" in spelt[1]:
         return False
     from wordfreq import zipf_frequency  # only for text broken at a hyphen
 

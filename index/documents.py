@@ -53,8 +53,8 @@ SUPPORTED_NAMES = ".txt, .md, .html, .pdf, .docx, .odt, .epub, .rtf or .csv"
 #: Markdown paragraph of linked images alone (badges) left out; 5: "We use cookies to …" kept
 #: unless it reads as a banner; 6: Word tables' rows as sentences and numbered steps with their
 #: numbers, an EPUB without its table of contents and with its author, a wrapped compound's
-#: hyphen kept.
-READERS_VERSION = 6
+#: hyphen kept; 7: a two-column Word table's rows as key: value.
+READERS_VERSION = 7
 _URL_LINE = re.compile(r"^\s*(?:url|source)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
 _MIN_WORDS = 3
 

@@ -49,9 +49,13 @@ def _docx_blocks(document: Any) -> Iterator[tuple[str, str]]:
         if isinstance(item, Paragraph):
             text = " ".join(item.text.split())
             style = item.style.name if item.style is not None else ""
-            number = number + 1 if style.startswith("List Number") else 0
+            if style == "List Number":
+                number += 1
+            elif not style.startswith("List Number "):  # ("List Number 2": a sub-step)
+                number = 0
             if text:  # a numbered step keeps its number, as Word shows it
-                yield style, f"{number}. {text}" if number else text
+                numbered = style == "List Number" and number
+                yield style, f"{number}. {text}" if numbered else text
         elif isinstance(item, Table):
             number = 0
             rows = [[" ".join(c.text.split()) for c in row.cells] for row in item.rows]
@@ -59,14 +63,16 @@ def _docx_blocks(document: Any) -> Iterator[tuple[str, str]]:
 
 
 def _table_sentences(rows: list[list[str]]) -> list[str]:
-    """A Word table's rows as sentences: each value beside its column's header when the first
-    row is one (no cell of it holds a digit: "Part: Side brush; Replace: Every 3 months."),
-    else beside its row's first cell in a table of two columns ("Weight: 3.4 kg."), else the
-    values alone (a merged cell, which Word repeats in every cell it spans, once)."""
-    if len(rows) > 1 and not any(any(ch.isdigit() for ch in cell) for cell in rows[0]):
-        return [line for row in rows[1:] if (line := table_row(rows[0], row))]
+    """A Word table's rows as sentences: in a table of two columns, each row's value beside
+    its key ("Weight: 3.4 kg."); in a wider one, each value beside its column's header when
+    the first row is one (no cell of it holds a digit: "Part: Side brush; Clean: Every week;
+    Replace: Every 3 months."), else the values alone. A cell Word repeats because it is
+    merged across the row is said once."""
+    rows = [list(dict.fromkeys(row)) if len(set(row)) == 1 else row for row in rows]
     if rows and all(len(row) == 2 for row in rows):
         return [line for row in rows if (line := table_row(row[:1], row[1:]))]
+    if len(rows) > 1 and not any(any(ch.isdigit() for ch in cell) for cell in rows[0]):
+        return [line for row in rows[1:] if (line := table_row(rows[0], row))]
     return [line for row in rows if (line := table_row([], list(dict.fromkeys(row))))]
 
 

@@ -28,8 +28,6 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from index.lexical import WORD, is_stopword
 from index.text_features import is_heading
 
@@ -44,19 +42,17 @@ _THE_TEXT_ALONE = (
 )
 #: ... or as "it", "this", "that".
 _THE_TEXT = rf"(?:it|this|that|{_THE_TEXT_ALONE})"
-#: ... and what it is about, when there are several ("the article about the Ring line")
-_ABOUT = r"(?:\s+(?:about|on|of)\s+[^?!.]{1,80}?)?"
 _AUTHORSHIP = re.compile(
-    rf"^\W*who\s+(?:wrote|authored|penned|has written|is writing)\s+{_THE_TEXT}{_ABOUT}\W*$|"
+    rf"^\W*who\s+(?:wrote|authored|penned|has written|is writing)\s+{_THE_TEXT}\W*$|"
     r"^\W*(?:who\s+is|who's|who\s+was)\s+(?:the|its|this)\s+"
-    rf"(?:author|writer|journalist|reporter)(?:\s+of\s+{_THE_TEXT}{_ABOUT})?\W*$|"
+    rf"(?:author|writer|journalist|reporter)(?:\s+of\s+{_THE_TEXT})?\W*$|"
     rf"^\W*by\s+whom\s+(?:was|is)\s+{_THE_TEXT}\s+written\W*$",
     re.IGNORECASE,
 )
 #: When the text was published: named by its noun, or "it" only with "published" ("When was
 #: the Harry Potter story written?", a follow-up's "When was it written?" ask what it tells).
 _DATE = re.compile(
-    rf"^\W*when\s+(?:was|is)\s+{_THE_TEXT_ALONE}{_ABOUT}\s+(?:published|written|posted|dated|updated)\W*$|"
+    rf"^\W*when\s+(?:was|is)\s+{_THE_TEXT_ALONE}\s+(?:published|written|posted|dated|updated)\W*$|"
     r"^\W*when\s+(?:was|is)\s+(?:it|this)\s+(?:published|posted|updated)\W*$|"
     rf"^\W*(?:what|which)\s+(?:is|was)\s+the\s+(?:publication\s+)?date\s+of\s+{_THE_TEXT_ALONE}\W*$|"
     rf"^\W*when\s+did\s+{_THE_TEXT_ALONE}\s+(?:come\s+out|appear)\W*$",
@@ -77,10 +73,9 @@ _DATELINE = re.compile(
 #: A news dateline opening the first sentence: "BERLIN, 3 March 2026 — …", "PARIS, May 2,
 #: 2024 (Reuters) - …".
 _NEWS_DATELINE = re.compile(
-    r"^\s*[A-Z][A-Z .'’-]{1,40},\s+"
-    rf"(?:\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}})"
-    r"\s*(?:\([^)]{1,40}\)\s*)?[—–-]",
-    re.IGNORECASE,
+    r"^\s*[A-Z][A-Z.'’-]+(?:\s[A-Z][A-Z.'’-]+){0,3},\s+"
+    rf"(?i:\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}})"
+    r"\s*(?:\([^)]{1,40}\)\s*)?[—–-]"
 )
 _SOURCE = re.compile(
     r"^\W*(?:who|which\s+\w+)\s+(?:first\s+)?(?:reported|reports|published|broke)\b|"
@@ -96,10 +91,14 @@ _TITLE = re.compile(
     re.IGNORECASE,
 )
 _NAME = rf"[A-Z][\w'’.-]+(?:\s+(?:{_PARTICLE})?[A-Z][\w'’.-]+){{0,3}}"
+_ROLE = (
+    r"(?:Correspondent|Editor|Writer|Reporter|Contributor|Columnist|Journalist|Critic|"
+    r"Analyst|Staff|Producer|Author)s?"
+)
 _BYLINE = re.compile(
     # "By Katrin Albers, Transport Correspondent", "By Ana Lima and Jo Park"
     rf"^\s*(?:[Bb]y|[Ww]ritten by|[Pp]osted by|[Aa]uthor:?)\s+{_NAME}"
-    rf"(?:\s+and\s+{_NAME})?(?:\s*,\s*[A-Z][\w'’ -]{{0,60}})?\s*$|"
+    rf"(?:\s+and\s+{_NAME})?(?:\s*,\s*(?:[A-Z][\w'’-]+\s+){{0,3}}{_ROLE})?\s*$|"
     rf"^\s*(?:I'm|I’m|I am|My name is)\s+{_NAME}\b[^.!?]{{0,120}}\b"
     r"(?:journalist|writer|reporter|editor|author|correspondent|columnist|blogger|contributor)s?\b"
 )
@@ -125,8 +124,6 @@ _NAMING_WORDS = _TEXT_WORDS.union(*_KIND_WORDS.values())
 _OTHER_WORDS = 2
 #: How far down the ranked candidates a byline is looked for.
 BYLINE_DEPTH = 10
-#: where a byline or date line stands in its text: under the title, before the text
-HEAD_LINES = 6
 
 
 def asks_about_origin(question: str) -> str | None:
@@ -165,26 +162,9 @@ def is_byline(sentence: str) -> bool:
     return bool(_BYLINE.search(sentence))
 
 
-def _line_of_the_best_document(
-    ranked: Ranked, texts: Sequence[str], found: Callable[[str], bool]
-) -> int | None:
-    """The line (a byline, a date line) of the document the best candidate that is not such a
-    line is in — among the best candidates, or in its first ``HEAD_LINES`` sentences —, else
-    the first such line among the best candidates: of several documents' bylines, the one of
-    the text the question's other words point to ("Who wrote the article about the Ring
-    line?")."""
-    rows = [int(r) for r in ranked.rows[:BYLINE_DEPTH]]
-    lines = [r for r in rows if found(texts[r])]
-    topical = next((r for r in rows if r not in lines), None)
-    if topical is None:
-        return lines[0] if lines else None
-    docs = ranked.sentences.doc
-    mine = next((r for r in lines if docs[r] == docs[topical]), None)
-    if mine is None:  # its line, under its title, though the question's words rank it low
-        first = int(np.searchsorted(docs, docs[topical], "left"))
-        head = range(first, min(first + HEAD_LINES, len(docs)))
-        mine = next((r for r in head if docs[r] == docs[topical] and found(texts[r])), None)
-    return mine if mine is not None else (lines[0] if lines else None)
+def _first_line(ranked: Ranked, texts: Sequence[str], found: Callable[[str], bool]) -> int | None:
+    """The first of the best candidates that is such a line (a byline, a date line)."""
+    return next((int(r) for r in ranked.rows[:BYLINE_DEPTH] if found(texts[int(r)])), None)
 
 
 def origin_answer(
@@ -202,9 +182,9 @@ def origin_answer(
     the question asks when the caller knows it (``asks_about_origin_in_words``)."""
     kind = kind or asks_about_origin(question)
     if kind == "author":
-        return _line_of_the_best_document(ranked, texts, is_byline)
+        return _first_line(ranked, texts, is_byline)
     if kind == "date":
-        return _line_of_the_best_document(
+        return _first_line(
             ranked, texts, lambda line: bool(_DATELINE.search(line) or _NEWS_DATELINE.match(line))
         )
     if kind == "source" and len(ranked.rows):

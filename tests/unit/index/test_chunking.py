@@ -246,3 +246,5 @@ def test_a_quoted_question_and_who_asked_it_are_one_sentence() -> None:
         '"Really?"',
         "The crowd cheered.",
     ]
+    told = 'The crowd chanted "Resign now!" Police said 200 people attended.'
+    assert len(split_sentences(told)) == 2  # a reviewer's: "said" goes on, no speech tag

@@ -105,6 +105,7 @@ def test_a_wrapped_compound_keeps_its_hyphen_and_a_minus_sign_its_sentence() -> 
         "and it lasted for the whole of the follow-up period of twelve months.",
     ]
     (joined,) = unwrap_lines(paper)
+    assert unwrap_lines(paper[:1]) == paper[:1]  # (one line: nothing to join)
     assert "(95% CI -9.8 to -5.0) and by 1.2 mmHg" in joined
     assert "a between-group difference" in joined
     assert "in the participants who trained" in joined

@@ -95,6 +95,13 @@ def test_a_bare_yes_is_highlighted_with_what_it_says(tmp_path: Path) -> None:
     )
     passage = engine.answer("Do collections change on bank holidays?", k=1, force=True).passages[0]
     assert passage.highlight == "Yes. Collections take place one day later in a bank holiday week."
+    # not into a question after it (a reviewer's)
+    permit = engine_over(
+        tmp_path / "permit",
+        "faq.txt",
+        "Parking\n\nCan I park here?\n\nYes. Do you need a permit? Permits cost 5 EUR.\n",
+    ).answer("Can I park here?", k=1, force=True)
+    assert permit.passages[0].highlight == "Yes."
 
 
 @pytest.mark.integration

@@ -34,10 +34,6 @@ from tests.conftest import CountingEmbedder
         ("Who wrote this news article?", "author"),
         ("When was the article published?", "date"),
         ("When was it published?", "date"),
-        # and which one, among several texts (a trial's corpus)
-        ("Who wrote the article about the Ring line?", "author"),
-        ("Who is the author of the report on water quality?", "author"),
-        ("When was the article about the Ring line published?", "date"),
         ("What is the date of the news story?", "date"),
         ("What is the date of the treaty?", None),
         # what the text tells, or a follow-up's "it" (a reviewer's cases)
@@ -95,6 +91,9 @@ def test_words_spelt_like_english_ones_count_only_when_they_name_the_text() -> N
         ("By Katrin Albers, Transport Correspondent", True),  # a trial's news article
         ("By Ana Lima and Jo Park", True),
         ("By 2030, the network will be finished", False),
+        # a reviewer's: a heading or a sentence that opens with "By"
+        ("By Train, Bus and Ferry", False),
+        ("By Monday, Berlin will have new rules", False),
         ("By the end of the year the network was finished.", False),
         ("I'm sure the network will be finished, a reporter said.", False),
         ("The author of the report is unknown.", False),
@@ -194,25 +193,3 @@ def test_the_title_question_is_not_guessed_among_several_documents(
     news_engine.build()
     answer = news_engine.answer("What is the title of the article?")
     assert all(p.highlight != "Glacier retreat speeds up" for p in answer.passages)
-
-
-def test_of_several_bylines_the_one_of_the_text_asked_about(tmp_path: Path) -> None:
-    """A trial's corpus held a story and a news article, each with its byline: "Who wrote the
-    article about the Ring line?" quoted the story's author. The byline quoted is the one of
-    the document the question's other words point to."""
-    engine = _engine(
-        tmp_path,
-        {
-            "story.txt": "The Salt Road\n\nBy Miriam Oakes\n\n"
-            "Ilse Marek left the village of Dorn in April.\n",
-            "ring.txt": "Ring line to get new signals\n\n"
-            "By Katrin Albers, Transport Correspondent\n\n"
-            "The Ring line will get digital signals, the city said.\n",
-        },
-    )
-    for question, byline in (
-        ("Who wrote the article about the Ring line signals?", "By Katrin Albers"),
-        ("Who wrote the story of Ilse Marek and the village of Dorn?", "By Miriam Oakes"),
-    ):
-        answer = engine.answer(question)
-        assert answer.answered and answer.passages[0].highlight.startswith(byline), question
