@@ -122,7 +122,7 @@ class Retriever:
         self.paragraph_start = new_para
         self.alone_in_paragraph = new_para & ends_para
         #: each sentence's section heading (the nearest heading line at or before it in its
-        #: document, the title for what comes before the first heading; itself if none)
+        #: document, not its title; itself if none)
         self.heading_row = _heading_rows(stored, self.alone_in_paragraph, self.sentence_texts.take)
         self.main = VectorSpace(
             "main", stored.sentence_vectors, stored.chunk_vectors, stored.faiss_index
