@@ -10,7 +10,7 @@
 4. When the learned scorer (``index.scorer``) finds no answer in the documents, the answer
    says so and quotes nothing; every answer carries a calibrated ``confidence``.
 
-One module (about 570 lines): question cleaning, follow-up resolution and quoting are the
+One module (about 1,100 lines): question cleaning, follow-up resolution and quoting are the
 steps of one function, ``Answerer.answer``; the ranking is ``index.retrieval``'s, the
 scoring ``index.scorer``'s.
 """
@@ -45,10 +45,10 @@ from index.routing import LanguageRouter
 from index.scorer import MULTILINGUAL_SCORER_FILE, Scorer, load_scorer
 from index.spaces import FusedSpace, Space
 from index.store import StoredIndex
-from index.text_features import is_field, is_heading, is_section_heading
+from index.text_features import is_field, is_heading, is_section_heading, without_frame
 from index.translation import MAIN_MODEL_WEIGHT, Reading, WordTranslator
 from index.translation import warm_up as warm_up_translation
-from index.types import Answer, Document, Passage, Sentence, SentenceHit
+from index.types import Answer, Passage, Sentence, SentenceHit
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,9 @@ DEFAULT_MAX_QUESTION_CHARS = 1000
 #: Further passages are quoted when the ranker's odds for them are at least a quarter of the
 #: first one's (logits within log 4 of it).
 SECONDARY_LOGIT_GAP = math.log(4.0)
+#: Under a heading, a later sentence is the highlight instead of the first when the ranker's
+#: odds for it are at least twice the first one's (hand-set)
+HEADED_HIGHLIGHT_GAP = math.log(2.0)
 #: A follow-up in another language is answered when the confidence (the calibrated probability
 #: that its first quote holds the answer) is at least this.
 FOLLOW_UP_CONFIDENCE = 0.5
@@ -76,6 +79,15 @@ TOPIC_WEIGHT = 0.6
 #: before any closing quote or bracket): a FAQ's question, a rhetorical one.
 _ASKS = re.compile(r"[?？؟][\"'”’»)\]]*\s*$")
 _QUESTION_ENDS = "?？؟"
+#: At most this long, a statement opening a paragraph may be the situation its question asks
+#: about (``Answerer._states_situation``)
+_SITUATION_CHARS = 100
+#: ... and the question after it is a short one that opens with its question word
+_SHORT_QUESTION = re.compile(
+    r"^\W*(?:what|how|why|when|where|who|which|can|could|should|do|does|did|is|are|will|"
+    r"would|may|must)\b[^.!?]{0,60}[?？]",
+    re.IGNORECASE,
+)
 #: An answer that says yes or no and little else: "Yes.", "No, it does not."
 _BARE_ANSWER = re.compile(
     r"^\W*(?:(?:A|Answer)\s*[:.)]\s*)?"
@@ -125,6 +137,30 @@ _OWN_PLACE = re.compile(
 #: content words besides the place that name what exists ("mobile operators")
 _NAMES_WHAT_EXISTS = 1
 _MAX_ELLIPTICAL_WORDS = 4
+_MAX_FRAGMENT_WORDS = 4
+#: A statement told by the one who asks: "I received…", "My cake sank…", "We moved…"
+_FIRST_PERSON = re.compile(
+    r"^\W*(?:I|I'm|I’m|I've|I’ve|I'd|I’d|My|We|We're|We’re|We've|We’ve|Our|Me)\b"
+)
+#: A letter of another script than Latin: a few words in it are no fragment of an English turn
+_NON_LATIN = re.compile(r"[^\W\d_\u0000-\u024f\u1e00-\u1eff]")
+_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+#: a question's opening verb ("Is it new?", "Can I park?")
+_OPENS_QUESTION = re.compile(
+    r"^\W*(?:is|are|was|were|am|do|does|did|can|could|will|would|shall|should|may|might|"
+    r"must|has|have|had)\b",
+    re.IGNORECASE,
+)
+#: common verbs and their forms: a few words holding one say something ("reset password",
+#: "cancel my booking"), they are not a fragment of the last question
+_VERBS = frozenset(
+    """be is are was were been being have has had do does did get gets got make makes made
+    go goes went take takes took give gives gave find found tell told show shows need needs
+    want wants use uses used pay pays paid book booked cancel change reset open close buy
+    sell send sent know knew work works start started stop return returned bring brought
+    keep kept leave left put set run runs call called help delete remove add install login
+    log sign register apply upload download contact report""".split()
+)
 _QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b|\?", re.IGNORECASE)
 #: A whole (longer) question declined alone is read in the light of the previous turn only
 #: when its confidence alone (the calibrated probability that its first quote is right) is at
@@ -191,6 +227,8 @@ def is_follow_up(question: str) -> bool:
     """
     if _FOLLOW_UP_START.match(question) or _FOLLOW_UP_START_OTHER.match(question):
         return True
+    if _is_fragment(question):  # "the Vela X?", "Samuel?": what about it, as before
+        return True
     content = tokenize(question)
     if len(content) > _MAX_FOLLOW_UP_CONTENT_TOKENS:
         return False
@@ -204,6 +242,20 @@ def is_follow_up(question: str) -> bool:
     return bool(_ANAPHORA.search(question))
 
 
+def _is_fragment(question: str) -> bool:
+    """A few words that ask nothing of their own: no question word, no verb to open a
+    question ("the Vela X", "Kang Song NET?", "in 2019?"), not an order ("reset password")."""
+    words = _WORDS.findall(question)
+    return (
+        0 < len(words) <= _MAX_FRAGMENT_WORDS
+        and bool(tokenize(question))  # "a", "ok?" ask nothing at all
+        and not _NON_LATIN.search(question)
+        and not _QUESTION_WORD.search(question.rstrip("?？ "))
+        and not _OPENS_QUESTION.match(question)
+        and not any(w.casefold() in _VERBS for w in words)
+    )
+
+
 def topic_of(history: Sequence[str]) -> str | None:
     """The topic a follow-up leans on: the last question, with its own topic if it was itself
     a follow-up (over the last few turns)."""
@@ -211,14 +263,6 @@ def topic_of(history: Sequence[str]) -> str | None:
     for previous in [h for h in history if h.strip()][-HISTORY_TURNS:]:
         topic = previous if topic is None or not is_follow_up(previous) else f"{topic} {previous}"
     return topic
-
-
-def _opens_section(doc: Document, sentence: Sentence) -> bool:
-    """Is the sentence a heading that opens a section: one its document's format marks, or a
-    line that looks like one (``is_section_heading``)?"""
-    return sentence.start in doc.headings or is_section_heading(
-        doc.text[sentence.start : sentence.end]
-    )
 
 
 def _same_place(a: Passage, b: Passage) -> bool:
@@ -256,6 +300,25 @@ def _lacks(answer: Answer, added: set[str]) -> bool:
     if not added or not answer.passages:
         return False
     return not added & set(tokenize(answer.passages[0].text))
+
+
+def _best_under_heading(rows: list[int], scores: Mapping[int, float]) -> int:
+    """Of the sentences under a heading (``rows``, in order), the highlight: the first, unless
+    the ranker rates another so much better (``HEADED_HIGHLIGHT_GAP``) that it is the answer
+    ("…stands 38 metres above the river" for "How tall is the viaduct?"); "Who is Tom
+    Reyes?" keeps the first sentence under his name."""
+    first = rows[0]
+    rated = [r for r in rows if r in scores]
+    if not rated:
+        return first
+    best = max(rated, key=lambda r: scores[r])
+    floor = scores.get(first, -math.inf) + HEADED_HIGHLIGHT_GAP
+    return best if scores[best] >= floor else first
+
+
+def _scores_of(ranked: Ranked) -> dict[int, float]:
+    """The ranker's scores of ``ranked``'s candidates, by sentence row."""
+    return dict(zip(ranked.rows.tolist(), ranked.scores.tolist(), strict=True))
 
 
 def _sigmoid(x: float) -> float:
@@ -384,6 +447,11 @@ class Answerer:
             added = set() if ml else set(tokenize(text)) - set(tokenize(topic))
             if contextual.answered and not _lacks(contextual, added):
                 return contextual
+            if contextual.answered and _is_fragment(text) and not _FOLLOW_UP_START.match(text):
+                # Read as a follow-up only for being a few words ("thanks", "late checkout"
+                # after "Can I bring my dog?"), it is no follow-up when the quote in context
+                # holds none of them: it is asked on its own
+                return self._answer(text, None, k, force, language)
             if contextual.answered:
                 # "What about parking?" after "Can I bring my dog?": the previous question's
                 # words won, and the quote has none of what the follow-up asks about; the
@@ -522,7 +590,8 @@ class Answerer:
         window is made as ``_passages`` makes an answer's."""
         if not answer.passages or not len(ranked.rows):
             return False
-        best, first = self._window(ranked.hits(1)[0]), answer.passages[0]
+        best = self._window(ranked.hits(1)[0], scores=_scores_of(ranked))
+        first = answer.passages[0]
         return _same_place(first, best) and (
             not same_highlight or first.highlight == best.highlight
         )
@@ -593,7 +662,7 @@ class Answerer:
         # In another language, the words the documents share (names, numbers, Latin words
         # in a Chinese question) are the lexical evidence: cut at script changes; and so are
         # the documents' words its other words were put into ("gegründet" -> "founded")
-        words, topic_words = (separate_scripts(text), topic) if ml else (text, topic)
+        words, topic_words = (separate_scripts(text), topic) if ml else (without_frame(text), topic)
         reading, topic_reading = found.readings
         if reading is not None:
             words = " ".join([words, *reading.lexical])
@@ -698,16 +767,19 @@ class Answerer:
         # pad an answer with weak quotes.
         floor = hits[0].score - SECONDARY_LOGIT_GAP
         strong = [hits[0]] + [h for h in hits[1:] if force or h.score >= floor]
-        return Answer(text, confident, tuple(self._passages(strong, k)), resolved, confidence)
+        passages = self._passages(strong, k, _scores_of(ranked))
+        return Answer(text, confident, tuple(passages), resolved, confidence)
 
     # -- quoting -----------------------------------------------------------------------------
 
-    def _passages(self, hits: list[SentenceHit], k: int) -> list[Passage]:
+    def _passages(
+        self, hits: list[SentenceHit], k: int, scores: Mapping[int, float]
+    ) -> list[Passage]:
         chosen: list[Passage] = []
         for hit in hits:
             if len(chosen) >= k:
                 break
-            passage = self._window(hit)
+            passage = self._window(hit, scores=scores)
             if any(
                 p.doc_id == passage.doc_id and p.start < passage.end and passage.start < p.end
                 for p in chosen
@@ -809,7 +881,15 @@ class Answerer:
             return False
         if _QUESTION_MARK.match(asked) and _ANSWER_MARK.match(said):
             return True
-        opens = question.row == 0 or sents[question.row - 1].paragraph != question.paragraph
+        before = sents[question.row - 1] if question.row > 0 else None
+        opens = (
+            before is None or before.doc != question.doc or before.paragraph != question.paragraph
+        )
+        if not opens and before is not None and _SHORT_QUESTION.match(asked):
+            # "My cake sank in the middle. What went wrong?": a FAQ's question may open with
+            # a short statement of the situation ("Nobody knows yet: will the ferry
+            # return?" goes on with anything)
+            opens = self._states_situation(before)
         if after.paragraph == question.paragraph:
             # "How often should I descale the machine? With the filter, every three months.":
             # a paragraph that opens with a question goes on with its answer (a quoted one,
@@ -820,10 +900,70 @@ class Answerer:
             )
         return opens and not is_heading(said) and not _ASKS.search(said)
 
-    def _window(self, hit: SentenceHit, *, is_answer: bool = False) -> Passage:
+    def _opens_section(self, sentence: Sentence) -> bool:
+        """Is the sentence a heading that opens a section: one its document's format marks, or
+        a line that looks like one (``is_section_heading``) and, in a document whose format
+        marks its headings, is not one of a list's items (a Markdown list loses its bullets:
+        "Pizza boxes with grease on them (black bin)" is an answer, not a heading; in plain
+        text "Part 2", "Leave and absence", "Annual leave" are headings one after another)?"""
+        doc = self.stored.documents[sentence.doc]
+        if sentence.start in doc.headings:
+            return True
+        return is_section_heading(doc.text[sentence.start : sentence.end]) and not (
+            doc.headings and self._among_lines(sentence)
+        )
+
+    def _among_lines(self, sentence: Sentence) -> bool:
+        """Is the sentence one of a run of lines, a list's items: the two paragraphs before
+        it are lines too, or the one before and the one after it are (a line is a paragraph
+        of one heading-like sentence that its format does not mark as a heading)? "Strokkur
+        geyser" under a document's title, or "Introduction" under "Chapter 1", is not."""
+        sents, doc = self.stored.sentences, self.stored.documents[sentence.doc]
+
+        def line(near: int) -> bool:
+            if not 0 <= near < len(sents):
+                return False
+            other = sents[near]
+            if other.doc != sentence.doc or other.start in doc.headings:
+                return False
+            shares = any(  # its paragraph holds another sentence
+                0 <= side < len(sents)
+                and sents[side].doc == other.doc
+                and sents[side].paragraph == other.paragraph
+                for side in (near - 1, near + 1)
+            )
+            return not shares and is_heading(doc.text[other.start : other.end])
+
+        row = sentence.row
+        return line(row - 1) and (line(row - 2) or line(row + 1))
+
+    def _states_situation(self, line: Sentence) -> bool:
+        """Is ``line`` a short statement opening its paragraph, the situation a FAQ's question
+        after it asks about, told by the one who asks ("I received a suspicious email." before
+        "What should I do?"; "Refunds are paid within 5 working days." before "Can I get cash
+        instead?" is an answer of its own)?"""
+        sents, doc = self.stored.sentences, self.stored.documents[line.doc]
+        said = doc.text[line.start : line.end]
+        opens = line.row == 0 or sents[line.row - 1].doc != line.doc
+        return (
+            (opens or sents[line.row - 1].paragraph != line.paragraph)
+            and len(said) <= _SITUATION_CHARS
+            and bool(_FIRST_PERSON.match(said))
+            and not _ASKS.search(said)
+            and not is_heading(said)
+        )
+
+    def _window(
+        self,
+        hit: SentenceHit,
+        *,
+        is_answer: bool = False,
+        scores: Mapping[int, float] | None = None,
+    ) -> Passage:
         """Whole sentences around the hit, same paragraph, at most MAX_PASSAGE_CHARS.
         ``is_answer``: the hit is the answer even when it is a line alone (a title asked
-        for), and stays the highlight."""
+        for), and stays the highlight. ``scores``: the ranker's scores of the question's best
+        candidates, by row (under a heading, the best of them is the highlight)."""
         sents = self.stored.sentences
         hit_sentence = hit.sentence
         row, h_start, h_end = hit_sentence.row, hit_sentence.start, hit_sentence.end
@@ -834,7 +974,7 @@ class Answerer:
 
         lo, hi, start, end = self._grow(row, row, h_start, h_end, same_paragraph, first=-1)
         # ("Chair: Renata Kovac" alone on its line says who chaired: not a heading)
-        headed = lo == hi == row and hi + 1 < len(sents) and _opens_section(doc, hit_sentence)
+        headed = lo == hi == row and hi + 1 < len(sents) and self._opens_section(hit_sentence)
         h_row = row  # the highlight's sentence
         if headed:
             # A title, heading or name line alone says nothing: quote the paragraph that
@@ -853,13 +993,34 @@ class Answerer:
                 hi, end = hi + 1, after.end
                 said = said or not is_heading(doc.text[after.start : after.end])
             # ... and the sentence that says something is the highlight, not the line (a
-            # byline says who wrote the text: it stays the highlight)
+            # byline says who wrote the text: it stays the highlight). Under a name ("The
+            # Corran Water Viaduct" heads "Lyle's reputation rests on the viaduct… Built in
+            # 1858, it stands 38 metres high." for "How tall is it?"), the one the ranker
+            # rates best; under a question or a situation ("I have lost my laptop."), the
+            # first: it answers
+            if not is_heading(doc.text[h_start:h_end]):
+                scores = None
             if not is_answer and not is_byline(doc.text[h_start:h_end]):
-                for near in range(row + 1, hi + 1):
-                    after = sents[near]
-                    if not is_heading(doc.text[after.start : after.end]):
-                        h_row, h_start, h_end = near, after.start, after.end
-                        break
+                saying = [
+                    near
+                    for near in range(row + 1, hi + 1)
+                    if not is_heading(doc.text[sents[near].start : sents[near].end])
+                ]
+                if saying:
+                    near = _best_under_heading(saying, scores or {})
+                    h_row, h_start, h_end = near, sents[near].start, sents[near].end
+        if (
+            not (is_answer or headed)
+            and h_row + 1 < len(sents)
+            and sents[h_row + 1].paragraph == hit_sentence.paragraph
+            and sents[h_row + 1].doc == hit_sentence.doc
+            and self._states_situation(hit_sentence)
+            and self._answered_next(sents[h_row + 1], start)
+        ):
+            # the situation a FAQ's question states ("My cake sank in the middle. What went
+            # wrong?") is not the answer either: the question's answer is
+            h_row = row + 1
+            hi, end = max(hi, h_row), max(end, sents[h_row].end)
         asked = not is_answer and self._answered_next(sents[h_row], start)
         if (
             not (is_answer or asked or headed)
@@ -913,7 +1074,7 @@ class Answerer:
                 return (
                     other.doc == hit_sentence.doc
                     and doc.page_at(other.start) == page
-                    and not _opens_section(doc, other)
+                    and not self._opens_section(other)
                 )
 
             # (what a colon introduces first: "… the following parties:" and its list)

@@ -37,7 +37,7 @@ from index.features import SENTENCE_FEATURES, SentenceFeatures
 from index.scorer import LinearModel, Scorer, load_scorer
 from index.spaces import Space, VectorSpace
 from index.store import StoredIndex
-from index.text_features import is_section_heading, text_features
+from index.text_features import is_section_heading, refers_back, text_features
 from index.types import SentenceHit, SentenceTable
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,9 @@ class Retriever:
         #: each sentence's section heading (the nearest heading line at or before it in its
         #: document, not its title; itself if none)
         self.heading_row = _heading_rows(stored, self.alone_in_paragraph, self.sentence_texts.take)
+        #: whether a sentence refers back to the one before it in its paragraph ("Built in
+        #: 1858, it stands 38 metres high."): 1 or 0, -1 until a question first reads it
+        self._refers_back = np.full(len(sents), -1, dtype=np.int8)
         self.main = VectorSpace(
             "main", stored.sentence_vectors, stored.chunk_vectors, stored.faiss_index
         )
@@ -136,6 +139,15 @@ class Retriever:
         )
 
     # -- candidates and features -------------------------------------------------------------
+
+    def _referring(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Which of ``rows`` refer back to the sentence before them in their paragraph (read
+        from their text once, when a question first needs them)."""
+        unknown = rows[self._refers_back[rows] < 0]
+        if len(unknown):
+            texts = self.sentence_texts.take(unknown)
+            self._refers_back[unknown] = [refers_back(t) for t in texts]
+        return (self._refers_back[rows] > 0) & ~self.paragraph_start[rows]
 
     def dense(self, query_vectors: FloatArray, space: Space | None = None) -> list[Dense]:
         """The dense part of retrieval for a batch of query vectors (one row each, in
@@ -209,10 +221,14 @@ class Retriever:
             if len(missing):
                 dense_sent[missing] = space.sentences(missing, q[0])
         homes = self.home_chunk[rows]
-        # the window: the sentence, its neighbours and its section's heading ("Price:
-        # €1,790." under "Corvo Deluxe" is about the Deluxe)
+        # A sentence that refers back with a pronoun is read with the one it refers to:
+        # "…the Corran Water Viaduct. Built in 1858, it stands 38 metres high." holds the
+        # viaduct's height. The window: the sentence, its neighbours and its section's
+        # heading ("Price: €1,790." under "Corvo Deluxe" is about the Deluxe)
+        referent = np.where(self._referring(rows), rows - 1, rows)
         overlap, overlap_window = self.sentence_bm25.overlaps(
-            query_tokens, [[rows], [rows, prev_rows, next_rows, self.heading_row[rows]]]
+            query_tokens,
+            [[rows, referent], [rows, prev_rows, next_rows, self.heading_row[rows]]],
         )
         evidence = {
             "dense_sentence": np.asarray(dense_sent[rows], dtype=np.float32),

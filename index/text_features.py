@@ -3,6 +3,10 @@ and whether the sentence holds it (answer type), the question's terms close toge
 order (proximity, phrase), what the sentence says that the question does not (novelty), and
 its structure (a heading line, a question, its length). ``index.features`` names them with
 the rest of the evidence.
+
+One module (about 320 lines): what a line of text is (a heading, a field, a sentence that
+refers back) and the features read from it are the same rules, used by retrieval, quoting
+and citations alike.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ FloatArray = npt.NDArray[np.float32]
 
 ANSWER_TYPES = ("time", "quantity", "name", "place")
 _TIME_Q = re.compile(
-    r"^\W*(when|what (year|date|time|century|decade|month|day|period|age)|"
-    r"(in|during|by|since|until) (what|which) (year|century|decade|month|period)|"
-    r"how long ago|since when|which (year|century|decade|month))\b",
+    r"^\W*(when|what (year|date|time|century|decade|month|day|period|age|hours?|days?)|"
+    r"(in|during|by|since|until|at|on) (what|which) (year|century|decade|month|period|time|"
+    r"day)|how (long ago|late)|since when|until when|by when|"
+    r"which (year|century|decade|month|days?|hours?))\b",
     re.I,
 )
 _QUANTITY_Q = re.compile(
@@ -46,7 +51,12 @@ _MONTHS = (
 _TIME_S = re.compile(
     rf"\b(1\d{{3}}|20\d{{2}}|\d{{1,2}}(st|nd|rd|th) century|{_MONTHS}|\d0s|"
     r"(mon|tues|wednes|thurs|fri|satur|sun)day|yesterday|today|tomorrow|"
-    r"(last|next|this) (year|month|week)|\d+ (years?|months?|days?|weeks?) (ago|later))\b",
+    r"(last|next|this) (year|month|week)|\d+ (years?|months?|days?|weeks?) (ago|later)|"
+    # a time of day: "3:30 pm", "9am", "10 p.m.", "at 11:00", "09:00–17:00", "noon" (not a
+    # ratio or a verse: "a 1:50 dilution", "John 3:16")
+    r"\d{1,2}(?:[:.]\d{2})?\s*[ap]\.?m\b\.?|"
+    r"(?:at|from|until|till|by|before|after|to|between|and|opens?|closes?)\s+\d{1,2}:\d{2}|"
+    r"\d{1,2}:\d{2}\s*[-–]\s*\d{1,2}:\d{2}|noon|midday|midnight|o[’']clock)\b",
     re.I,
 )
 _QUANTITY_S = re.compile(
@@ -70,6 +80,25 @@ _TYPES = (
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 
 
+#: The noun of a question's frame ("What time…?", "In which year…?"): it says what kind of
+#: answer is asked for, and is not a word the answer holds ("What time can I get into my
+#: room?" is not answered by "Dogs must not be left alone in the room at any time.")
+_FRAME_NOUN = re.compile(
+    r"^(\W*(?:(?:in|during|by|since|until|at|on)\s+)?(?:what|which)\s+)"
+    r"(?:time|year|date|day|month|century|decade)\b\s*"
+    # ... when a verb or "of" follows ("What date format…", "What time zone…" name a topic)
+    r"(?=(?:is|are|was|were|do|does|did|can|could|will|would|should|must|may|might|has|have|"
+    r"had|of)\b)",
+    re.I,
+)
+
+
+def without_frame(question: str) -> str:
+    """The question without the noun of its frame ("What time does it open?" -> "What does
+    it open?"), for its lexical evidence."""
+    return _FRAME_NOUN.sub(r"\1", question, count=1)
+
+
 def answer_type(question: str) -> int | None:
     """Which ``ANSWER_TYPES`` entry the question asks for, if any."""
     return next((i for i, (asks, _) in enumerate(_TYPES) if asks.search(question)), None)
@@ -84,6 +113,34 @@ def _holds_type(sentence: str, wanted: int, question_words: set[str]) -> bool:
         not in question_words
         for m in holds.finditer(sentence)
     )
+
+
+#: A third-person pronoun among a sentence's first words, or a demonstrative opening it: the
+#: sentence is about something the one before it named.
+_PRONOUNS = frozenset("he she it they him his her its their them it's he's she's they're".split())
+_SUBJECTS = frozenset("he she it they it's he's she's they're".split())
+_DEMONSTRATIVES = frozenset("this these that those such".split())
+_REFERENCE_WITHIN = 5  # words
+_LEADING_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+
+
+def refers_back(sentence: str) -> bool:
+    """Does the sentence refer back to the one before it: it opens with a pronoun or a
+    demonstrative ("They had three children.", "Its walls…", "This made it the longest…",
+    "The latter…"), or its subject is a pronoun among its first words ("Built in 1858, it
+    stands 38 metres high.", "In 1841 he went to Glasgow.")? A possessive further on points
+    inside its own sentence ("The restaurant and its terrace open at 7am.")."""
+    head = sentence[:160].replace("’", "'")
+    words = [w.casefold() for w in _LEADING_WORDS.findall(head)[:_REFERENCE_WITHIN]]
+    if not words:
+        return False
+    if words[0] in _DEMONSTRATIVES or words[:2] in (["the", "latter"], ["the", "former"]):
+        return True
+    if words[0] in _PRONOUNS or any(w in _SUBJECTS for w in words):
+        return True
+    _, comma, clause = head.partition(",")  # "Built between 1855 and 1858, it has…"
+    after = _LEADING_WORDS.findall(clause)[:1] if comma else []
+    return bool(after) and after[0].casefold() in _SUBJECTS
 
 
 def is_heading(sentence: str) -> bool:

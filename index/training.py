@@ -132,14 +132,23 @@ def collect(
                     quote = np.zeros(len(ranked.rows), dtype=bool)
                     in_corpus = scenario.in_corpus(case)
                     if in_corpus:
+                        scores = dict(
+                            zip(ranked.rows.tolist(), ranked.scores.tolist(), strict=True)
+                        )
                         for i, row in enumerate(ranked.rows):
                             r = int(row)
                             if r not in windows:
                                 p = a._window(SentenceHit(a.stored.sentences[r], 0.0))
                                 windows[r] = (p.text, p.highlight)
-                            quote[i] = contains(windows[r][0], case.answers)
-                            hl[i] = contains(windows[r][1], case.answers) and (
-                                windows[r][1].strip() in case.context
+                            text, highlight = windows[r]
+                            if highlight != a.retriever.sentence_texts.take(np.asarray([r]))[0]:
+                                # under a heading, the highlight depends on the question's
+                                # scores (``Answerer._window``)
+                                hit = SentenceHit(a.stored.sentences[r], 0.0)
+                                highlight = a._window(hit, scores=scores).highlight
+                            quote[i] = contains(text, case.answers)
+                            hl[i] = contains(highlight, case.answers) and (
+                                highlight.strip() in case.context
                             )
                     records.append(
                         Record(

@@ -9,6 +9,7 @@ from index.answering import (
     is_follow_up,
     topic_of,
 )
+from index.embedding import SentenceTransformerEmbedder
 from index.engine import Engine
 from index.errors import QuestionError
 from tests.conftest import engine_over
@@ -84,10 +85,43 @@ def test_question_is_cleaned() -> None:
         ("Was there a discount?", True),
         ("How many are there in Pyongyang?", True),  # names where, not what
         ("Who lives there?", True),
+        # a few words that ask nothing of their own lean on the last turn (a trial: "the Vela
+        # X" after "How heavy is it?"); a short order or a whole question does not
+        ("the Vela X", True),
+        ("Samuel?", True),
+        ("in 2019?", True),
+        ("reset password", False),
+        ("Koryolink established when", False),
+        ("Is Koryolink a joint venture?", False),
+        ("Кто автор?", False),
+        ("a", False),  # another script: its own path reads it (index.routing)
     ],
 )
 def test_follow_up_detection(question: str, expected: bool) -> None:
     assert is_follow_up(question) is expected
+
+
+@pytest.mark.integration
+def test_a_few_words_that_the_context_does_not_answer_are_asked_alone(
+    tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    """A reviewer: "thanks" after "When was Koryolink established?" quoted the Koryolink
+    sentence again (confidence 0.87); read as a follow-up only for being a few words, a
+    question whose words the quote in context lacks is asked on its own: declined."""
+    engine = engine_over(
+        tmp_path,
+        "nk.txt",
+        "Networks\n\nKoryolink was established in 2008 as a joint venture between Orascom "
+        "and the state-owned Korean Post & Telecoms Corporation.\n\n"
+        "Kang Song NET began operating in 2015 and serves the capital.\n",
+        real_embedder,
+    )
+    history = ["When was Koryolink established?"]
+    assert is_follow_up("thanks")
+    assert not engine.answer("thanks", history, k=1).answered
+    # a name the context's quote holds is still read in context
+    named = engine.answer("Kang Song NET?", history, k=1)
+    assert named.answered and "2015" in named.passages[0].highlight
 
 
 def test_the_topic_is_borrowed_only_for_follow_ups() -> None:

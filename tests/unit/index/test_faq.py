@@ -159,3 +159,53 @@ def test_an_answer_found_by_a_later_sentence_is_quoted_with_its_question(
 def _faq(title: str, *pairs: tuple[str, str]) -> str:
     """A FAQ's text: its title, then "Q: …" and "A: …" paragraphs."""
     return "\n\n".join([title, *(f"Q: {q}\n\nA: {a}" for q, a in pairs)]) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "asked", "bolded"),
+    [
+        (
+            "cake.txt",
+            "Lemon drizzle cake\n\nYour questions\n\n"
+            "My cake sank in the middle. What went wrong? Usually this means the oven door was "
+            "opened too early. Always test with a skewer.\n\n"
+            "Can I use plain flour? Yes, with two extra teaspoons of baking powder.\n",
+            "My cake sank in the middle",
+            "Usually this means the oven door was opened too early.",
+        ),
+        (
+            "faq.md",
+            "# IT help\n\n## Security\n\n### I received a suspicious email. What should I do?\n\n"
+            'Do not click its links. Use the "Report phishing" button in Outlook.\n\n'
+            "### My laptop was stolen\n\nCall the service desk at once.\n",
+            "I received a suspicious email",
+            "Do not click its links.",
+        ),
+        # an answer followed by another question is not a situation (a reviewer's shop page:
+        # "How long do refunds take?" bolded "No, refunds always go back to the card…")
+        (
+            "help.txt",
+            "Help\n\nRefunds\n\nRefunds are paid within 5 working days. Can I get cash instead? "
+            "No, refunds always go back to the card you paid with.\n",
+            "Refunds are paid within 5 working days",
+            "Refunds are paid within 5 working days.",
+        ),
+        # nor is a longer opening sentence, prose
+        (
+            "news.txt",
+            "Harbour news\n\nThe ferry between the island and the mainland stopped running in "
+            "May after the operator lost its licence. Will it return? The council hopes so.\n",
+            "The ferry stopped running in May",
+            "The ferry between the island and the mainland stopped running in May after the "
+            "operator lost its licence.",
+        ),
+    ],
+)
+def test_a_question_that_opens_with_its_situation_highlights_its_answer(
+    tmp_path: Path, name: str, text: str, asked: str, bolded: str
+) -> None:
+    """Two trials' FAQs: "My cake sank in the middle. What went wrong? Usually…" and a
+    Markdown heading "I received a suspicious email. What should I do?" bolded the statement
+    of the situation, not the answer after the question."""
+    passage = engine_over(tmp_path, name, text).answer(asked, k=1, force=True).passages[0]
+    assert passage.highlight == bolded

@@ -94,3 +94,38 @@ def test_what_a_colon_introduces_however_it_is_listed(tmp_path: Path) -> None:
     )
     command = guide.answer("On Debian, install libvips first:", k=1, force=True).passages[0]
     assert command.text.endswith("sudo apt-get install libvips-dev")
+
+
+def test_a_markdown_list_item_is_not_a_heading(tmp_path: Path) -> None:
+    """A trial's waste guide: "- Pizza boxes with grease on them (these go in the black bin)"
+    ends without a full stop, was taken for a heading (a Markdown list loses its bullets),
+    and the highlight went on to the next paragraph. A line after other lines is a list's
+    item."""
+    engine = engine_over(
+        tmp_path,
+        "waste.md",
+        "# Waste guide\n\n## The blue recycling bin\n\n**No thanks:**\n\n- Polystyrene\n- Nappies\n"
+        "- Pizza boxes with grease or food on them (these go in the black bin)\n\n"
+        "If your bin holds the wrong items, our crew will leave it unemptied.\n",
+    )
+    passage = engine.answer("Pizza boxes with grease or food on them", k=1, force=True).passages[0]
+    assert passage.highlight == (
+        "Pizza boxes with grease or food on them (these go in the black bin)"
+    )
+    assert passage.section == "The blue recycling bin"
+
+
+def test_plain_text_headings_one_after_another_stay_headings(tmp_path: Path) -> None:
+    """A reviewer's handbook in plain text: "Part 2", "Leave and absence", "Annual leave" are
+    headings one after another, not a list's items: "Annual leave" is quoted with what it
+    heads, and the highlight is what it says."""
+    engine = engine_over(
+        tmp_path,
+        "handbook.txt",
+        "Staff Handbook\n\nPart 2\n\nLeave and absence\n\nAnnual leave\n\n"
+        "Full-time staff receive 25 days of annual leave a year.\n\nSick leave\n\n"
+        "Tell your manager before 10am on your first day of absence.\n",
+    )
+    passage = engine.answer("Annual leave", k=1, force=True).passages[0]
+    assert passage.highlight == "Full-time staff receive 25 days of annual leave a year."
+    assert passage.section == "Annual leave"

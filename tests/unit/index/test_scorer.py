@@ -13,7 +13,7 @@ from index.errors import ConfigError
 from index.features import QUESTION_FEATURES, SENTENCE_FEATURES
 from index.lexical import tokenize
 from index.scorer import MULTILINGUAL_SCORER_FILE, SCORER_FILE, LinearModel, load_scorer
-from index.text_features import answer_type, text_features
+from index.text_features import answer_type, text_features, without_frame
 
 
 @pytest.mark.parametrize("path", [SCORER_FILE, MULTILINGUAL_SCORER_FILE])
@@ -73,6 +73,44 @@ def test_answer_types() -> None:
     assert answer_type("Which publication first reported this?") == 2
     assert answer_type("Where is Hekla?") == 3
     assert answer_type("Is the equipment new?") is None
+    # a time of day asked for, in the forms a guest or a customer asks it
+    for question in ("How late can I check out?", "What hours is the pool open?", "By when?"):
+        assert answer_type(question) == 0, question
+
+
+def test_a_time_of_day_answers_a_when_question() -> None:
+    """A trial's hotel page: "Check-out is at 11:00 am." held no time for "When do I have to
+    be out of the room?" (only years, months and days counted); a price is not one."""
+    f = _features(
+        "When do I have to be out of the room?",
+        [
+            "Check-out is at 11:00 am.",
+            "Breakfast is served from 7am to 10.30am.",
+            "The front door is locked at midnight.",
+            "A tray charge of 3.50 euros applies.",
+            "Dogs must not be left alone in the room.",
+            "Read John 3:16 aloud, then use a 1:50 dilution.",
+            "The desk is open 07:30–18:00.",
+        ],
+    )
+    assert f["answer_type"] == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    # "how soon" asks for a delay ("within 5 working days"), not a date or a time of day
+    assert answer_type("How soon will I get my refund?") is None
+    assert answer_type("At what time does the pool close?") == 0
+
+
+def test_the_noun_of_a_questions_frame_is_no_evidence() -> None:
+    """ "What time can I get into my room?" was answered with "Dogs must not be left alone in
+    the room at any time.": "time" asks for a kind of answer, it is not a word the answer
+    holds."""
+    assert without_frame("What time can I get into my room?") == "What can I get into my room?"
+    assert without_frame("In which year did it open?") == "In which did it open?"
+    assert without_frame("What is the time limit?") == "What is the time limit?"
+    # a frame's noun followed by another noun names a topic (a reviewer's API README)
+    assert without_frame("What date format does the API accept?") == (
+        "What date format does the API accept?"
+    )
+    assert without_frame("What time zone is used?") == "What time zone is used?"
 
 
 def test_a_number_inside_a_name_is_no_quantity() -> None:

@@ -4,6 +4,8 @@ declined, its answer "Available in matte black and cream white." naming no model
 
 from pathlib import Path
 
+from index.text_features import refers_back
+from index.types import SentenceHit
 from tests.conftest import engine_over
 
 PAGE = (
@@ -42,3 +44,74 @@ def test_the_heading_counts_as_the_sentences_context(tmp_path: Path) -> None:
     assert ranked.features.overlap_window[at] > ranked.features.overlap[at]
     deluxe = texts.index("Available in stainless steel only.")
     assert ranked.features.overlap_window[at] > ranked.features.overlap_window[deluxe]
+
+
+VIADUCT = (
+    "Edmund Lyle, engineer\n\n"
+    "Edmund Lyle built railways in the north of England.\n\n"
+    "The Corran Water Viaduct\n\n"
+    "Lyle's reputation rests on the Corran Water Viaduct in the Borders. Built between 1855 "
+    "and 1858, it has 21 stone arches and stands 38 metres above the river. The stone came "
+    "from quarries at Whinfell.\n\n"
+    "Marriage\n\n"
+    "In 1852 Lyle married Margaret Cairns. They had three children.\n"
+)
+
+
+def test_a_sentence_that_refers_back_is_read_with_the_one_before_it(tmp_path: Path) -> None:
+    """A trial's biography: "How tall is the Corran Water Viaduct?" bolded the sentence that
+    names the viaduct, not "Built …, it … stands 38 metres above the river.": the words the
+    question shares with the answer were in the sentence before it."""
+    engine = engine_over(tmp_path, "lyle.txt", VIADUCT)
+    ranked, _ = engine.answerer.ranking("How tall is the Corran Water Viaduct?")
+    texts = engine.answerer.retriever.sentence_texts.take(ranked.rows)
+    answer = texts.index(
+        "Built between 1855 and 1858, it has 21 stone arches and stands 38 metres above the river."
+    )
+    named = texts.index("Lyle's reputation rests on the Corran Water Viaduct in the Borders.")
+    assert ranked.features.overlap[answer] == ranked.features.overlap[named] > 0
+    # a sentence that does not refer back keeps its own words only
+    stone = texts.index("The stone came from quarries at Whinfell.")
+    assert ranked.features.overlap[stone] == 0
+    children, _ = engine.answerer.ranking("How many children did Margaret Cairns have?")
+    texts = engine.answerer.retriever.sentence_texts.take(children.rows)
+    assert children.features.overlap[texts.index("They had three children.")] == max(
+        children.features.overlap
+    )
+
+
+def test_what_refers_back() -> None:
+    assert refers_back("They had three children.")
+    assert refers_back("In 1841 he went to Glasgow.")
+    assert refers_back("Built between 1855 and 1858, it has 21 stone arches.")
+    assert refers_back("This made it the longest bridge in Scotland.")
+    assert refers_back("It’s the oldest.")
+    # a possessive further on points inside its own sentence (a reviewer's hotel page)
+    assert not refers_back("The restaurant and its terrace open at 7am.")
+    assert not refers_back("In 1852 Lyle married Margaret Cairns, whom he had met in Glasgow.")
+    assert not refers_back("Lyle was born on 2 May 1824.")
+
+
+def test_under_a_heading_the_best_rated_sentence_is_the_highlight(tmp_path: Path) -> None:
+    """A heading that wins says nothing itself: the quote goes on to what it heads, and the
+    highlight is the sentence of it the ranker rates best, not simply the first."""
+    engine = engine_over(tmp_path, "lyle.txt", VIADUCT)
+    answerer = engine.answerer
+    sentences = answerer.stored.sentences
+    texts = list(answerer.retriever.sentence_texts)
+    row = {text: i for i, text in enumerate(texts)}
+    heading = SentenceHit(sentences[row["The Corran Water Viaduct"]], 5.0)
+    height = row[
+        "Built between 1855 and 1858, it has 21 stone arches and stands 38 metres above the river."
+    ]
+    named = row["Lyle's reputation rests on the Corran Water Viaduct in the Borders."]
+    passage = answerer._window(heading, scores={heading.sentence.row: 5.0, named: 1.0, height: 3.0})
+    assert passage.highlight == texts[height]
+    # only when rated much better than the first (odds at least twice): "Who is Tom Reyes?"
+    # keeps the first sentence under his name
+    near = answerer._window(heading, scores={heading.sentence.row: 5.0, named: 2.8, height: 3.0})
+    assert near.highlight == texts[named]
+    assert passage.text.startswith("The Corran Water Viaduct")
+    # without the ranker's scores (or none for that paragraph): its first sentence
+    assert answerer._window(heading).highlight == texts[named]
+    assert answerer._window(heading, scores={}).highlight == texts[named]
