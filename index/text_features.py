@@ -77,6 +77,18 @@ _TYPES = (
     (_NAME_Q, _CAPITALISED),
     (_PLACE_Q, _PLACE_S),
 )
+#: A count asked for, and what is not one: a share or a price ("20%", "£30", "10 percent")
+_COUNT_Q = re.compile(r"\bhow many\b", re.I)
+_PERCENT = re.compile(r"[ \t]?(?:%|per ?cent\b)", re.I)
+
+
+def _not_a_count(sentence: str, start: int, end: int) -> bool:
+    """Is the number at ``sentence[start:end]`` a share or a price ("20%", "£30")?"""
+    price = start > 0 and sentence[start - 1] in "£$€¥"
+    share = sentence[start:end].casefold() == "percent"
+    return price or share or bool(_PERCENT.match(sentence, end))
+
+
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 
 
@@ -104,13 +116,18 @@ def answer_type(question: str) -> int | None:
     return next((i for i, (asks, _) in enumerate(_TYPES) if asks.search(question)), None)
 
 
-def _holds_type(sentence: str, wanted: int, question_words: set[str]) -> bool:
+def _holds_type(
+    sentence: str, wanted: int, question_words: set[str], *, counting: bool = False
+) -> bool:
     """Does the sentence hold an instance of the type that the question does not itself
-    name ("When was Koryolink established?" is not answered by another mention of it)?"""
+    name ("When was Koryolink established?" is not answered by another mention of it)?
+    ``counting``: a *how many* question, which a share or a price does not answer ("Problem
+    sets: 20%" for "How many problem sets are there?", a trial's syllabus)."""
     holds = _TYPES[wanted][1]
     return any(
         (m.group("instance") if "instance" in holds.groupindex else m.group(0)).casefold()
         not in question_words
+        and not (counting and _not_a_count(sentence, m.start(), m.end()))
         for m in holds.finditer(sentence)
     )
 
@@ -223,6 +240,7 @@ def text_features(
     n = len(sentences)
     out = {name: np.zeros(n, dtype=np.float32) for name in TextFeatures.__dataclass_fields__}
     wanted = answer_type(question)
+    counting = bool(_COUNT_Q.search(question))
     question_words = {w.casefold() for w in _WORDS.findall(question)}
     if sentence_tokens is not None:  # token ids: the same features, in numpy (2x faster)
         _id_features(list(query_tokens), sentence_tokens, out)  # type: ignore[arg-type]
@@ -231,7 +249,7 @@ def text_features(
         pairs = set(itertools.pairwise(query_tokens))
     for i, sentence in enumerate(sentences):
         if wanted is not None:
-            out["answer_type"][i] = _holds_type(sentence, wanted, question_words)
+            out["answer_type"][i] = _holds_type(sentence, wanted, question_words, counting=counting)
         if sentence_tokens is None:
             tokens: list[Hashable] = list(tokenize(sentence))
             positions = [p for p, t in enumerate(tokens) if t in query]

@@ -128,6 +128,23 @@ def test_a_number_inside_a_name_is_no_quantity() -> None:
     assert f["answer_type"] == [0.0, 0.0, 1.0, 1.0, 1.0]
 
 
+def test_a_share_or_a_price_is_no_count() -> None:
+    """A trial's syllabus: "How many problem sets are there?" bolded "Problem sets: 20%"
+    (the share of the grade) over "There are ten weekly problem sets."; a count is asked, and
+    a percentage or a price is none. A question that asks for a share still finds one."""
+    sentences = [
+        "Problem sets: 20%",
+        "There are ten weekly problem sets.",
+        "The fee is £30 a term.",
+        "About 10 percent pass.",
+        "Three problem sets count double.",
+    ]
+    counted = _features("How many problem sets are there?", sentences)
+    assert counted["answer_type"] == [0.0, 1.0, 0.0, 0.0, 1.0]
+    shared = _features("What percentage of the grade are problem sets?", sentences)
+    assert shared["answer_type"] == [1.0, 1.0, 1.0, 1.0, 1.0]
+
+
 def _features(question: str, sentences: list[str]) -> dict[str, list[float]]:
     f = text_features(question, tokenize(question), sentences)
     return {k: [float(x) for x in v] for k, v in vars(f).items()}
