@@ -45,7 +45,13 @@ from index.routing import LanguageRouter
 from index.scorer import MULTILINGUAL_SCORER_FILE, Scorer, load_scorer
 from index.spaces import FusedSpace, Space
 from index.store import StoredIndex
-from index.text_features import is_field, is_heading, is_section_heading, without_frame
+from index.text_features import (
+    WORDS,
+    is_field,
+    is_heading,
+    is_section_heading,
+    without_frame,
+)
 from index.translation import MAIN_MODEL_WEIGHT, Reading, WordTranslator
 from index.translation import warm_up as warm_up_translation
 from index.types import Answer, Passage, Sentence, SentenceHit
@@ -144,7 +150,6 @@ _FIRST_PERSON = re.compile(
 )
 #: A letter of another script than Latin: a few words in it are no fragment of an English turn
 _NON_LATIN = re.compile(r"[^\W\d_\u0000-\u024f\u1e00-\u1eff]")
-_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 #: a question's opening verb ("Is it new?", "Can I park?")
 _OPENS_QUESTION = re.compile(
     r"^\W*(?:is|are|was|were|am|do|does|did|can|could|will|would|shall|should|may|might|"
@@ -245,7 +250,7 @@ def is_follow_up(question: str) -> bool:
 def _is_fragment(question: str) -> bool:
     """A few words that ask nothing of their own: no question word, no verb to open a
     question ("the Vela X", "Kang Song NET?", "in 2019?"), not an order ("reset password")."""
-    words = _WORDS.findall(question)
+    words = WORDS.findall(question)
     return (
         0 < len(words) <= _MAX_FRAGMENT_WORDS
         and bool(tokenize(question))  # "a", "ok?" ask nothing at all
@@ -314,11 +319,6 @@ def _best_under_heading(rows: list[int], scores: Mapping[int, float]) -> int:
     best = max(rated, key=lambda r: scores[r])
     floor = scores.get(first, -math.inf) + HEADED_HIGHLIGHT_GAP
     return best if scores[best] >= floor else first
-
-
-def _scores_of(ranked: Ranked) -> dict[int, float]:
-    """The ranker's scores of ``ranked``'s candidates, by sentence row."""
-    return dict(zip(ranked.rows.tolist(), ranked.scores.tolist(), strict=True))
 
 
 def _sigmoid(x: float) -> float:
@@ -590,7 +590,7 @@ class Answerer:
         window is made as ``_passages`` makes an answer's."""
         if not answer.passages or not len(ranked.rows):
             return False
-        best = self._window(ranked.hits(1)[0], scores=_scores_of(ranked))
+        best = self._window(ranked.hits(1)[0], scores=ranked.scores_by_row())
         first = answer.passages[0]
         return _same_place(first, best) and (
             not same_highlight or first.highlight == best.highlight
@@ -767,7 +767,7 @@ class Answerer:
         # pad an answer with weak quotes.
         floor = hits[0].score - SECONDARY_LOGIT_GAP
         strong = [hits[0]] + [h for h in hits[1:] if force or h.score >= floor]
-        passages = self._passages(strong, k, _scores_of(ranked))
+        passages = self._passages(strong, k, ranked.scores_by_row())
         return Answer(text, confident, tuple(passages), resolved, confidence)
 
     # -- quoting -----------------------------------------------------------------------------
@@ -881,15 +881,12 @@ class Answerer:
             return False
         if _QUESTION_MARK.match(asked) and _ANSWER_MARK.match(said):
             return True
-        before = sents[question.row - 1] if question.row > 0 else None
-        opens = (
-            before is None or before.doc != question.doc or before.paragraph != question.paragraph
-        )
-        if not opens and before is not None and _SHORT_QUESTION.match(asked):
+        opens = bool(self.retriever.paragraph_start[question.row])
+        if not opens and _SHORT_QUESTION.match(asked):
             # "My cake sank in the middle. What went wrong?": a FAQ's question may open with
             # a short statement of the situation ("Nobody knows yet: will the ferry
             # return?" goes on with anything)
-            opens = self._states_situation(before)
+            opens = self._states_situation(sents[question.row - 1])
         if after.paragraph == question.paragraph:
             # "How often should I descale the machine? With the filter, every three months.":
             # a paragraph that opens with a question goes on with its answer (a quoted one,
@@ -919,20 +916,15 @@ class Answerer:
         of one heading-like sentence that its format does not mark as a heading)? "Strokkur
         geyser" under a document's title, or "Introduction" under "Chapter 1", is not."""
         sents, doc = self.stored.sentences, self.stored.documents[sentence.doc]
+        alone = self.retriever.alone_in_paragraph
 
         def line(near: int) -> bool:
-            if not 0 <= near < len(sents):
+            if not 0 <= near < len(sents) or not alone[near]:
                 return False
             other = sents[near]
             if other.doc != sentence.doc or other.start in doc.headings:
                 return False
-            shares = any(  # its paragraph holds another sentence
-                0 <= side < len(sents)
-                and sents[side].doc == other.doc
-                and sents[side].paragraph == other.paragraph
-                for side in (near - 1, near + 1)
-            )
-            return not shares and is_heading(doc.text[other.start : other.end])
+            return is_heading(doc.text[other.start : other.end])
 
         row = sentence.row
         return line(row - 1) and (line(row - 2) or line(row + 1))
@@ -942,11 +934,9 @@ class Answerer:
         after it asks about, told by the one who asks ("I received a suspicious email." before
         "What should I do?"; "Refunds are paid within 5 working days." before "Can I get cash
         instead?" is an answer of its own)?"""
-        sents, doc = self.stored.sentences, self.stored.documents[line.doc]
-        said = doc.text[line.start : line.end]
-        opens = line.row == 0 or sents[line.row - 1].doc != line.doc
+        said = self.stored.documents[line.doc].text[line.start : line.end]
         return (
-            (opens or sents[line.row - 1].paragraph != line.paragraph)
+            bool(self.retriever.paragraph_start[line.row])
             and len(said) <= _SITUATION_CHARS
             and bool(_FIRST_PERSON.match(said))
             and not _ASKS.search(said)

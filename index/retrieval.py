@@ -80,6 +80,10 @@ class Ranked:
     coverage: float  # share of the query's IDF mass that the sentences know at all
     terms: int  # distinct query terms
 
+    def scores_by_row(self) -> dict[int, float]:
+        """The ranker's score of each candidate, by its row in ``sentences``."""
+        return dict(zip(self.rows.tolist(), self.scores.tolist(), strict=True))
+
     def hits(self, limit: int) -> list[SentenceHit]:
         return [
             SentenceHit(self.sentences[int(self.rows[i])], float(self.scores[i]))

@@ -138,7 +138,8 @@ _PRONOUNS = frozenset("he she it they him his her its their them it's he's she's
 _SUBJECTS = frozenset("he she it they it's he's she's they're".split())
 _DEMONSTRATIVES = frozenset("this these that those such".split())
 _REFERENCE_WITHIN = 5  # words
-_LEADING_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+#: A word: letters and digits, with an apostrophe inside ("it's", "l’eau")
+WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 
 def refers_back(sentence: str) -> bool:
@@ -148,7 +149,7 @@ def refers_back(sentence: str) -> bool:
     stands 38 metres high.", "In 1841 he went to Glasgow.")? A possessive further on points
     inside its own sentence ("The restaurant and its terrace open at 7am.")."""
     head = sentence[:160].replace("’", "'")
-    words = [w.casefold() for w in _LEADING_WORDS.findall(head)[:_REFERENCE_WITHIN]]
+    words = [w.casefold() for w in WORDS.findall(head)[:_REFERENCE_WITHIN]]
     if not words:
         return False
     if words[0] in _DEMONSTRATIVES or words[:2] in (["the", "latter"], ["the", "former"]):
@@ -156,7 +157,7 @@ def refers_back(sentence: str) -> bool:
     if words[0] in _PRONOUNS or any(w in _SUBJECTS for w in words):
         return True
     _, comma, clause = head.partition(",")  # "Built between 1855 and 1858, it has…"
-    after = _LEADING_WORDS.findall(clause)[:1] if comma else []
+    after = WORDS.findall(clause)[:1] if comma else []
     return bool(after) and after[0].casefold() in _SUBJECTS
 
 
@@ -214,9 +215,6 @@ def is_section_heading(line: str) -> bool:
     )
 
 
-_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-
-
 @dataclass(frozen=True)
 class TextFeatures:
     answer_type: FloatArray
@@ -241,7 +239,7 @@ def text_features(
     out = {name: np.zeros(n, dtype=np.float32) for name in TextFeatures.__dataclass_fields__}
     wanted = answer_type(question)
     counting = bool(_COUNT_Q.search(question))
-    question_words = {w.casefold() for w in _WORDS.findall(question)}
+    question_words = {w.casefold() for w in WORDS.findall(question)}
     if sentence_tokens is not None:  # token ids: the same features, in numpy (2x faster)
         _id_features(list(query_tokens), sentence_tokens, out)  # type: ignore[arg-type]
     else:

@@ -132,9 +132,7 @@ def collect(
                     quote = np.zeros(len(ranked.rows), dtype=bool)
                     in_corpus = scenario.in_corpus(case)
                     if in_corpus:
-                        scores = dict(
-                            zip(ranked.rows.tolist(), ranked.scores.tolist(), strict=True)
-                        )
+                        scores = ranked.scores_by_row()
                         for i, row in enumerate(ranked.rows):
                             r = int(row)
                             if r not in windows:
