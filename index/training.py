@@ -136,14 +136,14 @@ def collect(
                         for i, row in enumerate(ranked.rows):
                             r = int(row)
                             if r not in windows:
-                                p = a._window(SentenceHit(a.stored.sentences[r], 0.0))
+                                p = a.quoter.window(SentenceHit(a.stored.sentences[r], 0.0))
                                 windows[r] = (p.text, p.highlight)
                             text, highlight = windows[r]
                             if highlight != a.retriever.sentence_texts.take(np.asarray([r]))[0]:
                                 # under a heading, the highlight depends on the question's
-                                # scores (``Answerer._window``)
+                                # scores (``Quoter.window``)
                                 hit = SentenceHit(a.stored.sentences[r], 0.0)
-                                highlight = a._window(hit, scores=scores).highlight
+                                highlight = a.quoter.window(hit, scores=scores).highlight
                             quote[i] = contains(text, case.answers)
                             hl[i] = contains(highlight, case.answers) and (
                                 highlight.strip() in case.context

@@ -2,16 +2,11 @@ from pathlib import Path
 
 import pytest
 
-from index.answering import (
-    MAX_PASSAGE_CHARS,
-    MIN_PASSAGE_CHARS,
-    clean_question,
-    is_follow_up,
-    topic_of,
-)
+from index.answering import clean_question, is_follow_up, topic_of
 from index.embedding import SentenceTransformerEmbedder
 from index.engine import Engine
 from index.errors import QuestionError
+from index.quoting import MAX_PASSAGE_CHARS, MIN_PASSAGE_CHARS
 from tests.conftest import engine_over
 
 

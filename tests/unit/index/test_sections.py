@@ -105,13 +105,17 @@ def test_under_a_heading_the_best_rated_sentence_is_the_highlight(tmp_path: Path
         "Built between 1855 and 1858, it has 21 stone arches and stands 38 metres above the river."
     ]
     named = row["Lyle's reputation rests on the Corran Water Viaduct in the Borders."]
-    passage = answerer._window(heading, scores={heading.sentence.row: 5.0, named: 1.0, height: 3.0})
+    passage = answerer.quoter.window(
+        heading, scores={heading.sentence.row: 5.0, named: 1.0, height: 3.0}
+    )
     assert passage.highlight == texts[height]
     # only when rated much better than the first (odds at least twice): "Who is Tom Reyes?"
     # keeps the first sentence under his name
-    near = answerer._window(heading, scores={heading.sentence.row: 5.0, named: 2.8, height: 3.0})
+    near = answerer.quoter.window(
+        heading, scores={heading.sentence.row: 5.0, named: 2.8, height: 3.0}
+    )
     assert near.highlight == texts[named]
     assert passage.text.startswith("The Corran Water Viaduct")
     # without the ranker's scores (or none for that paragraph): its first sentence
-    assert answerer._window(heading).highlight == texts[named]
-    assert answerer._window(heading, scores={}).highlight == texts[named]
+    assert answerer.quoter.window(heading).highlight == texts[named]
+    assert answerer.quoter.window(heading, scores={}).highlight == texts[named]
