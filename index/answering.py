@@ -69,6 +69,8 @@ MULTILINGUAL_MIN_CONFIDENCE = 0.1
 TOPIC_WEIGHT = 0.6
 
 
+#: A year, as a question names one ("in 2021", "the 1998 season")
+_YEAR = re.compile(r"(?<![\d.,:/-])(?:1[5-9]|20)\d\d(?![\d.,:/-]\d)")
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _FOLLOW_UP_START = re.compile(
     r"^\s*(and|but|also|or|so|then|what about|how about|and what about|same for|"
@@ -262,6 +264,17 @@ def _lacks(answer: Answer, added: set[str]) -> bool:
     return not added & set(tokenize(answer.passages[0].text))
 
 
+def _another_year(question: str, passage: Passage) -> bool:
+    """Does the question name a year (``_YEAR``) that neither the passage, its section's
+    heading nor its document's title holds ("How many parcels were given out in 2021?"
+    answered by "Food parcels distributed 18,907" under "2023 at a glance")?"""
+    asked = set(_YEAR.findall(question))
+    if not asked:
+        return False
+    said = " ".join((passage.text, passage.section or "", passage.title))
+    return not asked & set(_YEAR.findall(said))
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -411,11 +424,15 @@ class Answerer:
             # A marked follow-up whose own words find strong evidence ("What is his
             # background?" after "Who wrote the article?"): mixing in the previous question
             # diluted it below the threshold. The question alone is quoted only where the
-            # conversation's best passage is too ("Is it new?" alone finds some other
-            # sentence about something new: declined).
+            # conversation's best passage is too, and the previous question's own ("Is it
+            # new?" alone finds some other sentence about something new: declined; in one
+            # document, whose title holds "equipment" and "imports", the conversation's
+            # best passage may be that sentence too, but the previous question's is not).
             alone = self._answer(text, None, k, force, language)
             if alone.answered and self._quotes_first_of(alone, ranked):
-                return alone
+                _, before, _ = self._rank(topic, None, language)
+                if self._quotes_first_of(alone, before):
+                    return alone
             return contextual
         resolved, ranked, reading = self._rank(text, None, language)
         answer = self._decide(
@@ -713,4 +730,10 @@ class Answerer:
         floor = hits[0].score - SECONDARY_LOGIT_GAP
         strong = [hits[0]] + [h for h in hits[1:] if force or h.score >= floor]
         passages = self.quoter.passages(strong, k, ranked.scores_by_row())
+        if confident and _another_year(text, passages[0]):
+            # "How many food parcels were given out in 2021?" of a report on 2023: its
+            # figure is no answer
+            if not force:
+                return Answer(text, False, (), resolved, confidence)
+            confident = False
         return Answer(text, confident, tuple(passages), resolved, confidence)

@@ -148,6 +148,8 @@ _WRAP_LONG = 0.75  # a line this close to the width was broken by the wrapping
 _SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]\s*$")
 #: (a "-" before a digit is a minus sign: "-9.8 to -5.0)" goes on a wrapped sentence)
 _BLOCK_START = re.compile(r"^\s*(?:[*+•#>|`=]|-(?!\d)|\d{1,3}[.)]\s|[A-Za-z][.)]\s)")
+#: columns of a plain-text table: text, four spaces or a tab, text
+_COLUMNS = re.compile(r"\S(?: {4,}|\t)\S")
 _HYPHENATED = re.compile(r"[^\W\d_]+-[^\W\d_]+")
 _WORD_RUN = re.compile(r"[^\W\d_]+")
 _LAST_WORD = re.compile(r"([^\W\d_]+)-$")
@@ -157,7 +159,7 @@ _JOINED_ZIPF = 3.0
 _PART_ZIPF = 2.0
 
 
-def unwrap_lines(lines: list[str]) -> list[str]:
+def unwrap_lines(lines: list[str], width: int | None = None) -> list[str]:
     """Join the lines of hard-wrapped text (e-mails, plain-text papers and books broken at
     about 72-80 columns) back into their paragraphs, so that every line is not a paragraph of
     its own and quotes span whole paragraphs. Text whose lines are not of one wrapping width
@@ -168,9 +170,10 @@ def unwrap_lines(lines: list[str]) -> list[str]:
     close to the width, or when it ends mid-sentence and the next goes on in lower case;
     never into a blank line, a list item, a heading or a quote line. A word hyphenated across
     the break is joined without its hyphen, a compound ("between-group") with it
-    (``_keeps_hyphen``)."""
-    width = _wrap_width(lines)
-    if width is None:
+    (``_keeps_hyphen``). ``width``: the wrapping width found over the whole text
+    (``wrap_width``), for a page of it; by default the lines' own."""
+    width = wrap_width(lines) if width is None else width
+    if not width:
         return lines
     out: list[str] = []
     previous = ""  # the last line as it was, before any joining
@@ -221,21 +224,24 @@ def _keeps_hyphen(before: str, after: str, spelt: tuple[set[str], set[str]]) -> 
 def _joins(previous: str, line: str, width: int) -> bool:
     if _BLOCK_START.match(line) or previous.startswith("#"):
         return False
+    if _COLUMNS.search(previous) or _COLUMNS.search(line):
+        return False  # a table's row: its columns apart by runs of spaces
     if len(previous) >= _WRAP_LONG * width:
         return True  # broken by the wrapping
     return not _SENTENCE_END.search(previous) and line[:1].islower()
 
 
-def _wrap_width(lines: list[str]) -> int | None:
-    """The wrapping width of hard-wrapped text, or None for text that is not wrapped."""
-    lengths = [len(line.rstrip()) for line in lines]
+def wrap_width(lines: list[str]) -> int:
+    """The wrapping width of hard-wrapped text, or 0 for text that is not wrapped."""
+    # (a table's rows, columns apart by runs of spaces, are no wrapped prose: left out)
+    lengths = [0 if _COLUMNS.search(line) else len(line.rstrip()) for line in lines]
     continued = [lengths[i] for i in range(len(lines) - 1) if lengths[i] and lines[i + 1].strip()]
     if len(continued) < _WRAP_MIN_LINES:
-        return None
+        return 0
     ordered = sorted(continued)
     width = ordered[int(0.9 * (len(ordered) - 1))]
     if width > _WRAP_MAX_WIDTH or width < 30:
-        return None
+        return 0
     near = [
         lines[i]
         for i in range(len(lines) - 1)
@@ -245,5 +251,47 @@ def _wrap_width(lines: list[str]) -> int | None:
     # a list of sentences, one a line, is not wrapped prose: there most lines end a sentence
     ended = sum(bool(_SENTENCE_END.search(line.rstrip())) for line in near)
     if ended > 0.5 * len(near):
-        return None
-    return width if len(near) >= 0.6 * len(continued) and prose >= 0.8 * len(near) else None
+        return 0
+    return width if len(near) >= 0.6 * len(continued) and prose >= 0.8 * len(near) else 0
+
+
+# -- page furniture ------------------------------------------------------------------------------
+
+#: A page's running header or footer is among its first or last lines ...
+_EDGE_LINES = 2
+#: ... and recurs there, its numbers aside, on at least half the pages of a document of three
+#: or more ("Page 3 of 6 - Internal use only", "Northgate Analytics Ltd - Employee Handbook").
+_RUNNING_MIN_PAGES = 3
+_DIGITS = re.compile(r"\d+")
+
+
+def _running_key(line: str) -> str:
+    return _DIGITS.sub("#", " ".join(line.split())).casefold()
+
+
+def without_running_lines(pages: list[list[str]]) -> list[list[str]]:
+    """The pages' lines without their running headers and footers: a line among a page's
+    first or last ``_EDGE_LINES`` (not blank) that, its numbers aside, recurs so on at least
+    half the pages (``_RUNNING_MIN_PAGES`` or more). A line of the text that happens to open
+    two pages stays."""
+    if len(pages) < _RUNNING_MIN_PAGES:
+        return pages
+
+    def edges(page: list[str]) -> list[int]:
+        filled = [i for i, line in enumerate(page) if line.strip()]
+        return sorted(set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]))
+
+    counts: dict[str, int] = {}
+    for page in pages:
+        for key in {_running_key(page[i]) for i in edges(page)}:
+            counts[key] = counts.get(key, 0) + 1
+    running = {
+        key for key, n in counts.items() if n >= max(_RUNNING_MIN_PAGES, (len(pages) + 1) // 2)
+    }
+    if not running:
+        return pages
+    out: list[list[str]] = []
+    for page in pages:
+        drop = {i for i in edges(page) if _running_key(page[i]) in running}
+        out.append([line for i, line in enumerate(page) if i not in drop])
+    return out

@@ -22,6 +22,8 @@ from index.cleaning import (
     clean_lines,
     first_line_title,
     unwrap_lines,
+    without_running_lines,
+    wrap_width,
 )
 from index.errors import CorpusError, DocumentError
 from index.html_page import read_html
@@ -53,8 +55,10 @@ SUPPORTED_NAMES = ".txt, .md, .html, .pdf, .docx, .odt, .epub, .rtf or .csv"
 #: Markdown paragraph of linked images alone (badges) left out; 5: "We use cookies to …" kept
 #: unless it reads as a banner; 6: Word tables' rows as sentences and numbered steps with their
 #: numbers, an EPUB without its table of contents and with its author, a wrapped compound's
-#: hyphen kept; 7: a two-column Word table's rows as key: value.
-READERS_VERSION = 7
+#: hyphen kept; 7: a two-column Word table's rows as key: value; 8: a page's running header and
+#: footer left out (PDF, text with form feeds), a PDF's numbered clauses and items as paragraphs,
+#: text printed to pages unwrapped at one width, a plain-text table's rows kept apart.
+READERS_VERSION = 8
 _URL_LINE = re.compile(r"^\s*(?:url|source)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
 _MIN_WORDS = 3
 
@@ -177,10 +181,13 @@ def _read_txt(raw: bytes, source: str) -> tuple[str, list[str], str | None]:
     if len(pages) == 1:
         paragraphs = clean_lines(unwrap_lines(lines))
     else:
+        # a page's running header and footer are not the text; the text is wrapped at one
+        # width throughout (a page of short lines, a table's, is not read as unwrapped)
+        paged = without_running_lines([lines, *(page.splitlines() for page in pages[1:])])
+        width = wrap_width([line for page in paged for line in page])
         paragraphs = []
-        for number, page in enumerate(pages):
-            page_lines = lines if number == 0 else page.splitlines()
-            paragraphs.extend([PAGE_BREAK, *clean_lines(unwrap_lines(page_lines))])
+        for page_lines in paged:
+            paragraphs.extend([PAGE_BREAK, *clean_lines(unwrap_lines(page_lines, width))])
     return first_line_title([p for p in paragraphs if p != PAGE_BREAK]), paragraphs, url
 
 

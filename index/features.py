@@ -39,8 +39,10 @@ class SentenceFeatures:
     dense_neighbours: FloatArray  # best cosine of the sentences before and after
     bm25_sentence: FloatArray  # BM25 of the sentence, scaled to the best candidate's
     bm25_context: FloatArray  # BM25 of its chunk, scaled likewise
-    overlap: FloatArray  # share of the question's IDF mass found in the sentence
-    overlap_window: FloatArray  # ... in the sentence, its neighbours and its section heading
+    overlap: FloatArray  # share of the question's IDF mass in the sentence, its title...
+    overlap_window: FloatArray  # ... and in its neighbours and its section heading
+    overlap_said: FloatArray  # ``overlap`` without the title and run-in heading
+    window_said: FloatArray  # ``overlap_window`` without them
     answer_type: FloatArray  # holds what the question asks for (date, number, name, place)
     proximity: FloatArray  # matched question terms close together
     phrase: FloatArray  # share of the question's word pairs found in order
@@ -108,8 +110,9 @@ def question_features(
         top_score=float(scores[0]),
         margin=float(scores[0] - scores[1]) if len(scores) > 1 else 5.0,
         top_dense=float(max(dense[0], features.dense_context[0])),
-        top_overlap=float(max(features.overlap[0], features.overlap_window[0])),
-        best_overlap=float(features.overlap.max()),
+        # (the text's own words: a title's are in every sentence's context)
+        top_overlap=float(max(features.overlap_said[0], features.window_said[0])),
+        best_overlap=float(features.overlap_said.max()),
         best_dense=float(dense.max()),
         coverage=coverage,
         question_terms=math.log1p(question_terms),

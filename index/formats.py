@@ -14,7 +14,14 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from index.cleaning import HEADING_MARK, PAGE_BREAK, clean_lines, first_line_title, unwrap_lines
+from index.cleaning import (
+    HEADING_MARK,
+    PAGE_BREAK,
+    clean_lines,
+    first_line_title,
+    unwrap_lines,
+    without_running_lines,
+)
 from index.errors import DocumentError
 
 Read = tuple[str, list[str], str | None]
@@ -230,21 +237,30 @@ def read_pdf(raw: bytes, source: str) -> Read:
     except Exception as exc:  # pypdf raises assorted errors on damaged files
         raise DocumentError(f"{source}: corrupt or unreadable PDF ({exc})") from None
     paragraphs: list[str] = []
-    for page in pages:  # each page's paragraphs after a page break: its number is kept
-        paragraphs.extend([PAGE_BREAK, *clean_lines(_pdf_paragraphs(page))])
+    # each page's paragraphs after a page break: its number is kept (its running header and
+    # footer are not the text)
+    for lines in without_running_lines([page.splitlines() for page in pages]):
+        paragraphs.extend([PAGE_BREAK, *clean_lines(_pdf_paragraphs("\n".join(lines)))])
     title = str(meta_title).strip()
     text_only = [p for p in paragraphs if p != PAGE_BREAK]
     return title or first_line_title(text_only), paragraphs, None
 
 
 _PDF_LINE_END = re.compile(r"[.!?:;,…\"”’)\]-]\s*$")
+#: A line that opens a numbered clause or a list's item: "2.5 Overtime.", "3. PAY", "(a) claims",
+#: "iv) …", "• …" (not "25 pence per mile": a number opens a clause before a capital)
+_PDF_ITEM = re.compile(
+    r"^(?:\d{1,3}(?:\.\d{1,3})*[.)]?\s+[\"“(]?[A-Z]|\(?(?:[a-z]|[ivx]{1,4})\)\s|[•▪◦–-]\s)"
+)
 
 
 def _pdf_paragraphs(page_text: str) -> list[str]:
     """PDF text breaks lines inside sentences: join them, split paragraphs on blank lines.
     A heading or caption line keeps its own paragraph: a line much shorter than the block's
     longest, without closing punctuation, before a line that starts with a capital ("Budget"
-    above "The first construction phase…" is not one sentence)."""
+    above "The first construction phase…" is not one sentence) or a clause's number. A line
+    that opens a numbered clause or a list's item after one that ends with punctuation opens a
+    paragraph ("…on the preceding Working Day." / "3.2 Salaries are reviewed…")."""
     text = re.sub(r"(\w)-\n(\w)", r"\1\2", page_text)
     paragraphs: list[str] = []
     for block in re.split(r"\n\s*\n", text):
@@ -258,11 +274,14 @@ def _pdf_paragraphs(page_text: str) -> list[str]:
             if (
                 len(line) < 0.6 * width
                 and not _PDF_LINE_END.search(line)
-                and following[:1].isupper()
+                and (following[:1].isupper() or _PDF_ITEM.match(following))
             ):  # a heading: a paragraph of its own, apart from the text before and after
                 paragraphs.extend([" ".join(current), line] if current else [line])
                 current = []
                 continue
+            if current and _PDF_ITEM.match(line) and _PDF_LINE_END.search(current[-1]):
+                paragraphs.append(" ".join(current))
+                current = []
             current.append(line)
         if current:
             paragraphs.append(" ".join(current))

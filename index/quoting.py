@@ -317,6 +317,12 @@ class Quoter:
                 if saying:
                     near = _best_under_heading(saying, scores or {})
                     h_row, h_start, h_end = near, sents[near].start, sents[near].end
+        elif not is_answer and hi > row and self.retriever.run_in_row[row + 1] == row:
+            # a run-in heading ("The Museum of the River. Housed in a former mill…", "2.5
+            # Overtime. Employees at grades…") says nothing either: of the sentences after it,
+            # the first, or the one the ranker rates far better, is the highlight
+            near = _best_under_heading(list(range(row + 1, hi + 1)), scores or {})
+            h_row, h_start, h_end = near, sents[near].start, sents[near].end
         if (
             not (is_answer or headed)
             and h_row + 1 < len(sents)
@@ -378,11 +384,18 @@ class Quoter:
             page = doc.page_at(start)
 
             def same_section_and_page(other: Sentence) -> bool:
-                # a heading is another section's; a quote gives one page
+                # a heading is another section's, and so is a question alone in its paragraph
+                # after the quote (a web page's "How long is a permit valid?" heads its
+                # answer); a quote gives one page
                 return (
                     other.doc == hit_sentence.doc
                     and doc.page_at(other.start) == page
                     and not self._opens_section(other)
+                    and not (
+                        other.row > row
+                        and self.retriever.alone_in_paragraph[other.row]
+                        and bool(_ASKS.search(doc.text[other.start : other.end]))
+                    )
                 )
 
             # (what a colon introduces first: "… the following parties:" and its list)

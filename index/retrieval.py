@@ -7,9 +7,13 @@ features that hold for any text, each normalised to [0, 1] for the query:
 * ``dense_sentence`` – cosine of question and sentence;
 * ``dense_context`` – cosine of question and the chunk around the sentence;
 * ``bm25_sentence`` / ``bm25_context`` – BM25 of the sentence / chunk over the best candidate's;
-* ``overlap`` – share of the question's IDF mass present in the sentence;
-* ``overlap_window`` – the same over the sentence, its two neighbours and its section's
-  heading.
+* ``overlap`` – share of the question's IDF mass present in the sentence, read with what it
+  is about: the sentence before it when it refers back, its document's title and its
+  paragraph's run-in heading;
+* ``overlap_window`` – the same over the sentence, its two neighbours, its section's heading,
+  the title and the run-in heading;
+* ``overlap_said`` / ``window_said`` – the two without the title and the run-in heading (what
+  the text itself says: whether the documents answer at all is read from them).
 
 These and the text features of ``index.features`` are the ``SentenceFeatures`` of each
 candidate; the learned ranker of ``index.scorer`` orders them.
@@ -19,7 +23,7 @@ The lexical indexes and sentence↔chunk maps it reads are saved with each versi
 main model's, or for a question in another language the multilingual encoder's fused with the
 main model's reading of it in the documents' words (``index.translation``).
 
-One module (about 300 lines): the candidate lists, the features and the ranking are one pass
+One module (about 420 lines): the candidate lists, the features and the ranking are one pass
 over the same arrays.
 """
 
@@ -37,7 +41,13 @@ from index.features import SENTENCE_FEATURES, SentenceFeatures
 from index.scorer import LinearModel, Scorer, load_scorer
 from index.spaces import Space, VectorSpace
 from index.store import StoredIndex
-from index.text_features import is_section_heading, refers_back, text_features
+from index.text_features import (
+    is_heading,
+    is_run_in_heading,
+    is_section_heading,
+    refers_back,
+    text_features,
+)
 from index.types import SentenceHit, SentenceTable
 
 log = logging.getLogger(__name__)
@@ -128,6 +138,12 @@ class Retriever:
         #: each sentence's section heading (the nearest heading line at or before it in its
         #: document, not its title; itself if none)
         self.heading_row = _heading_rows(stored, self.alone_in_paragraph, self.sentence_texts.take)
+        #: each sentence's document title (its first line, when that is a heading); itself
+        #: if none
+        self.title_row = _title_rows(stored, self.alone_in_paragraph, self.sentence_texts.take)
+        #: each sentence's run-in heading (the first sentence of its paragraph, when that is
+        #: one: "The Museum of the River. Housed in a former mill…"); itself if none
+        self.run_in_row = _run_in_rows(new_para, self.alone_in_paragraph, self.sentence_texts.take)
         #: whether a sentence refers back to the one before it in its paragraph ("Built in
         #: 1858, it stands 38 metres high."): 1 or 0, -1 until a question first reads it
         self._refers_back = np.full(len(sents), -1, dtype=np.int8)
@@ -230,9 +246,16 @@ class Retriever:
         # viaduct's height. The window: the sentence, its neighbours and its section's
         # heading ("Price: €1,790." under "Corvo Deluxe" is about the Deluxe)
         referent = np.where(self._referring(rows), rows - 1, rows)
-        overlap, overlap_window = self.sentence_bm25.overlaps(
-            query_tokens,
-            [[rows, referent], [rows, prev_rows, next_rows, self.heading_row[rows]]],
+        # ... and its document's title and its paragraph's run-in heading say what it is about
+        # ("The bridge was designed by Thomas Aldane." in "Quarry Lane Bridge reopens…")
+        # The ranker reads these; whether the documents answer at all reads the text alone
+        # (``overlap_said``, ``window_said``): the title's words, in every sentence's context,
+        # would make any question that shares them look answered ("Is it new?" after "What
+        # equipment is being imported?" of "…Huawei Equipment Imports")
+        about = [self.title_row[rows], self.run_in_row[rows]]
+        said, window = [rows, referent], [rows, prev_rows, next_rows, self.heading_row[rows]]
+        overlap, overlap_window, overlap_said, window_said = self.sentence_bm25.overlaps(
+            query_tokens, [[*said, *about], [*window, *about], said, window]
         )
         evidence = {
             "dense_sentence": np.asarray(dense_sent[rows], dtype=np.float32),
@@ -242,6 +265,8 @@ class Retriever:
             "bm25_context": _scaled(bm25_chunk[homes]),
             "overlap": overlap.astype(np.float32),
             "overlap_window": overlap_window.astype(np.float32),
+            "overlap_said": overlap_said.astype(np.float32),
+            "window_said": window_said.astype(np.float32),
             "paragraph_start": self.paragraph_start[rows].astype(np.float32),
         }
         limit = TEXT_FEATURE_CANDIDATES
@@ -334,6 +359,47 @@ def _scaled(values: FloatArray) -> FloatArray:
     return (values / top).astype(np.float32)
 
 
+def _run_in_rows(
+    starts: npt.NDArray[np.bool_],
+    alone: npt.NDArray[np.bool_],
+    texts: Callable[[npt.NDArray[np.int64]], list[str]],
+) -> npt.NDArray[np.int64]:
+    """For each sentence, the row of its paragraph's run-in heading (``is_run_in_heading``:
+    the first sentence of a paragraph that goes on), when it is not that sentence itself;
+    else its own row."""
+    n = len(starts)
+    rows = np.arange(n, dtype=np.int64)
+    if not n:
+        return rows
+    opening = np.maximum.accumulate(np.where(starts, rows, 0))  # each paragraph's first row
+    candidates = np.flatnonzero(starts & ~alone).astype(np.int64)
+    heads = np.zeros(n, dtype=bool)
+    if len(candidates):
+        heads[candidates] = [is_run_in_heading(t) for t in texts(candidates)]
+    return np.where(heads[opening] & (opening != rows), opening, rows)
+
+
+def _title_rows(
+    stored: StoredIndex,
+    alone: npt.NDArray[np.bool_],
+    texts: Callable[[npt.NDArray[np.int64]], list[str]],
+) -> npt.NDArray[np.int64]:
+    """For each sentence, the row of its document's title: the document's first sentence when
+    it is alone in its paragraph and a heading line; else its own row."""
+    doc_of = stored.sentences.doc
+    n = len(doc_of)
+    rows = np.arange(n, dtype=np.int64)
+    if not n:
+        return rows
+    first = np.searchsorted(doc_of, doc_of, "left").astype(np.int64)  # (in document order)
+    starts = np.unique(first)
+    starts = starts[alone[starts]]
+    titled = np.zeros(n, dtype=bool)
+    if len(starts):
+        titled[starts] = [is_heading(t) for t in texts(starts)]
+    return np.where(titled[first], first, rows)
+
+
 def _heading_rows(
     stored: StoredIndex,
     alone: npt.NDArray[np.bool_],
@@ -342,8 +408,8 @@ def _heading_rows(
     """For each sentence, the row of the nearest section heading at or before it in its
     document, else its own: a heading its format marks (``Document.headings``), or a
     sentence alone in its paragraph that ``is_section_heading``. Not the document's first
-    line, its title: every sentence would carry its words, and a question that shares them
-    would seem answered anywhere in the text."""
+    line, its title: a quote is not cited under it (its words are read with every sentence
+    all the same: ``_title_rows``)."""
     sents = stored.sentences
     doc_of = sents.doc
     n = len(doc_of)

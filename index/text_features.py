@@ -186,8 +186,19 @@ _BULLET = re.compile(r"^[-•*–][ \t]")
 _BYLINE = re.compile(r"^(?:By|Published|Updated)\s")
 
 
+#: ... or a table's row that ends with its figure: "Hot meals served 21,340", "Active
+#: volunteers 312", "Total 386 100%" (at least two words before it, and not a year: "Part 2",
+#: "Apollo 11", "Annual Report 2023" and "Section 4.1" head what follows)
+_ROW_FIGURE = re.compile(
+    r"^\S+(?:\s+\S+)+\s+(?:[£$€]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[£$€]?\d+(?:\.\d+)?%|"
+    r"[£$€]\d+(?:\.\d+)?|\d+\.\d+|(?!(?:1[5-9]|20)\d\d$)\d{2,})$"
+)
+
+
 def is_field(line: str) -> bool:
-    """A "Label: value" line (``_FIELD``)."""
+    """A "Label: value" line (``_FIELD``), or a table's row ending with its figure."""
+    if _ROW_FIGURE.match(line.strip()):
+        return True
     found = _FIELD.match(line.strip())
     if found is None:
         return False
@@ -197,6 +208,39 @@ def is_field(line: str) -> bool:
     if not all(word.islower() for word in rest):
         return False
     return bool(_FIELD_VALUE.search(found["value"])) or found["label"].casefold() in _FIELD_LABELS
+
+
+#: A run-in heading opens its paragraph and ends with a full stop: a name in title case ("The
+#: Museum of the River. Housed in a former mill…", "St Aldric's Church.") or a clause's
+#: number and a few words ("2.5 Overtime. Employees at grades…", "6.7 Bereavement leave.").
+_RUN_IN = re.compile(r"^(?P<number>\d{1,3}(?:\.\d{1,3})*\.?\s+)?(?P<words>[^.!?;:]{1,60})\.$")
+_RUN_IN_WORDS = 6
+_RUN_IN_NUMBERED_WORDS = 4
+#: words that make a few words a sentence ("4.1 Salaries are paid.", "The End Is Near.")
+_SAYING = frozenset(
+    """is are was were be been being am has have had will would may might must can could
+    shall should do does did not no""".split()
+)
+
+
+def is_run_in_heading(sentence: str) -> bool:
+    """Is the sentence a run-in heading (``_RUN_IN``), when it opens a paragraph that goes on?
+    A sentence ("4.1 Salaries are paid.", "Prices rose sharply.") is not."""
+    found = _RUN_IN.match(sentence.strip())
+    if found is None:
+        return False
+    words = found["words"].split()
+    if not words or any(w.casefold() in _SAYING for w in words):
+        return False
+    if found["number"]:
+        return len(words) <= _RUN_IN_NUMBERED_WORDS and words[0][:1].isupper()
+    long = [w for w in words if len(w) >= 4]
+    return (
+        len(words) <= _RUN_IN_WORDS
+        and words[0][:1].isupper()
+        and bool(long)
+        and all(w[:1].isupper() for w in long)
+    )
 
 
 def is_section_heading(line: str) -> bool:

@@ -65,6 +65,16 @@ def engine_over(tmp_path: Path, name: str, text: str, embedder: Embedder | None 
     return engine
 
 
+def write_file(folder: Path, name: str, data: bytes | str) -> Path:
+    """``data`` written to ``folder / name`` (text as UTF-8), for reader tests."""
+    path = folder / name
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path
+
+
 def make_pdf(lines: list[str], *more_pages: list[str]) -> bytes:
     """A minimal valid PDF showing ``lines`` (Helvetica) on its first page, and each of
     ``more_pages`` on a page of its own, for reader tests."""

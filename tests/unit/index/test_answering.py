@@ -30,6 +30,18 @@ def test_unrelated_question_is_declined(engine: Engine) -> None:
     assert answer.passages == ()
 
 
+def test_a_year_the_quote_does_not_hold_is_not_answered(engine: Engine) -> None:
+    """A fourth trial's report on 2023 answered "How many food parcels were given out in
+    2021?" with its 2023 figure: a year the question names must be in the quote, its section
+    or its document's title."""
+    right = engine.answer("Did Eyjafjallajökull erupt and disrupt air travel in 2010?")
+    assert right.answered and "2010" in right.passages[0].text
+    other = engine.answer("Did Eyjafjallajökull erupt and disrupt air travel in 1999?")
+    assert not other.answered and other.passages == ()
+    forced = engine.answer("Did Eyjafjallajökull erupt and disrupt air travel in 1999?", force=True)
+    assert forced.passages and not forced.answered  # quoted when asked to quote anyway
+
+
 def test_json_shape(engine: Engine) -> None:
     data = engine.answer("Which Koryolink joint venture was established in 2008?").to_json()
     # "language": additive (issue 14), null for a question in the documents' language

@@ -5,15 +5,7 @@ import pytest
 from index.documents import iter_corpus_files, read_document
 from index.errors import CorpusError, DocumentError
 from tests.conftest import make_pdf
-
-
-def _write(folder: Path, name: str, data: bytes | str) -> Path:
-    path = folder / name
-    if isinstance(data, str):
-        path.write_text(data, encoding="utf-8")
-    else:
-        path.write_bytes(data)
-    return path
+from tests.conftest import write_file as _write
 
 
 def test_text_title_url_and_hash(tmp_path: Path) -> None:

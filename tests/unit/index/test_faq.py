@@ -209,3 +209,25 @@ def test_a_question_that_opens_with_its_situation_highlights_its_answer(
     of the situation, not the answer after the question."""
     passage = engine_over(tmp_path, name, text).answer(asked, k=1, force=True).passages[0]
     assert passage.highlight == bolded
+
+
+def test_a_short_quote_does_not_grow_into_the_question_after_it(tmp_path: Path) -> None:
+    """A fourth trial's permits page: a short answer was quoted with the next section's
+    question heading, "How long is a permit valid?", at its end (and cited under the section
+    before). A question alone in its paragraph heads what follows it."""
+    engine = engine_over(
+        tmp_path,
+        "permits.txt",
+        "Building permits\n\n"
+        "Inspections\n\n"
+        "Someone aged 18 or older must be present for any inspection inside the home.\n\n"
+        "If an inspection fails, the inspector leaves a correction notice. The first "
+        "re-inspection is free.\n\n"
+        "How long is a permit valid?\n\n"
+        "A permit is valid for 180 days after it is issued, and each inspection renews it.\n",
+    )
+    passage = engine.answer(
+        "If an inspection fails, the inspector leaves a correction notice.", k=1, force=True
+    ).passages[0]
+    assert "How long is a permit valid?" not in passage.text
+    assert passage.text.startswith("Someone aged 18")  # it grew back instead, in its section

@@ -129,3 +129,24 @@ def test_plain_text_headings_one_after_another_stay_headings(tmp_path: Path) -> 
     passage = engine.answer("Annual leave", k=1, force=True).passages[0]
     assert passage.highlight == "Full-time staff receive 25 days of annual leave a year."
     assert passage.section == "Annual leave"
+
+
+def test_a_table_row_ending_with_its_figure_is_its_own_answer_not_a_heading(
+    tmp_path: Path,
+) -> None:
+    """A fourth trial's annual report: "Hot meals served at the community kitchen 21,340"
+    was taken for a heading, so its quote went on to the prose after the table and bolded
+    that. A row that ends with its figure answers; "Part 2" or "Annual Report 2023" heads."""
+    engine = engine_over(
+        tmp_path,
+        "report.txt",
+        "Annual Report 2023\n\nPart 2\n\n"
+        "Food parcels distributed 18,907\n\nHot meals served at the community kitchen 21,340\n\n"
+        "Active volunteers 312\n\n"
+        "Compared with 2022, the number of households supported rose by 27 per cent.\n",
+    )
+    meals = engine.answer("Hot meals served at the community kitchen 21,340", k=1, force=True)
+    assert meals.passages[0].highlight == "Hot meals served at the community kitchen 21,340"
+    assert meals.passages[0].section == "Part 2"
+    part = engine.answer("Part 2", k=1, force=True).passages[0]
+    assert part.highlight != "Part 2"  # a heading says nothing: what it heads is bolded

@@ -29,8 +29,7 @@ def test_each_sentence_knows_its_sections_heading(tmp_path: Path) -> None:
     assert heading["Price: €549."] == "Corvo Uno"
     assert heading["Available in stainless steel only."] == "Corvo Deluxe"
     assert heading["Corvo Deluxe"] == "Corvo Deluxe"
-    # not the title: its words would be in every sentence's context (a question sharing
-    # them, "Which cities get the upgrade first?" of the bundled article, seemed answered)
+    # not the title (a quote is not cited under it; its words are read apart: ``title_row``)
     first = "Every Corvo machine is designed in Turin and assembled in Brno."
     assert heading[first] == first
 
@@ -119,3 +118,61 @@ def test_under_a_heading_the_best_rated_sentence_is_the_highlight(tmp_path: Path
     # without the ranker's scores (or none for that paragraph): its first sentence
     assert answerer.quoter.window(heading).highlight == texts[named]
     assert answerer.quoter.window(heading, scores={}).highlight == texts[named]
+
+
+BRIDGE = (
+    "Quarry Lane Bridge reopens after two-year restoration\n\n"
+    "Crowds lined both banks of the river on Saturday as the Quarry Lane Bridge reopened.\n\n"
+    "The bridge was designed by the engineer Thomas Aldane and opened in 1903.\n\n"
+    "Sights\n\n"
+    "The Museum of the River. Housed in a former flour mill, the museum tells the story of "
+    "the river. The museum is open from Tuesday to Saturday, 10:00 to 17:00.\n\n"
+    "2.5 Overtime. Staff at grades 1 to 4 are paid for approved overtime.\n\n"
+    "4.1 Salaries are paid. They are paid on the 25th of each month.\n"
+)
+
+
+def test_a_sentence_is_read_with_its_documents_title_and_its_run_in_heading(
+    tmp_path: Path,
+) -> None:
+    """A fourth trial: "Who designed the Quarry Lane Bridge?" quoted the sentences naming the
+    bridge, not "The bridge was designed by…" (the title names it); "When is the Museum of
+    the River open?" bolded the run-in heading "The Museum of the River." and not the hours."""
+    engine = engine_over(tmp_path, "bridge.txt", BRIDGE)
+    retriever = engine.answerer.retriever
+    texts = list(retriever.sentence_texts)
+    row = {t: i for i, t in enumerate(texts)}
+    title = row["Quarry Lane Bridge reopens after two-year restoration"]
+    assert retriever.title_row[row["Sights"]] == title
+    museum = row["The Museum of the River."]
+    hours = row["The museum is open from Tuesday to Saturday, 10:00 to 17:00."]
+    assert retriever.run_in_row[hours] == museum and retriever.run_in_row[museum] == museum
+    assert (
+        retriever.run_in_row[row["Staff at grades 1 to 4 are paid for approved overtime."]]
+        == (row["2.5 Overtime."])
+    )
+    paid = row["They are paid on the 25th of each month."]
+    assert retriever.run_in_row[paid] == paid  # "4.1 Salaries are paid." is a sentence
+
+    ranked, _ = engine.answerer.ranking("Who designed the Quarry Lane Bridge?")
+    at = {t: i for i, t in enumerate(retriever.sentence_texts.take(ranked.rows))}
+    designed = at["The bridge was designed by the engineer Thomas Aldane and opened in 1903."]
+    crowds = at[
+        "Crowds lined both banks of the river on Saturday as the Quarry Lane Bridge reopened."
+    ]
+    assert ranked.features.overlap[designed] == 1.0 > ranked.features.overlap[crowds]
+    # whether the documents answer at all reads the text's own words: the title's are in
+    # every sentence's context
+    assert ranked.features.overlap_said[designed] < 1.0
+    assert ranked.features.overlap_said[crowds] == ranked.features.overlap[crowds]
+    ranked, _ = engine.answerer.ranking("When is the Museum of the River open?")
+    at = {t: i for i, t in enumerate(retriever.sentence_texts.take(ranked.rows))}
+    assert ranked.features.overlap[at[texts[hours]]] == 1.0
+
+    heading = SentenceHit(engine.answerer.stored.sentences[museum], 1.0)
+    housed = museum + 1
+    passage = engine.answerer.quoter.window(heading, scores={museum: 5.0, housed: 1.0, hours: 6.0})
+    assert passage.highlight == texts[hours]  # rated far better than the first after it
+    first = engine.answerer.quoter.window(heading, scores={museum: 5.0, housed: 1.0, hours: 0.1})
+    assert first.highlight.startswith("Housed in a former flour mill")
+    assert first.text.startswith("The Museum of the River.")
