@@ -69,8 +69,19 @@ MULTILINGUAL_MIN_CONFIDENCE = 0.1
 TOPIC_WEIGHT = 0.6
 
 
-#: A year, as a question names one ("in 2021", "the 1998 season")
-_YEAR = re.compile(r"(?<![\d.,:/-])(?:1[5-9]|20)\d\d(?![\d.,:/-]\d)")
+#: A year, as a question names one: after "in", "since", "the", a month… ("in 2021", "the
+#: 1998 season", "the 1950s"), not a quantity ("over 2000 words", "a 1500 ml bottle")
+_ASKED_YEAR = re.compile(
+    r"(?i:\b(?:in|since|before|after|by|during|from|until|till|between|and|of|for|the|"
+    r"year|around|circa|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|sep\w*|"
+    r"oct\w*|nov\w*|dec\w*)\s+)((?:1[5-9]|20)\d\d)(?![\d.,:/-]\d)"
+)
+#: ... and as a text writes one: anywhere ("21/03/2011", "FY2021"), and a span of them
+#: ("between 2019 and 2021", "2019–2021")
+_YEAR = re.compile(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)")
+_YEARS_SPAN = re.compile(
+    r"(?<!\d)((?:1[5-9]|20)\d\d)\s*(?:[-–—]|to|and|until|through)\s*((?:1[5-9]|20)\d\d)(?!\d)"
+)
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _FOLLOW_UP_START = re.compile(
     r"^\s*(and|but|also|or|so|then|what about|how about|and what about|same for|"
@@ -265,14 +276,17 @@ def _lacks(answer: Answer, added: set[str]) -> bool:
 
 
 def _another_year(question: str, passage: Passage) -> bool:
-    """Does the question name a year (``_YEAR``) that neither the passage, its section's
-    heading nor its document's title holds ("How many parcels were given out in 2021?"
-    answered by "Food parcels distributed 18,907" under "2023 at a glance")?"""
-    asked = set(_YEAR.findall(question))
+    """Does the question name a year (``_ASKED_YEAR``) that neither the passage, its section's
+    heading nor its document's title holds, or spans ("How many parcels were given out in
+    2021?" answered by "Food parcels distributed 18,907" under "2023 at a glance")?"""
+    asked = {int(y) for y in _ASKED_YEAR.findall(question)}
     if not asked:
         return False
     said = " ".join((passage.text, passage.section or "", passage.title))
-    return not asked & set(_YEAR.findall(said))
+    held = {int(y) for y in _YEAR.findall(said)}
+    for first, last in _YEARS_SPAN.findall(said):
+        held.update(range(int(first), int(last) + 1))
+    return not asked & held
 
 
 def _sigmoid(x: float) -> float:

@@ -4,6 +4,12 @@ A capture of a web page carries the page's navigation, share buttons and footer 
 "Follow Me", "You may also like...", "Leave a Reply"...). These lines are recognised by what
 they are — short lines made of well-known page-furniture phrases — not by their position, so
 the article's own short lines (its title, the author's name) survive.
+
+Hard-wrapped text is joined back into its paragraphs (``unwrap_lines``), and a printed
+document's running header and footer are left out (``without_running_lines``).
+
+One module (about 310 lines): the line-level cleaning the readers run before a document's
+paragraphs are made, each step a function of the lines.
 """
 
 from __future__ import annotations
@@ -269,11 +275,25 @@ def _running_key(line: str) -> str:
     return _DIGITS.sub("#", " ".join(line.split())).casefold()
 
 
+def _numbers_page(on: dict[int, list[int]]) -> bool:
+    """Are a repeated line's numbers (by page) the same on every page but one of them, which
+    counts the pages ("Page 3 of 6", "Annual Report 2023 Page 5")? A table's total at the foot
+    of each region's page ("Total households helped 412") is text."""
+    if len({len(numbers) for numbers in on.values()}) != 1:
+        return False
+    columns = list(zip(*on.values(), strict=True))
+    varying = [c for c in columns if len(set(c)) > 1]
+    if not varying:
+        return True
+    return len(varying) == 1 and len({n - p for n, p in zip(varying[0], on, strict=True)}) == 1
+
+
 def without_running_lines(pages: list[list[str]]) -> list[list[str]]:
     """The pages' lines without their running headers and footers: a line among a page's
     first or last ``_EDGE_LINES`` (not blank) that, its numbers aside, recurs so on at least
-    half the pages (``_RUNNING_MIN_PAGES`` or more). A line of the text that happens to open
-    two pages stays."""
+    half the pages (``_RUNNING_MIN_PAGES`` or more), its numbers the same on every page but a
+    page number (``_numbers_page``). A line of the text that happens to open two pages
+    stays."""
     if len(pages) < _RUNNING_MIN_PAGES:
         return pages
 
@@ -281,13 +301,13 @@ def without_running_lines(pages: list[list[str]]) -> list[list[str]]:
         filled = [i for i, line in enumerate(page) if line.strip()]
         return sorted(set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]))
 
-    counts: dict[str, int] = {}
-    for page in pages:
-        for key in {_running_key(page[i]) for i in edges(page)}:
-            counts[key] = counts.get(key, 0) + 1
-    running = {
-        key for key, n in counts.items() if n >= max(_RUNNING_MIN_PAGES, (len(pages) + 1) // 2)
-    }
+    seen: dict[str, dict[int, list[int]]] = {}  # key -> page -> the line's numbers
+    for number, page in enumerate(pages):
+        for i in edges(page):
+            numbers = [int(d) for d in _DIGITS.findall(page[i])]
+            seen.setdefault(_running_key(page[i]), {}).setdefault(number, numbers)
+    least = max(_RUNNING_MIN_PAGES, (len(pages) + 1) // 2)
+    running = {key for key, on in seen.items() if len(on) >= least and _numbers_page(on)}
     if not running:
         return pages
     out: list[list[str]] = []

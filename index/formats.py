@@ -248,9 +248,10 @@ def read_pdf(raw: bytes, source: str) -> Read:
 
 _PDF_LINE_END = re.compile(r"[.!?:;,…\"”’)\]-]\s*$")
 #: A line that opens a numbered clause or a list's item: "2.5 Overtime.", "3. PAY", "(a) claims",
-#: "iv) …", "• …" (not "25 pence per mile": a number opens a clause before a capital)
+#: "iv) …", "• …" (a clause's number has a dot or a bracket and a capital after it: not "25
+#: pence per mile", nor a date, "14 March in the main hall…")
 _PDF_ITEM = re.compile(
-    r"^(?:\d{1,3}(?:\.\d{1,3})*[.)]?\s+[\"“(]?[A-Z]|\(?(?:[a-z]|[ivx]{1,4})\)\s|[•▪◦–-]\s)"
+    r"^(?:\d{1,3}(?:(?:\.\d{1,3})+\.?|[.)])\s+[\"“(]?[A-Z]|\(?(?:[a-z]|[ivx]{1,4})\)\s|[•▪◦–-]\s)"
 )
 
 

@@ -186,12 +186,16 @@ _BULLET = re.compile(r"^[-•*–][ \t]")
 _BYLINE = re.compile(r"^(?:By|Published|Updated)\s")
 
 
-#: ... or a table's row that ends with its figure: "Hot meals served 21,340", "Active
-#: volunteers 312", "Total 386 100%" (at least two words before it, and not a year: "Part 2",
-#: "Apollo 11", "Annual Report 2023" and "Section 4.1" head what follows)
+#: ... or a table's row that ends with its figure, after at least two words: a figure with
+#: thousands, a share or a price ("Hot meals served 21,340", "Total 386 100%", "Re-inspection
+#: fee £85"), or
+#: a number of three digits or more, not a year, after a word in small letters ("Active
+#: volunteers 312", "Surplus food (tonnes) 186"). "Part 2", "Apollo 11", "Annual Report 2023",
+#: "Agenda Item 12", "Release Notes 4.2" and "The Top 100" head what follows.
 _ROW_FIGURE = re.compile(
     r"^\S+(?:\s+\S+)+\s+(?:[£$€]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[£$€]?\d+(?:\.\d+)?%|"
-    r"[£$€]\d+(?:\.\d+)?|\d+\.\d+|(?!(?:1[5-9]|20)\d\d$)\d{2,})$"
+    r"[£$€]\d+(?:\.\d+)?)$"
+    r"|^\S+(?:\s+\S+)*\s+[^\sA-Z]\S*\s+(?!(?:1[5-9]|20)\d\d$)\d{3,}$"
 )
 
 

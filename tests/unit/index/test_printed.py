@@ -87,3 +87,29 @@ def test_a_printed_reports_pages_are_unwrapped_alike_and_its_tables_keep_their_r
         "replacement of our client database." in paragraphs
     )
     assert doc.page_at(doc.text.index("Governance")) == 3
+
+
+def test_a_line_that_changes_from_page_to_page_is_text_and_a_date_no_clause(
+    tmp_path: Path,
+) -> None:
+    """A reviewer's: a region's total at the foot of each page ("Total households helped
+    412", 298, …) was taken for a running footer, and a wrapped PDF line opening with a date
+    ("14 March in the main hall…") for a clause of its own."""
+    pages = "\f".join(
+        f"Region {name}\n\nThe figures below are the year's totals.\n\n"
+        f"Total households helped {total}\n"
+        for name, total in (("North", 412), ("South", 298), ("East", 356), ("West", 187))
+    )
+    doc = read_document(_write(tmp_path, "regions.txt", pages), tmp_path)
+    assert "Total households helped 187" in doc.text.split("\n\n")
+    pdf = make_pdf(
+        [
+            "The annual general meeting of the society will be held on Friday,",
+            "14 March in the main hall of the village institute, starting at 7.30pm.",
+        ]
+    )
+    meeting = read_document(_write(tmp_path, "agm.pdf", pdf), tmp_path)
+    assert meeting.text == (
+        "The annual general meeting of the society will be held on Friday, 14 March in the "
+        "main hall of the village institute, starting at 7.30pm."
+    )

@@ -3,6 +3,9 @@
 
 from pathlib import Path
 
+import pytest
+
+from index.text_features import is_field, is_section_heading
 from tests.conftest import engine_over
 
 
@@ -150,3 +153,25 @@ def test_a_table_row_ending_with_its_figure_is_its_own_answer_not_a_heading(
     assert meals.passages[0].section == "Part 2"
     part = engine.answer("Part 2", k=1, force=True).passages[0]
     assert part.highlight != "Part 2"  # a heading says nothing: what it heads is bolded
+
+
+@pytest.mark.parametrize(
+    ("line", "row"),
+    [
+        ("Hot meals served at the community kitchen 21,340", True),
+        ("Active volunteers 312", True),
+        ("Total 386 100%", True),
+        ("Surplus food rescued from retailers (tonnes) 186", True),
+        ("Re-inspection fee £85", True),
+        # a reviewer's headings that end with a number
+        ("Agenda Item 12", False),
+        ("Release Notes 4.2", False),
+        ("The Top 100", False),
+        ("Unit 4 Lesson 12", False),
+        ("Annual Report 2023", False),
+        ("Part 2", False),
+    ],
+)
+def test_a_row_ends_with_its_figure_a_heading_with_its_number(line: str, row: bool) -> None:
+    assert is_field(line) is row
+    assert is_section_heading(line) is not row
