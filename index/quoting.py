@@ -17,6 +17,8 @@ import math
 import re
 from collections.abc import Callable, Mapping
 
+import numpy as np
+
 from index.citations import deep_link, section_of
 from index.provenance import is_byline
 from index.retrieval import Retriever
@@ -317,7 +319,11 @@ class Quoter:
                 if saying:
                     near = _best_under_heading(saying, scores or {})
                     h_row, h_start, h_end = near, sents[near].start, sents[near].end
-        elif not is_answer and hi > row and self.retriever.run_in_row[row + 1] == row:
+        elif (
+            not is_answer
+            and hi > row
+            and self.retriever.run_in_rows(np.asarray([row + 1]))[0] == row
+        ):
             # a run-in heading ("The Museum of the River. Housed in a former mill…", "2.5
             # Overtime. Employees at grades…") says nothing either: of the sentences after it,
             # the first, or the one the ranker rates far better, is the highlight

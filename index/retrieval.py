@@ -141,12 +141,15 @@ class Retriever:
         #: each sentence's document title (its first line, when that is a heading); itself
         #: if none
         self.title_row = _title_rows(stored, self.alone_in_paragraph, self.sentence_texts.take)
-        #: each sentence's run-in heading (the first sentence of its paragraph, when that is
-        #: one: "The Museum of the River. Housed in a former mill…"); itself if none
-        self.run_in_row = _run_in_rows(new_para, self.alone_in_paragraph, self.sentence_texts.take)
-        #: whether a sentence refers back to the one before it in its paragraph ("Built in
-        #: 1858, it stands 38 metres high."): 1 or 0, -1 until a question first reads it
+        #: each sentence's paragraph's first row
+        rows = np.arange(len(sents), dtype=np.int64)
+        self._opening = np.maximum.accumulate(np.where(new_para, rows, 0)) if len(sents) else rows
+        #: what a sentence's text says of it, read once, when a question first needs it (1 or
+        #: 0, -1 until then): whether it refers back to the one before it ("Built in 1858, it
+        #: stands 38 metres high."), whether it is a run-in heading ("The Museum of the
+        #: River. Housed in a former mill…")
         self._refers_back = np.full(len(sents), -1, dtype=np.int8)
+        self._runs_in = np.full(len(sents), -1, dtype=np.int8)
         self.main = VectorSpace(
             "main", stored.sentence_vectors, stored.chunk_vectors, stored.faiss_index
         )
@@ -160,14 +163,30 @@ class Retriever:
 
     # -- candidates and features -------------------------------------------------------------
 
-    def _referring(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
-        """Which of ``rows`` refer back to the sentence before them in their paragraph (read
-        from their text once, when a question first needs them)."""
-        unknown = rows[self._refers_back[rows] < 0]
+    def _read_once(
+        self,
+        known: npt.NDArray[np.int8],
+        rows: npt.NDArray[np.int64],
+        says: Callable[[str], bool],
+    ) -> npt.NDArray[np.bool_]:
+        """``says`` of each of ``rows``' texts, kept in ``known`` (-1: not read yet)."""
+        unknown = rows[known[rows] < 0]
         if len(unknown):
-            texts = self.sentence_texts.take(unknown)
-            self._refers_back[unknown] = [refers_back(t) for t in texts]
-        return (self._refers_back[rows] > 0) & ~self.paragraph_start[rows]
+            known[unknown] = [says(t) for t in self.sentence_texts.take(unknown)]
+        return known[rows] > 0
+
+    def _referring(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Which of ``rows`` refer back to the sentence before them in their paragraph."""
+        return self._read_once(self._refers_back, rows, refers_back) & ~self.paragraph_start[rows]
+
+    def run_in_rows(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """For each of ``rows``, the row of its paragraph's run-in heading
+        (``is_run_in_heading``: the first sentence of a paragraph that goes on), when it is
+        not that sentence itself; else its own row."""
+        opening = self._opening[rows]
+        heads = self._read_once(self._runs_in, opening, is_run_in_heading)
+        heads &= ~self.alone_in_paragraph[opening] & (opening != rows)
+        return np.where(heads, opening, rows)
 
     def dense(self, query_vectors: FloatArray, space: Space | None = None) -> list[Dense]:
         """The dense part of retrieval for a batch of query vectors (one row each, in
@@ -252,7 +271,7 @@ class Retriever:
         # (``overlap_said``, ``window_said``): the title's words, in every sentence's context,
         # would make any question that shares them look answered ("Is it new?" after "What
         # equipment is being imported?" of "…Huawei Equipment Imports")
-        about = [self.title_row[rows], self.run_in_row[rows]]
+        about = [self.title_row[rows], self.run_in_rows(rows)]
         said, window = [rows, referent], [rows, prev_rows, next_rows, self.heading_row[rows]]
         overlap, overlap_window, overlap_said, window_said = self.sentence_bm25.overlaps(
             query_tokens, [[*said, *about], [*window, *about], said, window]
@@ -357,26 +376,6 @@ def _scaled(values: FloatArray) -> FloatArray:
     if top <= 0:
         return np.zeros_like(values)
     return (values / top).astype(np.float32)
-
-
-def _run_in_rows(
-    starts: npt.NDArray[np.bool_],
-    alone: npt.NDArray[np.bool_],
-    texts: Callable[[npt.NDArray[np.int64]], list[str]],
-) -> npt.NDArray[np.int64]:
-    """For each sentence, the row of its paragraph's run-in heading (``is_run_in_heading``:
-    the first sentence of a paragraph that goes on), when it is not that sentence itself;
-    else its own row."""
-    n = len(starts)
-    rows = np.arange(n, dtype=np.int64)
-    if not n:
-        return rows
-    opening = np.maximum.accumulate(np.where(starts, rows, 0))  # each paragraph's first row
-    candidates = np.flatnonzero(starts & ~alone).astype(np.int64)
-    heads = np.zeros(n, dtype=bool)
-    if len(candidates):
-        heads[candidates] = [is_run_in_heading(t) for t in texts(candidates)]
-    return np.where(heads[opening] & (opening != rows), opening, rows)
 
 
 def _title_rows(

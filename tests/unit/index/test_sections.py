@@ -4,6 +4,8 @@ declined, its answer "Available in matte black and cream white." naming no model
 
 from pathlib import Path
 
+import numpy as np
+
 from index.text_features import refers_back
 from index.types import SentenceHit
 from tests.conftest import engine_over
@@ -146,13 +148,17 @@ def test_a_sentence_is_read_with_its_documents_title_and_its_run_in_heading(
     assert retriever.title_row[row["Sights"]] == title
     museum = row["The Museum of the River."]
     hours = row["The museum is open from Tuesday to Saturday, 10:00 to 17:00."]
-    assert retriever.run_in_row[hours] == museum and retriever.run_in_row[museum] == museum
+    assert retriever.run_in_rows(np.asarray([hours, museum])).tolist() == [museum, museum]
     assert (
-        retriever.run_in_row[row["Staff at grades 1 to 4 are paid for approved overtime."]]
+        retriever.run_in_rows(
+            np.asarray([row["Staff at grades 1 to 4 are paid for approved overtime."]])
+        )[0]
         == (row["2.5 Overtime."])
     )
     paid = row["They are paid on the 25th of each month."]
-    assert retriever.run_in_row[paid] == paid  # "4.1 Salaries are paid." is a sentence
+    assert (
+        retriever.run_in_rows(np.asarray([paid]))[0] == paid
+    )  # "4.1 Salaries are paid." is a sentence
 
     ranked, _ = engine.answerer.ranking("Who designed the Quarry Lane Bridge?")
     at = {t: i for i, t in enumerate(retriever.sentence_texts.take(ranked.rows))}
