@@ -10,7 +10,7 @@
 4. When the learned scorer (``index.scorer``) finds no answer in the documents, the answer
    says so and quotes nothing; every answer carries a calibrated ``confidence``.
 
-One module (about 700 lines): question cleaning, follow-up resolution and the decision to
+One module (about 860 lines): question cleaning, follow-up resolution and the decision to
 answer are the steps of one function, ``Answerer.answer``; the ranking is
 ``index.retrieval``'s, the scoring ``index.scorer``'s, the quoting ``index.quoting``'s.
 """
@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from index import referents
 from index.batching import MicroBatcher
 from index.embedding import Embedder
 from index.errors import QuestionError
@@ -134,6 +135,8 @@ _VERBS = frozenset(
     keep kept leave left put set run runs call called help delete remove add install login
     log sign register apply upload download contact report""".split()
 )
+#: "What else…?", "Any other…?": not what the last answer said
+_ELSE = re.compile(r"\b(?:else|other|another)\b", re.IGNORECASE)
 _QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b|\?", re.IGNORECASE)
 #: A whole (longer) question declined alone is read in the light of the previous turn only
 #: when its confidence alone (the calibrated probability that its first quote is right) is at
@@ -289,6 +292,27 @@ def _another_year(question: str, passage: Passage) -> bool:
     return not asked & held
 
 
+class _Previous:
+    """The previous question's answer, as this index gives it, asked for once when needed."""
+
+    def __init__(self, answerer: Answerer, earlier: Sequence[str]) -> None:
+        self._answerer, self._earlier = answerer, earlier
+        self._highlight: str | None = None
+        self._asked = False
+
+    def highlight(self) -> str | None:
+        """The highlight of the previous question's first quote, or None if it was declined."""
+        if not self._asked and self._earlier:
+            self._asked = True
+            try:
+                answer = self._answerer.answer(self._earlier[-1], self._earlier[:-1], k=1)
+            except QuestionError:
+                return None
+            if answer.answered and answer.passages:
+                self._highlight = answer.passages[0].highlight
+        return self._highlight
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -393,8 +417,55 @@ class Answerer:
         text = clean_question(question, self.max_question_chars)
         topic = topic_of(history)
         language = self._language(text, topic)
+        if language is None and topic is not None:
+            earlier = [h for h in history if h.strip()][-HISTORY_TURNS:]
+            previous = _Previous(self, earlier)
+            # "What else did he design?": not the sentence the last answer quoted
+            besides = previous.highlight() if _ELSE.search(text) else None
+            read = self._with_referent(text, earlier, previous)
+            if read != text:
+                # both readings, chosen by evidence: "When did she die?" read as "When did
+                # Ilse Varga die?" may lose the "she" of "She died in 2004" to "Orlik died…"
+                named = self._answer_cleaned(read, topic, k, force, language=None, besides=besides)
+                answer = self._answer_cleaned(text, topic, k, force, language=None, besides=besides)
+                # (where the question as asked finds nothing, the name's reading must be more
+                # likely right than not: a wrong last answer names the wrong one)
+                if named.answered and (
+                    named.confidence >= answer.confidence
+                    if answer.answered
+                    else named.confidence >= FOLLOW_UP_CONFIDENCE
+                ):
+                    return replace(named, question=text)
+                return answer
+            if besides is not None:
+                return self._answer_cleaned(text, topic, k, force, language=None, besides=besides)
         answer = self._answer_cleaned(text, topic, k, force, language=language)
         return replace(answer, language=language) if language else answer
+
+    def _with_referent(self, text: str, earlier: Sequence[str], previous: _Previous) -> str:
+        """The follow-up with its personal pronoun read as the name the previous answer gave,
+        when the previous question asked who (``index.referents``): "What else did he
+        design?" after "Who designed the Quarry Lane Bridge?" is "What else did Thomas Aldane
+        design?", and so is the next turn's "he" ("When did he die?"). The previous answer
+        is the one this index gives it (a chat keeps its questions only)."""
+        kind = referents.pronoun_kind(text)
+        if kind is None or not earlier:
+            return text
+        last = earlier[-1]
+        if referents.pronoun_kind(last) == kind:
+            # the same "he" as the turn before ("Who was comforting her?" → "Who is her
+            # husband?"), which may have been read as a name
+            before = earlier[:-1]
+            name = referents.named_as(
+                last, self._with_referent(last, before, _Previous(self, before))
+            )
+            return (referents.with_referent(text, name) or text) if name else text
+        if not referents.asks_for_someone(last):
+            return text
+        highlight = previous.highlight()
+        if highlight is None:
+            return text
+        return referents.resolved(text, last, highlight, " ".join(earlier)) or text
 
     def _language(self, text: str, topic: str | None) -> str | None:
         """The language the question is read in when it takes the multilingual path."""
@@ -405,13 +476,28 @@ class Answerer:
         return language
 
     def _answer_cleaned(
-        self, text: str, topic: str | None, k: int, force: bool, *, language: str | None
+        self,
+        text: str,
+        topic: str | None,
+        k: int,
+        force: bool,
+        *,
+        language: str | None,
+        besides: str | None = None,
     ) -> Answer:
         ml = language is not None
         if topic is not None and is_follow_up(text):
             resolved, ranked, reading = self._rank(text, topic, language)
             contextual = self._decide(
-                text, resolved, ranked, k, force, follow_up=True, language=language, reading=reading
+                text,
+                resolved,
+                ranked,
+                k,
+                force,
+                follow_up=True,
+                language=language,
+                reading=reading,
+                besides=besides,
             )
             # the words it adds (none in another language: its words are never the quote's)
             added = set() if ml else set(tokenize(text)) - set(tokenize(topic))
@@ -421,13 +507,13 @@ class Answerer:
                 # Read as a follow-up only for being a few words ("thanks", "late checkout"
                 # after "Can I bring my dog?"), it is no follow-up when the quote in context
                 # holds none of them: it is asked on its own
-                return self._answer(text, None, k, force, language)
+                return self._answer(text, None, k, force, language, besides)
             if contextual.answered:
                 # "What about parking?" after "Can I bring my dog?": the previous question's
                 # words won, and the quote has none of what the follow-up asks about; the
                 # question alone is quoted when its first passage has them and is more likely
                 # right than not
-                alone = self._answer(text, None, k, force, language)
+                alone = self._answer(text, None, k, force, language, besides)
                 if (
                     alone.answered
                     and (alone.confidence or 0.0) >= FOLLOW_UP_CONFIDENCE
@@ -442,7 +528,7 @@ class Answerer:
             # new?" alone finds some other sentence about something new: declined; in one
             # document, whose title holds "equipment" and "imports", the conversation's
             # best passage may be that sentence too, but the previous question's is not).
-            alone = self._answer(text, None, k, force, language)
+            alone = self._answer(text, None, k, force, language, besides)
             if alone.answered and self._quotes_first_of(alone, ranked):
                 _, before, _ = self._rank(topic, None, language)
                 if self._quotes_first_of(alone, before):
@@ -450,7 +536,15 @@ class Answerer:
             return contextual
         resolved, ranked, reading = self._rank(text, None, language)
         answer = self._decide(
-            text, resolved, ranked, k, force, follow_up=False, language=language, reading=reading
+            text,
+            resolved,
+            ranked,
+            k,
+            force,
+            follow_up=False,
+            language=language,
+            reading=reading,
+            besides=besides,
         )
         if topic is not None and not answer.answered and self._may_be_elliptical(text, ml, reading):
             # An unmarked question that the documents do not answer on its own may still be
@@ -462,7 +556,7 @@ class Answerer:
             # modernization start?" after "And Kang Song NET?" quoted the operators; "Who is
             # the president of South Korea?" after a question on the networks quoted the
             # South Korean publication).
-            contextual = self._answer(text, topic, k, force, language)
+            contextual = self._answer(text, topic, k, force, language, besides)
             if contextual.answered and (
                 word_count(text) <= _MAX_ELLIPTICAL_WORDS
                 or (
@@ -599,7 +693,13 @@ class Answerer:
         return any(known(t) for t in content)
 
     def _answer(
-        self, text: str, topic: str | None, k: int, force: bool, language: str | None
+        self,
+        text: str,
+        topic: str | None,
+        k: int,
+        force: bool,
+        language: str | None,
+        besides: str | None = None,
     ) -> Answer:
         resolved, ranked, reading = self._rank(text, topic, language)
         follow_up = topic is not None
@@ -612,6 +712,7 @@ class Answerer:
             follow_up=follow_up,
             language=language,
             reading=reading,
+            besides=besides,
         )
 
     def _rank(
@@ -698,10 +799,15 @@ class Answerer:
         follow_up: bool,
         language: str | None = None,
         reading: Reading | None = None,
+        besides: str | None = None,
     ) -> Answer:
         """Quote the best candidates, or decline when the scorer finds no answer here.
-        ``reading``: the question put into the documents' words (the multilingual path)."""
+        ``reading``: the question put into the documents' words (the multilingual path);
+        ``besides``: a sentence that is no answer ("What else…?": the one quoted before)."""
         ml = language is not None
+        if besides is not None:
+            texts = self.retriever.sentence_texts.take(ranked.rows)
+            ranked = ranked.without(np.asarray([t == besides for t in texts], dtype=bool))
         if not len(ranked.rows):
             return Answer(text, False, (), resolved)
         features = self.question_features(ranked, follow_up).vector()

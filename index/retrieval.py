@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -93,6 +93,21 @@ class Ranked:
     def scores_by_row(self) -> dict[int, float]:
         """The ranker's score of each candidate, by its row in ``sentences``."""
         return dict(zip(self.rows.tolist(), self.scores.tolist(), strict=True))
+
+    def without(self, dropped: npt.NDArray[np.bool_]) -> Ranked:
+        """The candidates but those ``dropped`` marks (one flag per candidate)."""
+        if not dropped.any():
+            return self
+        keep = ~dropped
+        columns = {
+            name: getattr(self.features, name)[keep] for name in self.features.__dataclass_fields__
+        }
+        return replace(
+            self,
+            rows=self.rows[keep],
+            scores=self.scores[keep],
+            features=type(self.features)(**columns),
+        )
 
     def hits(self, limit: int) -> list[SentenceHit]:
         return [

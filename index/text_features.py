@@ -105,10 +105,15 @@ _FRAME_NOUN = re.compile(
 )
 
 
+#: "else" asks for more of the same ("What else?", "Who else was there?"): no word the answer
+#: holds ("I think of nothing else" is no answer to it)
+_ELSE = re.compile(r"\belse\b", re.I)
+
+
 def without_frame(question: str) -> str:
     """The question without the noun of its frame ("What time does it open?" -> "What does
-    it open?"), for its lexical evidence."""
-    return _FRAME_NOUN.sub(r"\1", question, count=1)
+    it open?") and without "else", for its lexical evidence."""
+    return _ELSE.sub(" ", _FRAME_NOUN.sub(r"\1", question, count=1))
 
 
 def answer_type(question: str) -> int | None:
