@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.answering import HISTORY_TURNS
 from index.errors import ConfigError
+from index.follow_ups import HISTORY_TURNS
 
 STATE_FILE = "state.sqlite"
 #: the PostgreSQL advisory lock held while the tables are created (any fixed number)

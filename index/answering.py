@@ -10,8 +10,9 @@
 4. When the learned scorer (``index.scorer``) finds no answer in the documents, the answer
    says so and quotes nothing; every answer carries a calibrated ``confidence``.
 
-One module (about 860 lines): question cleaning, follow-up resolution and the decision to
-answer are the steps of one function, ``Answerer.answer``; the ranking is
+One module (about 770 lines): question cleaning, follow-up resolution and the decision to
+answer are the steps of one function, ``Answerer.answer``; whether a question is a follow-up
+is ``index.follow_ups``', whom its pronoun means ``index.referents``', the ranking
 ``index.retrieval``'s, the scoring ``index.scorer``'s, the quoting ``index.quoting``'s.
 """
 
@@ -32,6 +33,15 @@ from index.batching import MicroBatcher
 from index.embedding import Embedder
 from index.errors import QuestionError
 from index.features import QuestionFeatures, question_features
+from index.follow_ups import (
+    ASKS_FOR_MORE,
+    FOLLOW_UP_START,
+    HISTORY_TURNS,
+    QUESTION_WORD,
+    is_follow_up,
+    is_fragment,
+    topic_of,
+)
 from index.languages import (
     LanguageIdentifier,
     separate_scripts,
@@ -47,7 +57,6 @@ from index.scorer import MULTILINGUAL_SCORER_FILE, Scorer, load_scorer
 from index.spaces import FusedSpace, Space
 from index.store import StoredIndex
 from index.text_features import (
-    WORDS,
     without_frame,
 )
 from index.translation import MAIN_MODEL_WEIGHT, Reading, WordTranslator
@@ -84,66 +93,11 @@ _YEARS_SPAN = re.compile(
     r"(?<!\d)((?:1[5-9]|20)\d\d)\s*(?:[-–—]|to|and|until|through)\s*((?:1[5-9]|20)\d\d)(?!\d)"
 )
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-_FOLLOW_UP_START = re.compile(
-    r"^\s*(and|but|also|or|so|then|what about|how about|and what about|same for|"
-    r"what of|as for)\b",
-    re.IGNORECASE,
-)
-#: The same cues in the languages the bot speaks: "А Kang Song NET?", "Und welche Städte?",
-#: "¿Y Kang Song NET?", "那 Kang Song NET 呢？", "그럼 Kang Song NET은요?"
-_FOLLOW_UP_START_OTHER = re.compile(
-    r"^\s*[¿¡]?\s*(?:(?:а|и|но|а как же|а что|і|але|und|aber|und was ist mit|y|pero|et|e|"
-    r"mais|mas)"
-    r"(?=[\s,])|那|那么|还有|而|그럼|그러면|그리고)",
-    re.IGNORECASE,
-)
-_ANAPHORA = re.compile(
-    r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|hers|this|that|these|those|"
-    r"there|the same|the other|the latter|the former|one)\b",
-    re.IGNORECASE,
-)
-_EXISTENTIAL = re.compile(
-    r"\b(?:(?:is|are|was|were|will|would|could|can|has|have|had)\s+there|"
-    r"there\s+(?:is|are|was|were|will|would|could|can|has|have|had|'s|’s))\b",
-    re.IGNORECASE,
-)
-_MAX_FOLLOW_UP_CONTENT_TOKENS = 4
-#: a place named after a preposition ("in North Korea"; "on Monday" passes for one too)
-_OWN_PLACE = re.compile(
-    r"\b(?i:in|at|on|across|inside|within|near)\s+(?:(?i:the)\s+)?[A-Z][\w’'-]*"
-    r"(?:\s+[A-Z][\w’'-]*)*"
-)
-#: content words besides the place that name what exists ("mobile operators")
-_NAMES_WHAT_EXISTS = 1
 _MAX_ELLIPTICAL_WORDS = 4
-_MAX_FRAGMENT_WORDS = 4
-#: A letter of another script than Latin: a few words in it are no fragment of an English turn
-_NON_LATIN = re.compile(r"[^\W\d_\u0000-\u024f\u1e00-\u1eff]")
-#: a question's opening verb ("Is it new?", "Can I park?")
-_OPENS_QUESTION = re.compile(
-    r"^\W*(?:is|are|was|were|am|do|does|did|can|could|will|would|shall|should|may|might|"
-    r"must|has|have|had)\b",
-    re.IGNORECASE,
-)
-#: common verbs and their forms: a few words holding one say something ("reset password",
-#: "cancel my booking"), they are not a fragment of the last question
-_VERBS = frozenset(
-    """be is are was were been being have has had do does did get gets got make makes made
-    go goes went take takes took give gives gave find found tell told show shows need needs
-    want wants use uses used pay pays paid book booked cancel change reset open close buy
-    sell send sent know knew work works start started stop return returned bring brought
-    keep kept leave left put set run runs call called help delete remove add install login
-    log sign register apply upload download contact report""".split()
-)
-#: "What else…?", "Any other…?": not what the last answer said
-_ELSE = re.compile(r"\b(?:else|other|another)\b", re.IGNORECASE)
-_QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b|\?", re.IGNORECASE)
 #: A whole (longer) question declined alone is read in the light of the previous turn only
 #: when its confidence alone (the calibrated probability that its first quote is right) is at
 #: least this: hand-set, "more likely right than not, with a margin".
 WHOLE_QUESTION_CONFIDENCE = 0.75
-#: How many earlier questions of a conversation a follow-up is read with.
-HISTORY_TURNS = 3
 
 
 #: (question, topic, language): what one dense lookup is keyed by (language None: the main path)
@@ -193,52 +147,6 @@ def clean_question(question: str, max_chars: int = DEFAULT_MAX_QUESTION_CHARS) -
     if not any(ch.isalnum() for ch in text):
         raise QuestionError("the question has no words in it: please ask it in words", "no words")
     return text
-
-
-def is_follow_up(question: str) -> bool:
-    """Does the question lean on the previous one? ("And Kang Song NET?", "When did it start?")
-
-    Generic cues only: it opens with a connective ("and", "what about"...), or it is short and
-    refers back with a pronoun.
-    """
-    if _FOLLOW_UP_START.match(question) or _FOLLOW_UP_START_OTHER.match(question):
-        return True
-    if _is_fragment(question):  # "the Vela X?", "Samuel?": what about it, as before
-        return True
-    content = tokenize(question)
-    if len(content) > _MAX_FOLLOW_UP_CONTENT_TOKENS:
-        return False
-    # "there" in "are there", "there is" says something exists: in a question that names
-    # what and where ("How many mobile operators are there in North Korea?") it points
-    # nowhere; otherwise the last turn may say what or where ("Was there a discount?" after
-    # a question on prices, "How many are there in Pyongyang?")
-    place = _OWN_PLACE.search(question)
-    if place and len(tokenize(_OWN_PLACE.sub(" ", question))) >= _NAMES_WHAT_EXISTS:
-        question = _EXISTENTIAL.sub(" ", question)
-    return bool(_ANAPHORA.search(question))
-
-
-def _is_fragment(question: str) -> bool:
-    """A few words that ask nothing of their own: no question word, no verb to open a
-    question ("the Vela X", "Kang Song NET?", "in 2019?"), not an order ("reset password")."""
-    words = WORDS.findall(question)
-    return (
-        0 < len(words) <= _MAX_FRAGMENT_WORDS
-        and bool(tokenize(question))  # "a", "ok?" ask nothing at all
-        and not _NON_LATIN.search(question)
-        and not _QUESTION_WORD.search(question.rstrip("?？ "))
-        and not _OPENS_QUESTION.match(question)
-        and not any(w.casefold() in _VERBS for w in words)
-    )
-
-
-def topic_of(history: Sequence[str]) -> str | None:
-    """The topic a follow-up leans on: the last question, with its own topic if it was itself
-    a follow-up (over the last few turns)."""
-    topic: str | None = None
-    for previous in [h for h in history if h.strip()][-HISTORY_TURNS:]:
-        topic = previous if topic is None or not is_follow_up(previous) else f"{topic} {previous}"
-    return topic
 
 
 def _same_place(a: Passage, b: Passage) -> bool:
@@ -298,6 +206,7 @@ class _Previous:
     def __init__(self, answerer: Answerer, earlier: Sequence[str]) -> None:
         self._answerer, self._earlier = answerer, earlier
         self._highlight: str | None = None
+        self._text = ""
         self._asked = False
 
     def highlight(self) -> str | None:
@@ -310,7 +219,13 @@ class _Previous:
                 return None
             if answer.answered and answer.passages:
                 self._highlight = answer.passages[0].highlight
+                self._text = answer.passages[0].text
         return self._highlight
+
+    def text(self) -> str:
+        """The previous question's first quote ("" if it was declined)."""
+        self.highlight()
+        return self._text
 
 
 def _sigmoid(x: float) -> float:
@@ -421,13 +336,23 @@ class Answerer:
             earlier = [h for h in history if h.strip()][-HISTORY_TURNS:]
             previous = _Previous(self, earlier)
             # "What else did he design?": not the sentence the last answer quoted
-            besides = previous.highlight() if _ELSE.search(text) else None
+            besides = previous.highlight() if ASKS_FOR_MORE.search(text) else None
             read = self._with_referent(text, earlier, previous)
             if read != text:
                 # both readings, chosen by evidence: "When did she die?" read as "When did
                 # Ilse Varga die?" may lose the "she" of "She died in 2004" to "Orlik died…"
                 named = self._answer_cleaned(read, topic, k, force, language=None, besides=besides)
                 answer = self._answer_cleaned(text, topic, k, force, language=None, besides=besides)
+                last = previous.highlight()
+                if (
+                    named.answered
+                    and answer.answered
+                    and named.passages[0].highlight == last != answer.passages[0].highlight
+                ):
+                    # the name's reading quotes the last answer's sentence again (it holds the
+                    # name) where the question as asked found another ("What did she say?"
+                    # after "…approved by Councillor Ruth Abara."): it is read past that one
+                    named = self._answer_cleaned(read, topic, k, force, language=None, besides=last)
                 # (where the question as asked finds nothing, the name's reading must be more
                 # likely right than not: a wrong last answer names the wrong one)
                 if named.answered and (
@@ -465,7 +390,8 @@ class Answerer:
         highlight = previous.highlight()
         if highlight is None:
             return text
-        return referents.resolved(text, last, highlight, " ".join(earlier)) or text
+        said = " ".join(earlier)
+        return referents.resolved(text, last, highlight, said, previous.text()) or text
 
     def _language(self, text: str, topic: str | None) -> str | None:
         """The language the question is read in when it takes the multilingual path."""
@@ -503,7 +429,7 @@ class Answerer:
             added = set() if ml else set(tokenize(text)) - set(tokenize(topic))
             if contextual.answered and not _lacks(contextual, added):
                 return contextual
-            if contextual.answered and _is_fragment(text) and not _FOLLOW_UP_START.match(text):
+            if contextual.answered and is_fragment(text) and not FOLLOW_UP_START.match(text):
                 # Read as a follow-up only for being a few words ("thanks", "late checkout"
                 # after "Can I bring my dog?"), it is no follow-up when the quote in context
                 # holds none of them: it is asked on its own
@@ -689,7 +615,7 @@ class Answerer:
             return False
         content = tokenize(text)
         if not content:  # "Which ones?", "Why?" lean on the last turn; "a", "ok" ask nothing
-            return bool(_QUESTION_WORD.search(text))
+            return bool(QUESTION_WORD.search(text))
         return any(known(t) for t in content)
 
     def _answer(

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from index import corpus as corpus_folder
-from index.answering import HISTORY_TURNS, clean_question
+from index.answering import clean_question
 from index.config import Settings, chunking_settings, load_settings
 from index.errors import (
     DocumentError,
@@ -34,6 +34,7 @@ from index.errors import (
     VerbatimError,
 )
 from index.evaluation.sets import Budget
+from index.follow_ups import HISTORY_TURNS
 from index.process import prepare_process
 from index.types import Answer
 

@@ -27,7 +27,7 @@ _ASKS_WHO = re.compile(
 )
 #: "Who is Tom Reyes?": the question names whom it asks about
 _NAMES_WHOM = re.compile(
-    r"^\W*who\s+(?:is|was|are|were)\s+(?:the\s+)?(?-i:[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*)"
+    r"^\W*who(?:\s+(?:is|was|are|were)|[’']s)\s+(?:the\s+)?(?-i:[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*)"
     r"\s*[?？]?\s*$",
     re.IGNORECASE,
 )
@@ -39,6 +39,7 @@ _KIND = {
     **dict.fromkeys(("she", "her", "hers"), "she"),
     **dict.fromkeys(("they", "them", "their", "theirs"), "they"),
 }
+_GENDERED_WORD = re.compile(r"\b(he|him|his|she|her|hers)\b", re.IGNORECASE)
 _POSSESSIVE = frozenset({"his", "hers", "their", "theirs"})
 #: A name: capitalised words ("Mr." too), with "&", "of", "de"… inside ("Keele & Marsh")
 _WORD = r"(?:(?:Mrs|Mr|Ms|Dr|Prof|St|Sir)(?:\.|(?!\w))|[A-Z][\w’'-]*\w)"
@@ -49,6 +50,8 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?…:;]['’\"”)\]]*)\W*$")
 _CONTRACTION = re.compile(
     r"[’'](?:t|ve|re|ll|m|d)$|^(?:what|that|it|he|she|there|here|let|who)[’']s$", re.I
 )
+#: "Hungarian-born", "Sixth-form": a word, not a name
+_HYPHENATED = re.compile(r"-[a-z]")
 #: what comes before a place's name
 _PLACE_BEFORE = re.compile(
     r"\b(?:in|at|near|to|on|across|over|into|outside|around)\s+(?:the\s+)?$",
@@ -64,8 +67,9 @@ _BODIES = frozenset(
 )
 #: words that name a place ("River Lin")
 _PLACES = frozenset(
-    """city county river lake street road bridge square park hall house station island mount
-    mountain valley bay north south east west new""".split()
+    """city county river lake street road bridge footbridge viaduct tower castle cathedral
+    square park hall house station island mount mountain valley bay north south east west
+    new lane avenue building""".split()
 )
 _NOT_NAMES = frozenset(
     """january february march april may june july august september october november december
@@ -110,7 +114,7 @@ def new_names(highlight: str, said: str) -> list[str]:
                 continue
             if not tokenize(words[0]) or _CONTRACTION.search(words[0]):  # "The Club"
                 words = words[1:]
-        if any(_CONTRACTION.search(w) for w in words):
+        if any(_CONTRACTION.search(w) or _HYPHENATED.search(w) for w in words):
             continue
         name = " ".join(words).removesuffix("'s").removesuffix("’s")
         tokens = tokenize(name)
@@ -136,6 +140,12 @@ def is_person(name: str) -> bool:
     )
 
 
+def names_a_person(question: str) -> bool:
+    """Does the question name someone ("Who did Paul Dunmore marry?", "Who taught Varga?"),
+    whom a later "he" or "she" may mean as well as the one it asks for?"""
+    return any(is_person(name) for name in _NAME.findall(question[1:]))
+
+
 def is_body(name: str) -> bool:
     """Does the name hold a body's word ("The Club", "Keele & Marsh Ltd")?"""
     return any(w.casefold() in _BODIES for w in name.split())
@@ -155,14 +165,32 @@ def with_referent(question: str, name: str) -> str | None:
     return question[: found.start()] + (f"{name}'s" if possessive else name) + after
 
 
-def resolved(question: str, previous: str, highlight: str, said: str) -> str | None:
+def _said_of(name: str, passage: str) -> str | None:
+    """The kind ("he" / "she") of the first such pronoun after ``name`` in ``passage``: what
+    the text itself calls them ("…by Sofia Brandt. She studied chemistry…")."""
+    at = passage.find(name)
+    if at < 0:
+        return None
+    found = _GENDERED_WORD.search(passage, at + len(name))
+    return _KIND[found.group().casefold()] if found else None
+
+
+def resolved(
+    question: str, previous: str, highlight: str, said: str, passage: str = ""
+) -> str | None:
     """The follow-up ``question`` with its pronoun replaced by the name the previous answer's
     ``highlight`` adds, when the ``previous`` question asked for someone and named no one
     its pronoun could stand for; else None. ``said``: the conversation's earlier questions
-    (names they hold are not new). "she" takes a person's name, "they" a body's."""
+    (names they hold are not new); ``passage``: the previous answer's quote, whose pronouns
+    say whether a name is a "he" or a "she". "she" takes a person's name, "they" a body's."""
     kind = pronoun_kind(question)
     if kind is None or not asks_for_someone(previous) or pronoun_kind(previous) == kind:
         return None
+    if kind in ("he", "she") and names_a_person(previous):
+        # "Who did Paul Dunmore marry?" → "When did he die?": he may be either of them
+        return None
     fits = is_person if kind in ("he", "she") else is_body
     names = [n for n in new_names(highlight, said) if fits(n)]
+    if kind in ("he", "she"):  # not one the quote calls the other ("he" for Sofia Brandt)
+        names = [n for n in names if _said_of(n, passage or highlight) in (None, kind)]
     return with_referent(question, names[0]) if names else None

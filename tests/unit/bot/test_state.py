@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from bot.state import Asked, State, StateError
-from index.answering import HISTORY_TURNS
 from index.config import Settings
 from index.embedding import HashingEmbedder
 from index.engine import Engine
+from index.follow_ups import HISTORY_TURNS
 from tests.fakebotapi import FakeBotApi, private, user
 from tests.postgres import PASSWORD, postgres_bin, postgres_server
 

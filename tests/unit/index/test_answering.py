@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from index.answering import _another_year, clean_question, is_follow_up, topic_of
+from index.answering import _another_year, clean_question
 from index.embedding import SentenceTransformerEmbedder
 from index.engine import Engine
 from index.errors import QuestionError
+from index.follow_ups import is_follow_up, topic_of
 from index.quoting import MAX_PASSAGE_CHARS, MIN_PASSAGE_CHARS
 from index.types import Passage
 from tests.conftest import engine_over

@@ -12,12 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.answering import Answerer, is_follow_up
+from index.answering import Answerer
 from index.build import build_index
 from index.config import ChunkingSettings, Settings
 from index.embedding import HashingEmbedder, Vectors
 from index.engine import Engine
 from index.errors import IndexLoadError
+from index.follow_ups import is_follow_up
 from index.languages import LanguageIdentifier, other_script_share, shared_identifier
 from index.multilingual import USE_MODEL, languages_of
 from index.routing import LanguageRouter

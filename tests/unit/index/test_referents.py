@@ -3,11 +3,13 @@ the rules alone, on sentences written for them."""
 
 import pytest
 
+from index.follow_ups import ASKS_FOR_MORE
 from index.referents import (
     asks_for_someone,
     is_body,
     is_person,
     named_as,
+    names_a_person,
     new_names,
     pronoun_kind,
     resolved,
@@ -24,6 +26,7 @@ from index.referents import (
         ("Which of her students led the inspection service?", True),
         ("And who founded it?", True),
         ("Who is Tom Reyes?", False),  # asks about someone it names
+        ("Who's Paul Dunmore?", False),
         ("Who was Edwin Marsh?", False),
         ("Who is the current CEO of Brightwater?", True),
         ("When was the bridge built?", False),
@@ -48,6 +51,7 @@ def test_the_names_an_answer_adds() -> None:
     assert new_names("1.3 The Club has organised the Regatta since 1889.", "regatta") == [
         "The Club"
     ]
+    assert new_names("The Hungarian-born engineer met Anna Kis.", "") == ["Anna Kis"]
     assert new_names("Her brother is Charles Strange, Henry's son.", "") == [
         "Charles Strange",
         "Henry",
@@ -105,3 +109,31 @@ def test_a_follow_up_resolved_from_the_previous_answer() -> None:
     # after a question that asks nothing about someone, nothing is replaced
     when = "When was the bridge built?"
     assert resolved("Who paid him?", when, "Thomas Aldane built it in 1901.", when) is None
+
+
+def test_a_pronoun_that_may_mean_the_one_the_question_named_is_left_alone() -> None:
+    """ "Who did Paul Dunmore marry?" → "When did he die?": he may be Paul Dunmore himself."""
+    married = "Who did Paul Dunmore marry?"
+    assert names_a_person(married)
+    assert not names_a_person("Who designed the Millrace Footbridge?")
+    said = "In 1957 Paul Dunmore married Ilse Varga, an engineer."
+    assert resolved("When did he die?", married, said, married) is None
+    designed = "Who designed the Millrace Footbridge?"
+    assert resolved("Where did she study?", designed, "It was designed by Ilse Varga.", designed)
+
+
+def test_the_quote_says_whether_a_name_is_a_he_or_a_she() -> None:
+    founded = "Who founded Brandt & Lund?"
+    line = "Brandt & Lund was founded in 1998 by Sofia Brandt."
+    passage = line + " She studied chemistry in Uppsala."
+    assert resolved("What did he study?", founded, line, founded, passage) is None
+    assert resolved("What did she study?", founded, line, founded, passage) == (
+        "What did Sofia Brandt study?"
+    )
+
+
+def test_else_asks_for_more_and_other_may_not() -> None:
+    assert ASKS_FOR_MORE.search("What else did he design?")
+    assert ASKS_FOR_MORE.search("Who else?")
+    # "What do other members pay?" after the adult fee: "…juniors pay £60" is the same sentence
+    assert not ASKS_FOR_MORE.search("What do other members pay?")
