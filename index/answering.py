@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index import referents
+from index import identifiers, referents
 from index.batching import MicroBatcher
 from index.embedding import Embedder
 from index.errors import QuestionError
@@ -56,9 +56,7 @@ from index.routing import LanguageRouter
 from index.scorer import MULTILINGUAL_SCORER_FILE, Scorer, load_scorer
 from index.spaces import FusedSpace, Space
 from index.store import StoredIndex
-from index.text_features import (
-    without_frame,
-)
+from index.text_features import is_heading, without_frame
 from index.translation import MAIN_MODEL_WEIGHT, Reading, WordTranslator
 from index.translation import warm_up as warm_up_translation
 from index.types import Answer, Passage, SentenceHit
@@ -79,19 +77,8 @@ MULTILINGUAL_MIN_CONFIDENCE = 0.1
 TOPIC_WEIGHT = 0.6
 
 
-#: A year, as a question names one: after "in", "since", "the", a month… ("in 2021", "the
-#: 1998 season", "the 1950s"), not a quantity ("over 2000 words", "a 1500 ml bottle")
-_ASKED_YEAR = re.compile(
-    r"(?i:\b(?:in|since|before|after|by|during|from|until|till|between|and|of|for|the|"
-    r"year|around|circa|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|sep\w*|"
-    r"oct\w*|nov\w*|dec\w*)\s+)((?:1[5-9]|20)\d\d)(?![\d.,:/-]\d)"
-)
-#: ... and as a text writes one: anywhere ("21/03/2011", "FY2021"), and a span of them
-#: ("between 2019 and 2021", "2019–2021")
-_YEAR = re.compile(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)")
-_YEARS_SPAN = re.compile(
-    r"(?<!\d)((?:1[5-9]|20)\d\d)\s*(?:[-–—]|to|and|until|through)\s*((?:1[5-9]|20)\d\d)(?!\d)"
-)
+#: How far up a document a quote's version is looked for (sentences)
+_LOOK_UP_SENTENCES = 400
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _MAX_ELLIPTICAL_WORDS = 4
 #: A whole (longer) question declined alone is read in the light of the previous turn only
@@ -184,20 +171,6 @@ def _lacks(answer: Answer, added: set[str]) -> bool:
     if not added or not answer.passages:
         return False
     return not added & set(tokenize(answer.passages[0].text))
-
-
-def _another_year(question: str, passage: Passage) -> bool:
-    """Does the question name a year (``_ASKED_YEAR``) that neither the passage, its section's
-    heading nor its document's title holds, or spans ("How many parcels were given out in
-    2021?" answered by "Food parcels distributed 18,907" under "2023 at a glance")?"""
-    asked = {int(y) for y in _ASKED_YEAR.findall(question)}
-    if not asked:
-        return False
-    said = " ".join((passage.text, passage.section or "", passage.title))
-    held = {int(y) for y in _YEAR.findall(said)}
-    for first, last in _YEARS_SPAN.findall(said):
-        held.update(range(int(first), int(last) + 1))
-    return not asked & held
 
 
 class _Previous:
@@ -576,6 +549,32 @@ class Answerer:
             return self.multilingual_space
         return self.retriever.main
 
+    def _names_another(self, question: str, passage: Passage, row: int) -> bool:
+        """Does the question name a year or a version that the first quote (``passage``, of
+        the sentence at ``row``) is not about (``index.identifiers``)?"""
+        said = " ".join((passage.text, passage.section or "", passage.title))
+        if identifiers.another_year(question, said):
+            return True
+        asked = identifiers.asked_versions(question)
+        if not asked:
+            return False
+        return identifiers.another_version(
+            asked, identifiers.versions_in(said) | self._versions_above(row)
+        )
+
+    def _versions_above(self, row: int) -> set[tuple[int, ...]]:
+        """The versions of the nearest line alone in its paragraph, above ``row`` in its
+        document, that names one: the version a changelog's item is under ("## 2.4.0" over
+        "### Fixed" over "- Crash on empty files")."""
+        sents = self.stored.sentences
+        rows = np.arange(row, max(-1, row - _LOOK_UP_SENTENCES), -1)
+        rows = rows[(sents.doc[rows] == sents.doc[row]) & self.retriever.alone_in_paragraph[rows]]
+        for line in self.retriever.sentence_texts.take(rows):
+            found = identifiers.versions_in(line) if is_heading(line) else set()
+            if found:  # (a list's item "Upgrade to 2.2 first." names one, heads nothing)
+                return found
+        return set()
+
     def _quotes_first_of(
         self, answer: Answer, ranked: Ranked, *, same_highlight: bool = False
     ) -> bool:
@@ -776,9 +775,9 @@ class Answerer:
         floor = hits[0].score - SECONDARY_LOGIT_GAP
         strong = [hits[0]] + [h for h in hits[1:] if force or h.score >= floor]
         passages = self.quoter.passages(strong, k, ranked.scores_by_row())
-        if confident and _another_year(text, passages[0]):
-            # "How many food parcels were given out in 2021?" of a report on 2023: its
-            # figure is no answer
+        if confident and self._names_another(text, passages[0], hits[0].sentence.row):
+            # "How many food parcels were given out in 2021?" of a report on 2023, "What
+            # changed in version 2.1.0?" of 2.4.0's items: no answer
             if not force:
                 return Answer(text, False, (), resolved, confidence)
             confident = False

@@ -49,10 +49,15 @@ _SHORT_QUESTION = re.compile(
     r"would|may|must)\b[^.!?]{0,60}[?？]",
     re.IGNORECASE,
 )
-#: An answer that says yes or no and little else: "Yes.", "No, it does not."
+#: An answer that says yes or no and little else: "Yes.", "No, it does not.", "Mostly.", and
+#: so in a transcript, after its speaker's label and a stage direction: "DR. OKAFOR: (laughs)
+#: No.", "INTERVIEWER: Thanks, Tom."
 _BARE_ANSWER = re.compile(
-    r"^\W*(?:(?:A|Answer)\s*[:.)]\s*)?"
-    r"(?:yes|no|yep|nope|correct|of course|sure)(?:[.!]|,[^.!?]{0,24}[.!])$",
+    r"^\W*(?:(?:A|Answer)\s*[:.)]\s*|(?-i:[A-Z][A-Z.'’ -]{0,40}):\s*)?"
+    r"(?:\([^()]{1,30}\)\s*)?"
+    r"(?:yes|no|yep|nope|correct|of course|sure|mostly|absolutely|exactly|definitely|"
+    r"certainly|indeed|not really|not at all|not quite|partly|sometimes|thanks|thank you)"
+    r"(?:[.!]|,[^.!?]{0,24}[.!])$",
     re.IGNORECASE,
 )
 #: A question that tells rather than asks ("Did you know that Canberra is the capital?")

@@ -184,7 +184,8 @@ _FIELD_LABELS = frozenset(
         "chair", "chairperson", "minutes", "author", "authors", "editor", "owner", "contact",
         "present", "attendees", "apologies", "absent", "location", "venue", "status",
         "speaker", "host", "organiser", "organizer", "prepared by", "reviewed by",
-        "approved by", "written by",
+        "approved by", "written by", "interviewer", "interviewee", "guest", "presenter",
+        "moderator", "reporter", "producer", "narrator",
     )
 )  # fmt: skip
 _BULLET = re.compile(r"^[-•*–][ \t]")

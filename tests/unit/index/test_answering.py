@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from index.answering import _another_year, clean_question
+from index.answering import clean_question
 from index.embedding import SentenceTransformerEmbedder
 from index.engine import Engine
 from index.errors import QuestionError
 from index.follow_ups import is_follow_up, topic_of
 from index.quoting import MAX_PASSAGE_CHARS, MIN_PASSAGE_CHARS
-from index.types import Passage
 from tests.conftest import engine_over
 
 
@@ -47,25 +46,6 @@ def test_a_year_the_quote_does_not_hold_is_not_answered(engine: Engine) -> None:
     assert not other.answered and other.passages == ()
     forced = engine.answer("Did Eyjafjallajökull erupt and disrupt air travel in 1999?", force=True)
     assert forced.passages and not forced.answered  # quoted when asked to quote anyway
-
-
-@pytest.mark.parametrize(
-    ("question", "quoted", "another"),
-    [
-        ("How many parcels were given out in 2021?", "Food parcels distributed 18,907", True),
-        ("How much did a ticket cost in the 1950s?", "In 1997 the council closed it.", True),
-        ("How much did a ticket cost in the 1950s?", "In the 1950s it cost sixpence.", False),
-        # a reviewer's: a quantity is no year; a date, a span and a title hold one
-        ("What if my essay is over 2000 words?", "Essays must not exceed 2,000 words.", False),
-        ("Can I bring a 1500 ml bottle?", "A bottle of up to 1.5 litres is allowed.", False),
-        ("What opened in 2011?", "The lifeboat station opened on 21/03/2011.", False),
-        ("What was the grant in 2020?", "Between 2019 and 2021 it was rebuilt.", False),
-        ("What was the budget in 2022?", "The budget grew by a third.", False),  # the title's
-    ],
-)
-def test_the_year_a_question_names(question: str, quoted: str, another: bool) -> None:
-    passage = Passage(quoted, quoted, "Budget 2022", "a.txt", 0, len(quoted), 1.0, 0, 1, "a")
-    assert _another_year(question, passage) is another
 
 
 def test_json_shape(engine: Engine) -> None:

@@ -104,6 +104,25 @@ def test_a_bare_yes_is_highlighted_with_what_it_says(tmp_path: Path) -> None:
     assert permit.passages[0].highlight == "Yes."
 
 
+def test_a_transcripts_bare_reply_is_highlighted_with_what_it_says(tmp_path: Path) -> None:
+    """A fifth trial's interview bolded "DR. OKAFOR: Yes." alone: the speaker's label and a
+    stage direction are no reason to stop at the bare reply."""
+    engine = engine_over(
+        tmp_path,
+        "interview.txt",
+        "Seagrass in Lammer Bay\nInterviewer: Tom Ashby\n\n"
+        "INTERVIEWER: Are there places you won't plant?\n\n"
+        "DR. OKAFOR: (laughs) Yes. We don't plant inside the shipping channel. "
+        "Curlews need the open mud.\n",
+    )
+    passage = engine.answer("Where won't they plant seagrass?", k=1, force=True).passages[0]
+    assert passage.highlight == (
+        "DR. OKAFOR: (laughs) Yes. We don't plant inside the shipping channel."
+    )
+    # "Interviewer: Tom Ashby" names who asked; no answer is cited under it
+    assert passage.section != "Interviewer: Tom Ashby"
+
+
 @pytest.mark.integration
 def test_a_follow_up_is_not_answered_without_what_it_adds(
     tmp_path: Path, real_embedder: SentenceTransformerEmbedder
