@@ -30,9 +30,9 @@ _ASKED_VERSION = re.compile(
     r"(?i:\b(?:version|release|v|ver\.?)\s?)(\d+(?:\.\d+){0,3})(?![\d.]*\d)|"
     r"(?<![\d.])(\d+\.\d+\.\d+)(?![\d.]*\d)"
 )
-#: ... and as a text writes one: any number with a dot ("2.4.0", "v3.0"; a price or a decimal
-#: counts too, which only spares a quote)
-_VERSION = re.compile(r"(?<![\d.])(\d+(?:\.\d+){1,3})(?![\d.]*\d)")
+#: ... and as a text writes one: any number ("2.4.0", "v3.0", "Migrating from Driftlog 3"; a
+#: price or a count counts too, which only spares a quote)
+_VERSION = re.compile(r"(?<![\d.])(\d+(?:\.\d+){0,3})(?![\d.]*\d)")
 
 
 def another_year(question: str, said: str) -> bool:
@@ -54,16 +54,19 @@ def asked_versions(question: str) -> set[tuple[int, ...]]:
 
 
 def versions_in(text: str) -> set[tuple[int, ...]]:
-    """The versions a text names ("## 2.4.0 — 2026-03-02": (2, 4, 0))."""
+    """The versions a text may name ("## 2.4.0 — 2026-03-02": (2, 4, 0), and 2026, 3 and 2)."""
     return {_parts(v) for v in _VERSION.findall(text)}
 
 
 def another_version(asked: set[tuple[int, ...]], held: set[tuple[int, ...]]) -> bool:
-    """Is none of the ``asked`` versions among the ``held`` ones ("3.0" is "3.0.1" and "3";
-    "2.1.0" is "2.1")?"""
+    """Is none of the ``asked`` versions among the ``held`` ones? A version holds the ones it
+    begins with ("3.0.1" holds "3" and "3.0"), and "2.1" holds "2.1.4" ("2.1.0" is "2.1");
+    a bare number holds only itself (the "2" of "-03-02" is no "2.1")."""
     if not asked:
         return False
-    return not any(a[: len(h)] == h[: len(a)] for a in asked for h in held)
+    return not any(
+        h[: len(a)] == a or (len(h) > 1 and a[: len(h)] == h) for a in asked for h in held
+    )
 
 
 def _parts(version: str) -> tuple[int, ...]:

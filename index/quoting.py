@@ -222,6 +222,37 @@ class Quoter:
             )
         return opens and not is_heading(said) and not _ASKS.search(said)
 
+    def _on_to_the_answer(
+        self, row: int, hi: int, start: int, scores: Mapping[int, float]
+    ) -> tuple[int, int]:
+        """A heading's quote (``row`` to ``hi``) goes on into its section's later paragraphs,
+        as far as the passage limit allows, to a sentence the ranker rates far better
+        (``HEADED_HIGHLIGHT_GAP``) than the first under the heading and any before it ("What
+        is Feloxan used for?": "1. What Feloxan is and what it is used for" heads "Feloxan
+        contains the active substance…", then "Feloxan is used for the short-term relief of
+        mild to moderate pain…"). The last row and end of the quote."""
+        sents = self.stored.sentences
+        text = self.stored.documents[sents[row].doc].text
+        first = sents[row + 1].start
+        if _ITEM.match(text, text.rfind("\n", 0, first) + 1):
+            # a list's steps are quoted from the first ("1. Empty the jug.", "2. …")
+            return hi, int(sents[hi].end)
+        floor = max(scores.get(r, -math.inf) for r in range(row + 1, hi + 1))
+        floor = max(floor, scores.get(row + 1, -math.inf) + HEADED_HIGHLIGHT_GAP)
+        far, near = hi, hi + 1
+        if floor == -math.inf:  # nothing under the heading was rated: nothing to beat
+            return hi, int(sents[hi].end)
+        while (
+            near < len(sents)
+            and sents[near].doc == sents[row].doc
+            and sents[near].end - start <= MAX_PASSAGE_CHARS
+            and not self._opens_section(sents[near])
+        ):
+            if scores.get(near, -math.inf) >= floor:
+                far, floor = near, scores[near]
+            near += 1
+        return far, int(sents[far].end)
+
     def _opens_section(self, sentence: Sentence) -> bool:
         """Is the sentence a heading that opens a section: one its document's format marks, or
         a line that looks like one (``is_section_heading``) and, in a document whose format
@@ -307,6 +338,8 @@ class Quoter:
                     following, lines = after.paragraph, lines + 1
                 hi, end = hi + 1, after.end
                 said = said or not is_heading(doc.text[after.start : after.end])
+            if said and scores and is_heading(doc.text[h_start:h_end]):
+                hi, end = self._on_to_the_answer(row, hi, start, scores)
             # ... and the sentence that says something is the highlight, not the line (a
             # byline says who wrote the text: it stays the highlight). Under a name ("The
             # Corran Water Viaduct" heads "Lyle's reputation rests on the viaduct… Built in

@@ -1,5 +1,7 @@
-"""A changelog asked about its versions, with the real model: a version the quote is not under
-is no answer (a fifth trial's "What changed in version 2.1.0?" quoted 2.2's upgrade note)."""
+"""Structured documents a fifth trial wrote, with the real model: a changelog asked about its
+versions (a version the quote is not under is no answer: "What changed in version 2.1.0?"
+had quoted 2.2's upgrade note), a medicine leaflet whose heading matches the question better
+than the answer two paragraphs under it."""
 
 import pytest
 
@@ -60,3 +62,29 @@ def test_a_version_the_changelog_lacks_is_declined(changelog: Engine, question: 
     assert not changelog.answer(question).answered
     forced = changelog.answer(question, force=True)
     assert forced.passages and not forced.answered  # quoted when asked to quote anyway
+
+
+LEAFLET = """# Package leaflet: Information for the patient
+
+## 1. What Feloxan is and what it is used for
+
+Feloxan contains the active substance ibrovetamol, which belongs to a group of medicines \
+called non-steroidal anti-inflammatory drugs (NSAIDs). It works by reducing the chemicals \
+in the body that cause pain, swelling and high temperature.
+
+Feloxan is used for the short-term relief of mild to moderate pain such as headache, \
+toothache, period pain and muscle strain.
+
+## 2. What you need to know before you take Feloxan
+
+Do not take Feloxan if you are allergic to ibrovetamol.
+"""
+
+
+def test_a_headings_quote_goes_on_to_the_answer_in_its_section(
+    real_embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    leaflet = engine_over(tmp_path_factory.mktemp("leaflet"), "feloxan.md", LEAFLET, real_embedder)
+    passage = leaflet.answer("What is Feloxan used for?", k=1).passages[0]
+    assert passage.highlight.startswith("Feloxan is used for the short-term relief")
+    assert passage.text.startswith("1. What Feloxan is and what it is used for")
