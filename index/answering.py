@@ -34,7 +34,6 @@ from index.embedding import Embedder
 from index.errors import QuestionError
 from index.features import QuestionFeatures, question_features
 from index.follow_ups import (
-    ASKS_FOR_MORE,
     FOLLOW_UP_START,
     HISTORY_TURNS,
     QUESTION_WORD,
@@ -56,7 +55,7 @@ from index.routing import LanguageRouter
 from index.scorer import MULTILINGUAL_SCORER_FILE, Scorer, load_scorer
 from index.spaces import FusedSpace, Space
 from index.store import StoredIndex
-from index.text_features import is_heading, without_frame
+from index.text_features import ASKS_FOR_MORE, is_heading, without_frame
 from index.translation import MAIN_MODEL_WEIGHT, Reading, WordTranslator
 from index.translation import warm_up as warm_up_translation
 from index.types import Answer, Passage, SentenceHit

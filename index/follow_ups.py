@@ -66,9 +66,6 @@ _VERBS = frozenset(
     keep kept leave left put set run runs call called help delete remove add install login
     log sign register apply upload download contact report""".split()
 )
-#: "What else…?", "Who else…?": not what the last answer said ("other" is often the same one:
-#: "What do other members pay?" after the adult fee, "The adult fee is £180; juniors pay £60.")
-ASKS_FOR_MORE = re.compile(r"\belse\b", re.IGNORECASE)
 QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b|\?", re.IGNORECASE)
 #: How many earlier questions of a conversation a follow-up is read with.
 HISTORY_TURNS = 3

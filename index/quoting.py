@@ -76,6 +76,11 @@ _FIRST_PERSON = re.compile(
 )
 
 
+def _in_list(text: str, at: int) -> bool:
+    """Is the paragraph (the line) holding ``at`` a list's item ("1. Empty the jug.")?"""
+    return bool(_ITEM.match(text, text.rfind("\n", 0, at) + 1))
+
+
 def _best_under_heading(rows: list[int], scores: Mapping[int, float]) -> int:
     """Of the sentences under a heading (``rows``, in order), the highlight: the first, unless
     the ranker rates another so much better (``HEADED_HIGHLIGHT_GAP``) that it is the answer
@@ -232,9 +237,7 @@ class Quoter:
         contains the active substance…", then "Feloxan is used for the short-term relief of
         mild to moderate pain…"). The last row and end of the quote."""
         sents = self.stored.sentences
-        text = self.stored.documents[sents[row].doc].text
-        first = sents[row + 1].start
-        if _ITEM.match(text, text.rfind("\n", 0, first) + 1):
+        if _in_list(self.stored.documents[sents[row].doc].text, sents[row + 1].start):
             # a list's steps are quoted from the first ("1. Empty the jug.", "2. …")
             return hi, int(sents[hi].end)
         floor = max(scores.get(r, -math.inf) for r in range(row + 1, hi + 1))
@@ -403,10 +406,7 @@ class Quoter:
 
             lo, hi, start, end = self._grow(lo, hi, start, end, answers_paragraph, first=1)
 
-        def in_list(at: int) -> bool:  # the paragraph holding ``at`` is a list's item
-            return bool(_ITEM.match(doc.text, doc.text.rfind("\n", 0, at) + 1))
-
-        if headed and end - start < MIN_PASSAGE_CHARS and in_list(h_start):
+        if headed and end - start < MIN_PASSAGE_CHARS and _in_list(doc.text, h_start):
             # what the heading heads is a list ("1. Empty the jug.", "2. …"): its next items
             # too, on the same page
             page = doc.page_at(start)
@@ -416,7 +416,7 @@ class Quoter:
                     other.row > row
                     and other.doc == hit_sentence.doc
                     and doc.page_at(other.start) == page
-                    and in_list(other.start)
+                    and _in_list(doc.text, other.start)
                     and other.start not in doc.headings  # "4. Cleaning": the next section
                     and not is_heading(doc.text[other.start : other.end])
                 )

@@ -39,7 +39,6 @@ _KIND = {
     **dict.fromkeys(("she", "her", "hers"), "she"),
     **dict.fromkeys(("they", "them", "their", "theirs"), "they"),
 }
-_GENDERED_WORD = re.compile(r"\b(he|him|his|she|her|hers)\b", re.IGNORECASE)
 _POSSESSIVE = frozenset({"his", "hers", "their", "theirs"})
 #: A name: capitalised words ("Mr." too), with "&", "of", "de"… inside ("Keele & Marsh")
 _WORD = r"(?:(?:Mrs|Mr|Ms|Dr|Prof|St|Sir)(?:\.|(?!\w))|[A-Z][\w’'-]*\w)"
@@ -171,8 +170,8 @@ def _said_of(name: str, passage: str) -> str | None:
     at = passage.find(name)
     if at < 0:
         return None
-    found = _GENDERED_WORD.search(passage, at + len(name))
-    return _KIND[found.group().casefold()] if found else None
+    kinds = (_KIND[p.group().casefold()] for p in _PERSONAL.finditer(passage, at + len(name)))
+    return next((kind for kind in kinds if kind in ("he", "she")), None)
 
 
 def resolved(

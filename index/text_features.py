@@ -106,14 +106,16 @@ _FRAME_NOUN = re.compile(
 
 
 #: "else" asks for more of the same ("What else?", "Who else was there?"): no word the answer
-#: holds ("I think of nothing else" is no answer to it)
-_ELSE = re.compile(r"\belse\b", re.I)
+#: holds ("I think of nothing else" is no answer to it), and not what the last answer said
+#: (``index.answering``; "other" is often the same one: "What do other members pay?" after
+#: the adult fee, "The adult fee is £180; juniors pay £60.")
+ASKS_FOR_MORE = re.compile(r"\belse\b", re.I)
 
 
 def without_frame(question: str) -> str:
     """The question without the noun of its frame ("What time does it open?" -> "What does
     it open?") and without "else", for its lexical evidence."""
-    return _ELSE.sub(" ", _FRAME_NOUN.sub(r"\1", question, count=1))
+    return ASKS_FOR_MORE.sub(" ", _FRAME_NOUN.sub(r"\1", question, count=1))
 
 
 def answer_type(question: str) -> int | None:

@@ -3,7 +3,6 @@ the rules alone, on sentences written for them."""
 
 import pytest
 
-from index.follow_ups import ASKS_FOR_MORE
 from index.referents import (
     asks_for_someone,
     is_body,
@@ -15,6 +14,7 @@ from index.referents import (
     resolved,
     with_referent,
 )
+from index.text_features import ASKS_FOR_MORE
 
 
 @pytest.mark.parametrize(
